@@ -1,0 +1,63 @@
+/** createApp(): middleware, sub-app mounts, and the one error renderer. */
+import { OpenAPIHono } from "@hono/zod-openapi"
+import { Hono } from "hono"
+import { HTTPException } from "hono/http-exception"
+import { requestId } from "hono/request-id"
+import type { AppEnv } from "./env"
+import { errorBody, HttpError } from "./lib/errors"
+import { botsApp } from "./routes/bots"
+import { healthApp, VERSION } from "./routes/health"
+import { messagesApp } from "./routes/messages"
+import { testMessageApp } from "./routes/test-message"
+import { webhooksApp } from "./routes/webhooks"
+
+export function createApp() {
+  const app = new Hono<AppEnv>()
+  app.use(requestId())
+
+  app.route("/health", healthApp)
+  app.route("/api/bots", botsApp)
+  app.route("/api/bots", messagesApp)
+  app.route("/webhooks", webhooksApp)
+  app.route("/test", testMessageApp)
+
+  app.get("/openapi.json", (c) =>
+    c.json(
+      new OpenAPIHono()
+        .route("/api/bots", botsApp)
+        .route("/api/bots", messagesApp)
+        .getOpenAPI31Document({
+          openapi: "3.1.0",
+          info: { title: "Switchboard management API", version: VERSION },
+        }),
+    ),
+  )
+
+  app.notFound((c) => c.json(errorBody("not_found", `No route for ${c.req.method} ${c.req.path}`), 404))
+
+  app.onError((error, c) => {
+    if (error instanceof HttpError) {
+      for (const [k, v] of Object.entries(error.headers)) c.header(k, v)
+      return c.json(errorBody(error.code, error.message), error.status)
+    }
+    if (error instanceof HTTPException) {
+      // Hono's own (e.g. malformed JSON body from the validator): always a 4xx here.
+      const status = error.status >= 500 ? 400 : error.status
+      return c.json(errorBody(status === 413 ? "payload_too_large" : "bad_request", error.message), status)
+    }
+    // Log the cause without request bodies or headers: they can hold tokens.
+    console.error(
+      JSON.stringify({
+        level: "error",
+        event: "unhandled",
+        requestId: c.var.requestId,
+        path: c.req.path,
+        name: error.name,
+        message: error.message,
+      }),
+    )
+    return c.json(errorBody("internal", "Something went wrong; it has been logged"), 500)
+  })
+
+  return app
+}

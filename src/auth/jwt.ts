@@ -1,0 +1,59 @@
+/** HS256 JWT verification for the management API: claims, roles, and the middleware that enforces them. */
+import { createMiddleware } from "hono/factory"
+import { sign, verify } from "hono/jwt"
+import { z } from "zod"
+import type { AppEnv } from "../env"
+import { HttpError } from "../lib/errors"
+
+export const roles = ["owner", "admin", "viewer"] as const
+export type Role = (typeof roles)[number]
+
+export const authClaimsSchema = z.object({
+  sub: z.string().min(1).max(256),
+  business_id: z
+    .string()
+    .min(1)
+    .max(128)
+    .regex(/^[A-Za-z0-9_.:-]+$/),
+  role: z.enum(roles),
+  exp: z.number().int(),
+})
+export type AuthClaims = z.infer<typeof authClaimsSchema>
+
+const ALG = "HS256"
+
+/** Signs a token; used by `npm run token`, the dev sign-in, and tests. */
+export function signToken(claims: Omit<AuthClaims, "exp"> & { exp?: number }, secret: string, ttlSeconds = 3600) {
+  const exp = claims.exp ?? Math.floor(Date.now() / 1000) + ttlSeconds
+  return sign({ ...claims, exp }, secret, ALG)
+}
+
+/**
+ * Requires a valid Bearer token and stores its claims in `c.var.auth`.
+ * Any failure is the same 401: the response never says which check failed beyond "expired".
+ */
+export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
+  const header = c.req.header("Authorization") ?? ""
+  const match = /^Bearer\s+(\S+)$/i.exec(header)
+  if (!match?.[1]) throw new HttpError(401, "unauthorized", "Missing bearer token", { "WWW-Authenticate": "Bearer" })
+  if (!c.env.JWT_SECRET) throw new HttpError(500, "misconfigured", "JWT_SECRET is not configured")
+  let payload: unknown
+  try {
+    payload = await verify(match[1], c.env.JWT_SECRET, ALG)
+  } catch (cause) {
+    const expired = cause instanceof Error && cause.name === "JwtTokenExpired"
+    throw new HttpError(401, expired ? "token_expired" : "unauthorized", expired ? "Token expired" : "Invalid token", {
+      "WWW-Authenticate": "Bearer",
+    })
+  }
+  const claims = authClaimsSchema.safeParse(payload)
+  if (!claims.success) throw new HttpError(401, "unauthorized", "Token claims are invalid")
+  c.set("auth", claims.data)
+  await next()
+})
+
+/** Writes need owner or admin; viewers get 403 (they are authenticated, just not allowed). */
+export const requireWriter = createMiddleware<AppEnv>(async (c, next) => {
+  if (c.var.auth.role === "viewer") throw new HttpError(403, "forbidden", "Viewers cannot change bots")
+  await next()
+})

@@ -1,0 +1,396 @@
+/**
+ * One Durable Object per bot (named by bot id): config cache, de-duplicated inbox, durable send queue
+ * drained by alarms under the platform's limits, activity log and counters. RPC methods, no fetch routing.
+ */
+import { DurableObject } from "cloudflare:workers"
+import type { Env } from "../env"
+import type { ChatTurn } from "../handlers/types"
+import { getProvider, isPlatform } from "../providers"
+import type { InboundRequest, OutboundMessage, ProviderError } from "../providers/types"
+import { createBotRepository } from "../registry/bot-repository"
+import { type BotSnapshot, botSnapshotSchema } from "../registry/schemas"
+import { Counters, type HourBucket } from "./counters"
+import { Inbox } from "./inbox"
+import { type MessageView, Outbox } from "./outbox"
+import { type Loaded, Processor } from "./processor"
+import { buildRuntime } from "./runtime"
+import { INBOX_RETENTION_MS, LOG_LIMIT, migrate, OUTBOX_RETENTION_MS } from "./storage"
+
+export type ControlAction = "start" | "stop" | "restart"
+export type LogLevel = "info" | "warn" | "error"
+
+export type LogDetail = Record<string, string | number | boolean | null>
+
+export interface LogEntry {
+  id: number
+  at: number
+  level: LogLevel
+  event: string
+  message: string
+  detail: LogDetail | null
+}
+
+export interface ControlResult {
+  ok: boolean
+  error?: Pick<ProviderError, "kind" | "message">
+}
+
+/** A webhook request as the worker hands it over: the exact raw bytes, for signature checks. */
+export interface WebhookInput {
+  /** The platform the route belongs to: a bot only answers on its own platform's path. */
+  platform: string
+  method: string
+  url: string
+  headers: [string, string][]
+  body: ArrayBuffer
+  /** Set by the app-level WhatsApp route, which already verified the app's signature. */
+  preVerified?: boolean
+}
+
+export interface WebhookOutput {
+  status: number
+  body: string
+  contentType?: string
+  accepted?: number
+  duplicates?: number
+}
+
+export type SendOutcome =
+  | { ok: true; id: string; status: string; duplicate: boolean }
+  | { ok: false; status: 404 | 409; code: string; message: string }
+
+const SNAPSHOT_KEY = "snapshot"
+const TOUCH_EVERY_MS = 60_000
+
+export class BotDurableObject extends DurableObject<Env> {
+  private readonly sql: SqlStorage
+  private readonly inbox: Inbox
+  private readonly outbox: Outbox
+  private readonly counters: Counters
+  private readonly processor: Processor
+  private snapshotCache: BotSnapshot | null | undefined
+  private loaded: Promise<Loaded> | null = null
+  private lastTouch = 0
+
+  constructor(ctx: DurableObjectState, env: Env) {
+    super(ctx, env)
+    this.sql = ctx.storage.sql
+    this.inbox = new Inbox(this.sql)
+    this.outbox = new Outbox(this.sql)
+    this.counters = new Counters(this.sql)
+    // The processor sees a narrow port, not the object: public methods of a DO are its RPC surface.
+    this.processor = new Processor({
+      storage: ctx.storage,
+      inbox: this.inbox,
+      outbox: this.outbox,
+      counters: this.counters,
+      snapshot: () => this.snapshot(),
+      load: () => this.load(),
+      log: (level, event, message, detail) => this.log(level, event, message, detail),
+      history: (chatId, limit) => this.history(chatId, limit),
+      remember: (chatId, turns, keep) => this.remember(chatId, turns, keep),
+      haltOnUnauthorized: (reason) => this.haltOnUnauthorized(reason),
+    })
+    ctx.blockConcurrencyWhile(async () => {
+      migrate(this.sql)
+      // A restart can only find "sending" rows if we were evicted mid-send: put them back in line, and make
+      // sure an alarm is set for whatever waits (an alarm cut short by the eviction may not come back soon).
+      const now = Date.now()
+      this.outbox.recoverInFlight(now)
+      const next = this.processor.nextWakeAt()
+      if (next !== null) await this.schedule(next)
+    })
+  }
+
+  // ---- configuration and lifecycle (called by the management API) ----
+
+  /** The API pushes the bot's registry row here on every create and update. */
+  async configure(input: BotSnapshot): Promise<void> {
+    const snapshot = botSnapshotSchema.parse(input)
+    const previous = this.snapshot()
+    if (previous && previous.updatedAt > snapshot.updatedAt) return // an older push arrived late
+    this.writeSnapshot(snapshot)
+    if (!previous) this.log("info", "config.created", "Bot created")
+    else if (previous.updatedAt !== snapshot.updatedAt) this.log("info", "config.updated", "Configuration updated")
+  }
+
+  /** start: register the webhook with the platform; stop: remove it; restart: both. */
+  async control(action: ControlAction): Promise<ControlResult> {
+    const snapshot = this.snapshot()
+    if (!snapshot) return { ok: false, error: { kind: "not_found", message: "bot is not configured" } }
+    if (action === "stop" || action === "restart") {
+      const down = await this.runLifecycle("teardown")
+      if (action === "stop") {
+        this.setStatus("stopped")
+        this.log("info", "bot.stopped", "Bot stopped")
+        return down
+      }
+    }
+    const up = await this.runLifecycle("setup")
+    this.setStatus(up.ok ? "active" : "error")
+    if (up.ok) {
+      this.log("info", "bot.started", action === "restart" ? "Bot restarted" : "Bot started")
+      await this.schedule(Date.now()) // anything queued while stopped goes out now
+    }
+    return up
+  }
+
+  /** Called when the bot is deleted: tear down the webhook, then forget everything. */
+  async remove(): Promise<void> {
+    if (this.snapshot()?.status === "active") await this.runLifecycle("teardown")
+    await this.ctx.storage.deleteAlarm()
+    await this.ctx.storage.deleteAll()
+    this.snapshotCache = null
+    this.loaded = null
+  }
+
+  // ---- the hot path ----
+
+  /** Verify, parse, de-duplicate and store a webhook delivery; the handler runs later, from the alarm. */
+  async ingest(input: WebhookInput): Promise<WebhookOutput> {
+    const snapshot = this.snapshot()
+    if (!snapshot || snapshot.platform !== input.platform) return { status: 404, body: "unknown bot" }
+    const { provider, runtime } = await this.load()
+    const req: InboundRequest = { method: input.method, url: input.url, headers: new Headers(input.headers) }
+    if (input.method === "GET") {
+      const challenge = provider.challenge?.(req, runtime)
+      if (!challenge) return { status: 400, body: "no challenge in request" }
+      return { status: challenge.status, body: await challenge.text(), contentType: "text/plain" }
+    }
+    const raw = new Uint8Array(input.body)
+    if (!input.preVerified) {
+      const verified = await provider.verify(req, raw, runtime)
+      if (!verified.ok) {
+        this.log("warn", "webhook.rejected", `Webhook rejected: ${verified.error.message}`)
+        return { status: 401, body: "unauthorized" }
+      }
+    }
+    const parsed = provider.parse(new TextDecoder().decode(raw), runtime)
+    if (!parsed.ok) return { status: 400, body: `malformed update: ${parsed.error.message}` }
+    if (snapshot.status === "stopped") {
+      // 200 so the platform stops retrying: a stopped bot does not answer.
+      this.log("info", "webhook.dropped", `Dropped ${parsed.value.length} event(s): bot is stopped`)
+      return { status: 200, body: "bot stopped", accepted: 0, duplicates: 0 }
+    }
+    const now = Date.now()
+    const { fresh, duplicates } = this.ctx.storage.transactionSync(() => {
+      const result = this.inbox.accept(parsed.value, now)
+      const messages = result.fresh.filter((e) => e.kind !== "status").length
+      if (messages > 0) this.counters.add("inbound", now, messages)
+      return result
+    })
+    if (fresh.length > 0) {
+      await this.schedule(now)
+      this.touchRegistry(now)
+    }
+    return { status: 200, body: "ok", accepted: fresh.length, duplicates }
+  }
+
+  /** The send API: validated upstream; queued durably before the 202. */
+  async send(message: OutboundMessage, idempotencyKey?: string): Promise<SendOutcome> {
+    const snapshot = this.snapshot()
+    if (!snapshot) return { ok: false, status: 404, code: "not_found", message: "Bot not found" }
+    if (snapshot.status === "stopped")
+      return { ok: false, status: 409, code: "bot_stopped", message: "Bot is stopped: start it before sending" }
+    const now = Date.now()
+    const queued = this.outbox.enqueue(message, { source: "api", idempotencyKey, now })
+    if (!queued.duplicate) await this.schedule(now)
+    return { ok: true, ...queued }
+  }
+
+  async message(id: string): Promise<MessageView | null> {
+    return this.outbox.get(id)
+  }
+
+  /** Runs a message through the bot's handler and returns the replies, without sending anything. */
+  async testMessage(input: {
+    text: string
+    chatId: string
+  }): Promise<{ ok: true; replies: OutboundMessage[] } | { ok: false; message: string }> {
+    const snapshot = this.snapshot()
+    if (!snapshot) return { ok: false, message: "Bot not found" }
+    return this.processor.dryRun(input.text, input.chatId)
+  }
+
+  // ---- reads for the API and dashboard ----
+
+  /** Newest first; `before` is the id of the oldest entry already shown. */
+  async logs(query: { limit: number; before?: number | undefined }): Promise<LogEntry[]> {
+    const rows = this.sql
+      .exec<{ id: number; at: number; level: string; event: string; message: string; detail: string | null }>(
+        "SELECT id, at, level, event, message, detail FROM logs WHERE id < ? ORDER BY id DESC LIMIT ?",
+        query.before ?? Number.MAX_SAFE_INTEGER,
+        query.limit,
+      )
+      .toArray()
+    return rows.map((r) => ({
+      id: r.id,
+      at: r.at,
+      level: r.level === "warn" || r.level === "error" ? r.level : "info",
+      event: r.event,
+      message: r.message,
+      detail: r.detail ? (JSON.parse(r.detail) as LogDetail) : null,
+    }))
+  }
+
+  async stats(): Promise<{ hours: HourBucket[]; queue: { queued: number; failed: number }; inboxPending: number }> {
+    return {
+      hours: this.counters.series(Date.now()),
+      queue: this.outbox.depth(),
+      inboxPending: this.inbox.pendingCount(),
+    }
+  }
+
+  async state(): Promise<{ configured: boolean; status: string | null; updatedAt: number | null }> {
+    const snapshot = this.snapshot()
+    return { configured: snapshot !== null, status: snapshot?.status ?? null, updatedAt: snapshot?.updatedAt ?? null }
+  }
+
+  // ---- the alarm: handle the inbox, drain the queue, reschedule ----
+
+  override async alarm(): Promise<void> {
+    const snapshot = this.snapshot()
+    if (!snapshot) return
+    const now = Date.now()
+    await this.processor.run(now + 25_000)
+    this.inbox.prune(now - INBOX_RETENTION_MS)
+    this.outbox.prune(now - OUTBOX_RETENTION_MS)
+    this.counters.prune(now)
+    const next = this.processor.nextWakeAt()
+    if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now()))
+  }
+
+  // ---- internals (private: a DO's public methods are callable over RPC) ----
+
+  private snapshot(): BotSnapshot | null {
+    if (this.snapshotCache === undefined) {
+      const row = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", SNAPSHOT_KEY).toArray()[0]
+      this.snapshotCache = row ? botSnapshotSchema.parse(JSON.parse(row.value)) : null
+    }
+    return this.snapshotCache
+  }
+
+  /** Provider, decrypted runtime and handler secrets, cached in memory until the next configure. */
+  private load(): Promise<Loaded> {
+    const snapshot = this.snapshot()
+    if (!snapshot) return Promise.reject(new Error("bot is not configured"))
+    if (!this.loaded) {
+      const platform = snapshot.platform
+      if (!isPlatform(platform)) return Promise.reject(new Error(`unknown platform ${platform}`))
+      const provider = getProvider(platform)
+      this.loaded = buildRuntime(this.env, snapshot, provider).then(({ runtime, secrets }) => ({
+        snapshot,
+        provider,
+        runtime,
+        secrets,
+      }))
+      this.loaded.catch(() => {
+        this.loaded = null
+      })
+    }
+    return this.loaded
+  }
+
+  private setStatus(status: BotSnapshot["status"]): void {
+    const snapshot = this.snapshot()
+    if (!snapshot || snapshot.status === status) return
+    this.writeSnapshot({ ...snapshot, status })
+  }
+
+  /** The platform revoked our credentials: stop sending, tell the registry, keep the queue. */
+  private async haltOnUnauthorized(reason: string): Promise<void> {
+    this.setStatus("error")
+    this.log("error", "bot.unauthorized", `Platform rejected the bot's credentials; sending paused: ${reason}`)
+    const snapshot = this.snapshot()
+    if (snapshot) {
+      await createBotRepository(this.env.DB).setStatusById(snapshot.id, "error", reason, Date.now())
+    }
+  }
+
+  /** Sets the alarm for `at` unless one is already due sooner. */
+  private async schedule(at: number): Promise<void> {
+    const current = await this.ctx.storage.getAlarm()
+    if (current === null || current > at) await this.ctx.storage.setAlarm(at)
+  }
+
+  private history(chatId: string, limit: number): ChatTurn[] {
+    return this.sql
+      .exec<{ role: string; content: string }>(
+        "SELECT role, content FROM (SELECT id, role, content FROM history WHERE chat_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
+        chatId,
+        limit,
+      )
+      .toArray()
+      .map((r) => ({ role: r.role === "assistant" ? "assistant" : "user", content: r.content }))
+  }
+
+  private remember(chatId: string, turns: ChatTurn[], keep: number): void {
+    const now = Date.now()
+    for (const t of turns)
+      this.sql.exec(
+        "INSERT INTO history (chat_id, role, content, at) VALUES (?, ?, ?, ?)",
+        chatId,
+        t.role,
+        t.content,
+        now,
+      )
+    this.sql.exec(
+      "DELETE FROM history WHERE chat_id = ? AND id NOT IN (SELECT id FROM history WHERE chat_id = ? ORDER BY id DESC LIMIT ?)",
+      chatId,
+      chatId,
+      keep,
+    )
+  }
+
+  /** Appends to the bounded activity log. `detail` must never carry secrets. */
+  private log(level: LogLevel, event: string, message: string, detail?: LogDetail): void {
+    const id = this.sql
+      .exec<{ id: number }>(
+        "INSERT INTO logs (at, level, event, message, detail) VALUES (?, ?, ?, ?, ?) RETURNING id",
+        Date.now(),
+        level,
+        event,
+        message,
+        detail ? JSON.stringify(detail) : null,
+      )
+      .one().id
+    if (id % 100 === 0) this.sql.exec("DELETE FROM logs WHERE id <= ?", id - LOG_LIMIT)
+  }
+
+  private writeSnapshot(snapshot: BotSnapshot): void {
+    this.sql.exec(
+      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      SNAPSHOT_KEY,
+      JSON.stringify(snapshot),
+    )
+    this.snapshotCache = snapshot
+    this.loaded = null // secrets or handler may have changed: decrypt again on next use
+  }
+
+  private async runLifecycle(step: "setup" | "teardown"): Promise<ControlResult> {
+    const { provider, runtime } = await this.load()
+    const run = provider[step]
+    if (!run) return { ok: true }
+    const result = await run.call(provider, runtime, { fetch: (input, init) => fetch(input, init), timeoutMs: 10_000 })
+    if (result.ok) {
+      this.log("info", `webhook.${step}`, step === "setup" ? "Webhook registered" : "Webhook removed")
+      return { ok: true }
+    }
+    const { kind, message } = result.error
+    this.log("error", `webhook.${step}_failed`, `Webhook ${step} failed: ${message}`, { kind })
+    return { ok: false, error: { kind, message } }
+  }
+
+  /** last_active in D1 is for listing only: written at most once a minute, after the response. */
+  private touchRegistry(now: number): void {
+    if (now - this.lastTouch < TOUCH_EVERY_MS) return
+    this.lastTouch = now
+    const snapshot = this.snapshot()
+    if (snapshot)
+      this.ctx.waitUntil(
+        createBotRepository(this.env.DB)
+          .touch(snapshot.id, now)
+          .catch(() => undefined),
+      )
+  }
+}

@@ -1,0 +1,99 @@
+/** The durable, de-duplicated inbox: webhook events land here before the 200 and are handled later by the alarm. */
+import { z } from "zod"
+import type { InboundMessage } from "../providers/types"
+
+const inboxRow = z.object({ event_id: z.string(), event: z.string(), attempts: z.number(), chat_id: z.string() })
+
+export interface PendingEvent {
+  eventId: string
+  chatId: string
+  event: InboundMessage
+  attempts: number
+}
+
+export class Inbox {
+  constructor(private readonly sql: SqlStorage) {}
+
+  /** Inserts unseen events; returns how many were new. Call inside a storage transaction. */
+  accept(events: InboundMessage[], now: number): { fresh: InboundMessage[]; duplicates: number } {
+    const fresh: InboundMessage[] = []
+    for (const event of events) {
+      const written = this.sql.exec(
+        `INSERT INTO inbox (event_id, received_at, chat_id, event, state, next_at)
+         VALUES (?, ?, ?, ?, 'pending', ?) ON CONFLICT (event_id) DO NOTHING`,
+        event.eventId,
+        now,
+        event.chatId,
+        JSON.stringify(event),
+        now,
+      ).rowsWritten
+      if (written > 0) fresh.push(event)
+    }
+    return { fresh, duplicates: events.length - fresh.length }
+  }
+
+  /** Due events, oldest first (arrival order is the per-chat order replies keep). */
+  due(now: number, limit: number): PendingEvent[] {
+    return this.sql
+      .exec(
+        `SELECT event_id, event, attempts, chat_id FROM inbox WHERE state = 'pending' AND next_at <= ?
+         ORDER BY received_at, rowid LIMIT ?`,
+        now,
+        limit,
+      )
+      .toArray()
+      .map((raw) => {
+        const r = inboxRow.parse(raw)
+        // Written by accept() from a parsed InboundMessage; this is our own storage, not outside input.
+        const event: InboundMessage = JSON.parse(r.event)
+        return { eventId: r.event_id, chatId: r.chat_id, event, attempts: r.attempts }
+      })
+  }
+
+  nextDueAt(): number | null {
+    return this.sql.exec<{ at: number | null }>("SELECT MIN(next_at) AS at FROM inbox WHERE state = 'pending'").one().at
+  }
+
+  /** Whether an earlier event of this chat is still waiting (a retry): later ones must wait behind it. */
+  chatBlocked(chatId: string, eventId: string): boolean {
+    const row = this.sql
+      .exec<{ n: number }>(
+        `SELECT COUNT(*) AS n FROM inbox WHERE chat_id = ? AND state = 'pending' AND event_id != ?
+         AND rowid < (SELECT rowid FROM inbox WHERE event_id = ?)`,
+        chatId,
+        eventId,
+        eventId,
+      )
+      .one()
+    return row.n > 0
+  }
+
+  done(eventId: string): void {
+    this.sql.exec("UPDATE inbox SET state = 'done', event = '', error = NULL WHERE event_id = ?", eventId)
+  }
+
+  retry(eventId: string, at: number, error: string): void {
+    this.sql.exec(
+      "UPDATE inbox SET attempts = attempts + 1, next_at = ?, error = ? WHERE event_id = ?",
+      at,
+      error,
+      eventId,
+    )
+  }
+
+  fail(eventId: string, error: string): void {
+    this.sql.exec(
+      "UPDATE inbox SET state = 'failed', attempts = attempts + 1, error = ? WHERE event_id = ?",
+      error,
+      eventId,
+    )
+  }
+
+  pendingCount(): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM inbox WHERE state = 'pending'").one().n
+  }
+
+  prune(olderThan: number): void {
+    this.sql.exec("DELETE FROM inbox WHERE state != 'pending' AND received_at < ?", olderThan)
+  }
+}

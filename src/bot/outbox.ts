@@ -1,0 +1,272 @@
+/** The durable send queue's storage: enqueue (idempotent), pick the next sendable head of each chat, record outcomes. */
+import { z } from "zod"
+import { newId } from "../lib/ids"
+import { type DeliveryStatus, type OutboundMessage, outboundMessageSchema } from "../providers/types"
+
+export const messageStatuses = ["queued", "sending", "sent", "delivered", "read", "failed"] as const
+export type MessageStatus = (typeof messageStatuses)[number]
+
+export interface QueuedMessage {
+  id: string
+  seq: number
+  chatId: string
+  message: OutboundMessage
+  attempts: number
+  rateLimited: number
+  readyAt: number
+  isGroup: boolean
+  createdAt: number
+}
+
+export interface MessageView {
+  id: string
+  chatId: string
+  status: MessageStatus
+  attempts: number
+  error: string | null
+  platformMessageId: string | null
+  source: string
+  createdAt: number
+  updatedAt: number
+}
+
+const viewRow = z.object({
+  id: z.string(),
+  chat_id: z.string(),
+  status: z.enum(messageStatuses),
+  attempts: z.number(),
+  last_error: z.string().nullable(),
+  platform_message_id: z.string().nullable(),
+  source: z.string(),
+  created_at: z.number(),
+  updated_at: z.number(),
+})
+
+const candidateRow = z.object({
+  id: z.string(),
+  seq: z.number(),
+  chat_id: z.string(),
+  message: z.string(),
+  attempts: z.number(),
+  rate_limited: z.number(),
+  ready_at: z.number(),
+  is_group: z.number(),
+  created_at: z.number(),
+})
+
+/** Delivery receipts only move forward: a late "delivered" never overwrites "read". */
+const rank: Record<MessageStatus, number> = { queued: 0, sending: 1, sent: 2, delivered: 3, read: 4, failed: 5 }
+
+export class Outbox {
+  constructor(private readonly sql: SqlStorage) {}
+
+  /** Returns the existing message when the idempotency key was seen before. */
+  enqueue(
+    message: OutboundMessage,
+    opts: { source: string; idempotencyKey?: string | undefined; now: number },
+  ): { id: string; status: MessageStatus; duplicate: boolean } {
+    if (opts.idempotencyKey) {
+      const existing = this.sql
+        .exec<{ id: string; status: string }>(
+          "SELECT id, status FROM outbox WHERE idempotency_key = ?",
+          opts.idempotencyKey,
+        )
+        .toArray()[0]
+      if (existing) return { id: existing.id, status: z.enum(messageStatuses).parse(existing.status), duplicate: true }
+    }
+    const id = newId("msg", opts.now)
+    this.sql.exec(
+      `INSERT INTO outbox (id, chat_id, message, status, next_at, idempotency_key, source, created_at, updated_at)
+       VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?)`,
+      id,
+      message.chatId,
+      JSON.stringify(message),
+      opts.now,
+      opts.idempotencyKey ?? null,
+      opts.source,
+      opts.now,
+      opts.now,
+    )
+    return { id, status: "queued", duplicate: false }
+  }
+
+  /**
+   * The oldest open message of each chat whose chat has nothing in flight, soonest-ready first.
+   * Only a chat's head is sendable, which keeps per-chat order through retries.
+   */
+  heads(limit: number): QueuedMessage[] {
+    return this.sql
+      .exec(
+        `SELECT o.id, o.seq, o.chat_id, o.message, o.attempts, o.rate_limited, o.created_at,
+                MAX(o.next_at, COALESCE(c.free_at, 0)) AS ready_at, COALESCE(c.is_group, 0) AS is_group
+         FROM outbox o LEFT JOIN chats c ON c.chat_id = o.chat_id
+         WHERE o.status = 'queued'
+           AND o.seq = (SELECT MIN(i.seq) FROM outbox i WHERE i.chat_id = o.chat_id AND i.status IN ('queued', 'sending'))
+         ORDER BY ready_at, o.seq
+         LIMIT ?`,
+        limit,
+      )
+      .toArray()
+      .map((raw) => {
+        const r = candidateRow.parse(raw)
+        return {
+          id: r.id,
+          seq: r.seq,
+          chatId: r.chat_id,
+          message: outboundMessageSchema.parse(JSON.parse(r.message)),
+          attempts: r.attempts,
+          rateLimited: r.rate_limited,
+          readyAt: r.ready_at,
+          isGroup: r.is_group === 1,
+          createdAt: r.created_at,
+        }
+      })
+  }
+
+  /** Earliest time anything queued could be sent (ignores the bot-wide pause, which the caller adds). */
+  nextReadyAt(): number | null {
+    const row = this.sql
+      .exec<{ at: number | null }>(
+        `SELECT MIN(MAX(o.next_at, COALESCE(c.free_at, 0))) AS at FROM outbox o
+         LEFT JOIN chats c ON c.chat_id = o.chat_id WHERE o.status = 'queued'`,
+      )
+      .one()
+    return row.at
+  }
+
+  markSending(id: string, now: number): void {
+    this.sql.exec("UPDATE outbox SET status = 'sending', updated_at = ? WHERE id = ?", now, id)
+  }
+
+  markSent(id: string, platformMessageId: string, now: number): void {
+    this.sql.exec(
+      "UPDATE outbox SET status = 'sent', attempts = attempts + 1, platform_message_id = ?, last_error = NULL, updated_at = ? WHERE id = ?",
+      platformMessageId,
+      now,
+      id,
+    )
+  }
+
+  markRetry(id: string, at: number, countsAsAttempt: boolean, error: string, now: number): void {
+    this.sql.exec(
+      `UPDATE outbox SET status = 'queued', next_at = ?, attempts = attempts + ?, rate_limited = rate_limited + ?,
+       last_error = ?, updated_at = ? WHERE id = ?`,
+      at,
+      countsAsAttempt ? 1 : 0,
+      countsAsAttempt ? 0 : 1,
+      error,
+      now,
+      id,
+    )
+  }
+
+  markFailed(id: string, error: string, now: number): void {
+    this.sql.exec(
+      "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, updated_at = ? WHERE id = ?",
+      error,
+      now,
+      id,
+    )
+  }
+
+  /** Puts an in-flight message back in line untouched (the bot was stopped mid-send). */
+  requeue(id: string, now: number): void {
+    this.sql.exec("UPDATE outbox SET status = 'queued', updated_at = ? WHERE id = ? AND status = 'sending'", now, id)
+  }
+
+  /** After an eviction mid-send nothing is in flight any more: those messages go back in line. */
+  recoverInFlight(now: number): number {
+    return this.sql.exec("UPDATE outbox SET status = 'queued', updated_at = ? WHERE status = 'sending'", now)
+      .rowsWritten
+  }
+
+  /** Telegram group upgraded to a supergroup: every open message of the old chat moves with it. */
+  redirectChat(from: string, to: string, now: number): void {
+    for (const row of this.sql
+      .exec<{ id: string; message: string }>(
+        "SELECT id, message FROM outbox WHERE chat_id = ? AND status IN ('queued', 'sending')",
+        from,
+      )
+      .toArray()) {
+      const message = { ...outboundMessageSchema.parse(JSON.parse(row.message)), chatId: to }
+      this.sql.exec(
+        "UPDATE outbox SET chat_id = ?, message = ?, status = 'queued', updated_at = ? WHERE id = ?",
+        to,
+        JSON.stringify(message),
+        now,
+        row.id,
+      )
+    }
+  }
+
+  setChatFreeAt(chatId: string, at: number, isGroup?: boolean): void {
+    this.sql.exec(
+      `INSERT INTO chats (chat_id, free_at, is_group) VALUES (?, ?, ?)
+       ON CONFLICT (chat_id) DO UPDATE SET free_at = MAX(free_at, excluded.free_at),
+       is_group = CASE WHEN ? IS NULL THEN is_group ELSE excluded.is_group END`,
+      chatId,
+      at,
+      isGroup ? 1 : 0,
+      isGroup === undefined ? null : 1,
+    )
+  }
+
+  /** Applies a WhatsApp delivery receipt to the message it is about; returns whether one matched. */
+  applyReceipt(platformMessageId: string, status: DeliveryStatus, error: string | undefined, now: number): boolean {
+    const row = this.sql
+      .exec<{ id: string; status: string }>(
+        "SELECT id, status FROM outbox WHERE platform_message_id = ?",
+        platformMessageId,
+      )
+      .toArray()[0]
+    if (!row) return false
+    const current = z.enum(messageStatuses).parse(row.status)
+    if (status !== "failed" && rank[status] <= rank[current]) return true
+    this.sql.exec(
+      "UPDATE outbox SET status = ?, last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ?",
+      status,
+      error ?? null,
+      now,
+      row.id,
+    )
+    return true
+  }
+
+  get(id: string): MessageView | null {
+    const raw = this.sql
+      .exec(
+        "SELECT id, chat_id, status, attempts, last_error, platform_message_id, source, created_at, updated_at FROM outbox WHERE id = ?",
+        id,
+      )
+      .toArray()[0]
+    if (!raw) return null
+    const r = viewRow.parse(raw)
+    return {
+      id: r.id,
+      chatId: r.chat_id,
+      status: r.status,
+      attempts: r.attempts,
+      error: r.last_error,
+      platformMessageId: r.platform_message_id,
+      source: r.source,
+      createdAt: r.created_at,
+      updatedAt: r.updated_at,
+    }
+  }
+
+  depth(): { queued: number; failed: number } {
+    const row = this.sql
+      .exec<{ queued: number; failed: number }>(
+        `SELECT COALESCE(SUM(status IN ('queued', 'sending')), 0) AS queued, COALESCE(SUM(status = 'failed'), 0) AS failed FROM outbox`,
+      )
+      .one()
+    return row
+  }
+
+  prune(olderThan: number): void {
+    this.sql.exec(
+      "DELETE FROM outbox WHERE status IN ('sent', 'delivered', 'read', 'failed') AND updated_at < ?",
+      olderThan,
+    )
+  }
+}

@@ -1,0 +1,269 @@
+/**
+ * The alarm's work: run handlers for inbox events (per-chat order, chats in parallel), then drain the
+ * send queue concurrently across chats, paced by the platform's limits and the queue policy.
+ */
+
+import { handlers } from "../handlers"
+import { DEFAULT_MAX_HISTORY } from "../handlers/ai"
+import type { ChatTurn, HandlerContext } from "../handlers/types"
+import { backoffDelay } from "../lib/backoff"
+import type { BotRuntime, InboundMessage, MessagingProvider, OutboundMessage } from "../providers/types"
+import type { BotSecrets, BotSnapshot } from "../registry/schemas"
+import type { LogDetail, LogLevel } from "./bot-durable-object"
+import type { Counters } from "./counters"
+import type { Inbox, PendingEvent } from "./inbox"
+import type { Outbox, QueuedMessage } from "./outbox"
+import { decide, Pacer, RETRY_BACKOFF } from "./send-queue"
+
+/** What the processor may touch of its Durable Object. */
+export interface ProcessorPort {
+  storage: DurableObjectStorage
+  inbox: Inbox
+  outbox: Outbox
+  counters: Counters
+  snapshot(): BotSnapshot | null
+  load(): Promise<Loaded>
+  log(level: LogLevel, event: string, message: string, detail?: LogDetail): void
+  history(chatId: string, limit: number): ChatTurn[]
+  remember(chatId: string, turns: ChatTurn[], keep: number): void
+  haltOnUnauthorized(reason: string): Promise<void>
+}
+
+export interface Loaded {
+  snapshot: BotSnapshot
+  provider: MessagingProvider
+  runtime: BotRuntime
+  secrets: BotSecrets
+}
+
+const HANDLER_MAX_ATTEMPTS = 6
+const INBOX_BATCH = 200
+const HANDLER_CONCURRENCY = 16
+const HEADS_BATCH = 100
+/** Don't hold the alarm open waiting for a pacing slot further away than this; schedule a new alarm instead. */
+const MAX_IDLE_WAIT_MS = 1_500
+
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
+const providerFetch: typeof fetch = (input, init) => fetch(input, init)
+
+export class Processor {
+  private pacer: Pacer | null = null
+  private botPausedUntil = 0
+  private halted = false
+
+  constructor(private readonly bot: ProcessorPort) {}
+
+  /** Runs until there is nothing due or the deadline passes. */
+  async run(deadline: number): Promise<void> {
+    const loaded = await this.bot.load()
+    this.halted = false
+    while (Date.now() < deadline) {
+      const handled = await this.handleInbox(loaded, deadline)
+      const sent = this.bot.snapshot()?.status === "active" ? await this.drain(loaded, deadline) : 0
+      if (handled === 0 && sent === 0) break
+    }
+  }
+
+  /** When the alarm should fire next, or null when nothing waits. */
+  nextWakeAt(): number | null {
+    const inbox = this.bot.inbox.nextDueAt()
+    const queued = this.bot.snapshot()?.status === "active" ? this.bot.outbox.nextReadyAt() : null
+    const candidates = [inbox, queued === null ? null : Math.max(queued, this.botPausedUntil)].filter(
+      (x): x is number => x !== null,
+    )
+    return candidates.length > 0 ? Math.min(...candidates) : null
+  }
+
+  async dryRun(
+    text: string,
+    chatId: string,
+  ): Promise<{ ok: true; replies: OutboundMessage[] } | { ok: false; message: string }> {
+    const loaded = await this.bot.load()
+    const event: InboundMessage = {
+      eventId: `test-${Date.now()}`,
+      botId: loaded.snapshot.id,
+      platform: loaded.snapshot.platform,
+      kind: "text",
+      messageId: "test",
+      chatId,
+      userId: chatId,
+      text,
+      timestamp: Date.now(),
+      metadata: { test: true },
+    }
+    const result = await handlers[loaded.snapshot.config.handler.type](event, this.context(loaded, chatId))
+    return result.ok ? { ok: true, replies: result.value.replies } : { ok: false, message: result.error.message }
+  }
+
+  // ---- inbox ----
+
+  private context(loaded: Loaded, chatId: string): HandlerContext {
+    const handler = loaded.snapshot.config.handler
+    const keep = handler.type === "ai" ? (handler.maxHistory ?? DEFAULT_MAX_HISTORY) : 0
+    return {
+      bot: { id: loaded.snapshot.id, platform: loaded.snapshot.platform, name: loaded.snapshot.name },
+      config: handler,
+      secrets: loaded.secrets.handler,
+      fetch: providerFetch,
+      history: keep > 0 ? this.bot.history(chatId, keep) : [],
+    }
+  }
+
+  private async handleInbox(loaded: Loaded, deadline: number): Promise<number> {
+    const due = this.bot.inbox.due(Date.now(), INBOX_BATCH)
+    if (due.length === 0) return 0
+    // Group by chat: a chat's events are handled in arrival order, different chats in parallel.
+    const byChat = new Map<string, PendingEvent[]>()
+    for (const item of due) byChat.set(item.chatId, [...(byChat.get(item.chatId) ?? []), item])
+    const chats = [...byChat.values()]
+    let handled = 0
+    const worker = async () => {
+      for (let chat = chats.shift(); chat; chat = chats.shift()) {
+        for (const item of chat) {
+          if (Date.now() > deadline) return
+          if (this.bot.inbox.chatBlocked(item.chatId, item.eventId)) break
+          if (!(await this.handleOne(loaded, item))) break // a retry holds the rest of this chat back
+          handled++
+        }
+      }
+    }
+    await Promise.all(Array.from({ length: Math.min(HANDLER_CONCURRENCY, chats.length) }, worker))
+    return handled
+  }
+
+  /** Returns false when the event must be retried later (the chat waits behind it). */
+  private async handleOne(loaded: Loaded, item: PendingEvent): Promise<boolean> {
+    const { event } = item
+    const now = Date.now()
+    if (event.kind === "status") {
+      const s = event.status
+      this.bot.storage.transactionSync(() => {
+        if (s) this.bot.outbox.applyReceipt(s.messageId, s.status, s.error, now)
+        if (s?.status === "failed") this.bot.counters.add("failed", now)
+        this.bot.inbox.done(item.eventId)
+      })
+      return true
+    }
+    const ack = loaded.provider.acknowledge
+    if (ack) await ack.call(loaded.provider, event, loaded.runtime, { fetch: providerFetch, timeoutMs: 5_000 })
+    const handlerType = loaded.snapshot.config.handler.type
+    const result = await handlers[handlerType](event, this.context(loaded, event.chatId))
+    if (!result.ok) {
+      const { retryable, message } = result.error
+      if (retryable && item.attempts + 1 < HANDLER_MAX_ATTEMPTS) {
+        this.bot.inbox.retry(item.eventId, Date.now() + backoffDelay(item.attempts + 1, RETRY_BACKOFF), message)
+        this.bot.log("warn", "handler.retry", `${handlerType} handler failed, will retry: ${message}`, {
+          eventId: item.eventId,
+        })
+        return false
+      }
+      this.bot.inbox.fail(item.eventId, message)
+      this.bot.counters.add("failed", Date.now())
+      this.bot.log("error", "handler.failed", `${handlerType} handler gave up: ${message}`, { eventId: item.eventId })
+      return true
+    }
+    const { replies, remember } = result.value
+    const isGroup = event.metadata.chatType === "group" || event.metadata.chatType === "supergroup"
+    this.bot.storage.transactionSync(() => {
+      for (const reply of replies) this.bot.outbox.enqueue(reply, { source: "reply", now: Date.now() })
+      if (isGroup) this.bot.outbox.setChatFreeAt(event.chatId, 0, true)
+      if (remember && remember.length > 0 && loaded.snapshot.config.handler.type === "ai")
+        this.bot.remember(event.chatId, remember, loaded.snapshot.config.handler.maxHistory ?? DEFAULT_MAX_HISTORY)
+      this.bot.inbox.done(item.eventId)
+    })
+    this.bot.log("info", "message.in", `${event.kind} from ${event.userName ?? event.userId}: ${preview(event.text)}`, {
+      chatId: event.chatId,
+      replies: replies.length,
+    })
+    return true
+  }
+
+  // ---- send queue ----
+
+  private async drain(loaded: Loaded, deadline: number): Promise<number> {
+    this.pacer ??= new Pacer(loaded.provider.limits)
+    const pacer = this.pacer
+    const inFlight = new Map<string, Promise<void>>()
+    let sent = 0
+    let batch: QueuedMessage[] = []
+    while (!this.halted && Date.now() < deadline) {
+      if (batch.length === 0) batch = this.bot.outbox.heads(HEADS_BATCH).filter((m) => !inFlight.has(m.chatId))
+      const next = batch[0]
+      if (!next) {
+        if (inFlight.size === 0) break
+        await Promise.race(inFlight.values())
+        continue
+      }
+      const now = Date.now()
+      const start = pacer.earliest(next.readyAt, now)
+      if (start > now) {
+        if (start - now > MAX_IDLE_WAIT_MS && inFlight.size === 0) break
+        await Promise.race([sleep(Math.min(start - now, MAX_IDLE_WAIT_MS)), ...inFlight.values()])
+        batch = [] // pacing or 429s may have changed what's ready first
+        continue
+      }
+      batch.shift()
+      const freeAt = pacer.claim(now, next.isGroup)
+      this.bot.outbox.markSending(next.id, now)
+      sent++
+      const job = this.sendOne(loaded, next, freeAt).finally(() => inFlight.delete(next.chatId))
+      inFlight.set(next.chatId, job)
+    }
+    await Promise.all(inFlight.values())
+    return sent
+  }
+
+  private async sendOne(loaded: Loaded, item: QueuedMessage, freeAt: number): Promise<void> {
+    const { provider, runtime } = loaded
+    const result = await provider.send(item.message, runtime, { fetch: providerFetch, timeoutMs: 10_000 })
+    const now = Date.now()
+    if (result.ok) {
+      this.bot.storage.transactionSync(() => {
+        this.bot.outbox.markSent(item.id, result.value.platformMessageId, now)
+        this.bot.outbox.setChatFreeAt(item.chatId, freeAt)
+        this.bot.counters.add("outbound", now, 1, now - item.createdAt)
+      })
+      return
+    }
+    const error = result.error
+    const decision = decide(error, { attempts: item.attempts, rateLimited: item.rateLimited }, now)
+    switch (decision.type) {
+      case "retry":
+        this.bot.outbox.markRetry(item.id, decision.at, decision.countsAsAttempt, decision.reason, now)
+        if (decision.pause === "chat") this.bot.outbox.setChatFreeAt(item.chatId, decision.at)
+        if (decision.pause === "bot") {
+          this.botPausedUntil = Math.max(this.botPausedUntil, decision.at)
+          this.pacer?.pauseBot(decision.at)
+          this.bot.outbox.setChatFreeAt(item.chatId, decision.at)
+        }
+        this.bot.log("warn", "send.retry", `Send to ${item.chatId} will be retried: ${decision.reason}`, {
+          messageId: item.id,
+        })
+        return
+      case "fail":
+        this.bot.storage.transactionSync(() => {
+          this.bot.outbox.markFailed(item.id, decision.reason, now)
+          this.bot.counters.add("failed", now)
+        })
+        this.bot.log("error", "send.failed", `Send to ${item.chatId} failed: ${decision.reason}`, {
+          messageId: item.id,
+        })
+        return
+      case "redirect":
+        this.bot.outbox.redirectChat(item.chatId, decision.chatId, now)
+        this.bot.log("info", "send.redirected", `Chat ${item.chatId} moved to ${decision.chatId}`, {
+          messageId: item.id,
+        })
+        return
+      case "stop_bot":
+        this.halted = true
+        this.bot.outbox.requeue(item.id, now)
+        await this.bot.haltOnUnauthorized(decision.reason)
+        return
+    }
+  }
+}
+
+function preview(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 77)}…` : text || "(no text)"
+}

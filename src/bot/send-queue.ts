@@ -1,0 +1,98 @@
+/**
+ * The send queue's policy, pure: what to do after each send attempt, and when the next send may start.
+ * The Durable Object applies these decisions; tests exercise them without a runtime.
+ */
+import { backoffDelay } from "../lib/backoff"
+import type { ProviderError, RateLimits } from "../providers/types"
+
+export const MAX_ATTEMPTS = 8
+/** Rate-limit retries don't count as failures, but a message can't wait forever either. */
+export const MAX_RATE_LIMITED = 50
+export const RETRY_BACKOFF = { baseMs: 1_000, capMs: 5 * 60_000 }
+/** Back-off for a 429 that carried no retry hint (WhatsApp throughput codes). */
+export const THROTTLE_BACKOFF = { baseMs: 1_000, capMs: 60_000 }
+
+export type Decision =
+  /** Try again at `at`; `pause` says whom to hold back until then besides this item. */
+  | { type: "retry"; at: number; countsAsAttempt: boolean; pause: "none" | "chat" | "bot"; reason: string }
+  /** Dead-letter: never retried; the error stays on the item. */
+  | { type: "fail"; reason: string }
+  /** The platform revoked our credentials: stop the bot, keep its queue for when it is fixed. */
+  | { type: "stop_bot"; reason: string }
+  /** Resend to another chat id (Telegram group upgraded to supergroup). */
+  | { type: "redirect"; chatId: string; reason: string }
+
+export interface AttemptState {
+  attempts: number
+  rateLimited: number
+}
+
+/** Decides what follows a failed send. `state` counts the attempts before this one. */
+export function decide(
+  error: ProviderError,
+  state: AttemptState,
+  now: number,
+  random: () => number = Math.random,
+): Decision {
+  const reason = `${error.kind}: ${error.message}`
+  switch (error.kind) {
+    case "rate_limited": {
+      if (state.rateLimited + 1 >= MAX_RATE_LIMITED)
+        return { type: "fail", reason: `gave up after ${MAX_RATE_LIMITED} rate limits: ${reason}` }
+      const wait = error.retryAfterMs ?? backoffDelay(state.rateLimited + 1, THROTTLE_BACKOFF, random)
+      return {
+        type: "retry",
+        at: now + wait,
+        countsAsAttempt: false,
+        pause: error.scope === "chat" ? "chat" : "bot",
+        reason,
+      }
+    }
+    case "unavailable": {
+      if (state.attempts + 1 >= MAX_ATTEMPTS)
+        return { type: "fail", reason: `gave up after ${MAX_ATTEMPTS} attempts: ${reason}` }
+      const wait = Math.max(error.retryAfterMs ?? 0, backoffDelay(state.attempts + 1, RETRY_BACKOFF, random))
+      return { type: "retry", at: now + wait, countsAsAttempt: true, pause: "none", reason }
+    }
+    case "unauthorized":
+      return { type: "stop_bot", reason }
+    case "migrated":
+      return error.migrateTo ? { type: "redirect", chatId: error.migrateTo, reason } : { type: "fail", reason }
+    case "forbidden":
+    case "not_found":
+    case "bad_request":
+    case "window_closed":
+      return { type: "fail", reason }
+  }
+}
+
+/**
+ * Pacing state for one bot: the earliest time the next send may start, bot-wide and per chat.
+ * Sends to different chats run concurrently, spaced by 1/perBotPerSecond; a chat waits perChatIntervalMs.
+ */
+export class Pacer {
+  private nextBotSlot = 0
+  private pausedUntil = 0
+
+  constructor(private readonly limits: RateLimits) {}
+
+  get interval(): number {
+    return 1000 / this.limits.perBotPerSecond
+  }
+
+  pauseBot(until: number): void {
+    this.pausedUntil = Math.max(this.pausedUntil, until)
+  }
+
+  /** When a send to a chat that became free at `chatFreeAt` can start. */
+  earliest(chatFreeAt: number, now: number): number {
+    return Math.max(now, chatFreeAt, this.nextBotSlot, this.pausedUntil)
+  }
+
+  /** Claims the bot-wide slot at `at` and returns when that chat is free again. */
+  claim(at: number, isGroup: boolean): number {
+    this.nextBotSlot = at + this.interval
+    const perChat = isGroup && this.limits.perGroupPerMinute ? 60_000 / this.limits.perGroupPerMinute : 0
+    return at + Math.max(this.limits.perChatIntervalMs, perChat)
+  }
+}

@@ -1,0 +1,84 @@
+/** The bot Durable Object's SQLite schema, versioned and applied forward once per object. */
+
+const migrations: string[] = [
+  `CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+   CREATE TABLE logs (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     at INTEGER NOT NULL,
+     level TEXT NOT NULL,
+     event TEXT NOT NULL,
+     message TEXT NOT NULL,
+     detail TEXT
+   );
+   CREATE TABLE counters (
+     hour INTEGER PRIMARY KEY,           -- unix hour bucket
+     inbound INTEGER NOT NULL DEFAULT 0,
+     outbound INTEGER NOT NULL DEFAULT 0,
+     failed INTEGER NOT NULL DEFAULT 0,
+     latency_ms_sum INTEGER NOT NULL DEFAULT 0,
+     latency_count INTEGER NOT NULL DEFAULT 0
+   );`,
+  `CREATE TABLE inbox (
+     event_id TEXT PRIMARY KEY,          -- the platform's id: a redelivery is a no-op
+     received_at INTEGER NOT NULL,
+     chat_id TEXT NOT NULL,
+     event TEXT NOT NULL,                -- JSON InboundMessage; emptied once handled
+     state TEXT NOT NULL,                -- pending | done | failed
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_at INTEGER NOT NULL,
+     error TEXT
+   );
+   CREATE INDEX inbox_due ON inbox (state, next_at);
+   CREATE INDEX inbox_received ON inbox (received_at);
+   CREATE TABLE outbox (
+     seq INTEGER PRIMARY KEY AUTOINCREMENT, -- arrival order: per-chat FIFO
+     id TEXT NOT NULL UNIQUE,
+     chat_id TEXT NOT NULL,
+     message TEXT NOT NULL,              -- JSON OutboundMessage
+     status TEXT NOT NULL,               -- queued | sending | sent | delivered | read | failed
+     attempts INTEGER NOT NULL DEFAULT 0,
+     rate_limited INTEGER NOT NULL DEFAULT 0,
+     next_at INTEGER NOT NULL,
+     last_error TEXT,
+     idempotency_key TEXT UNIQUE,
+     platform_message_id TEXT,
+     source TEXT NOT NULL,               -- api | reply | test
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL
+   );
+   CREATE INDEX outbox_due ON outbox (status, next_at);
+   CREATE INDEX outbox_open_by_chat ON outbox (chat_id, seq) WHERE status IN ('queued', 'sending');
+   CREATE INDEX outbox_platform_id ON outbox (platform_message_id);
+   CREATE TABLE chats (
+     chat_id TEXT PRIMARY KEY,
+     free_at INTEGER NOT NULL DEFAULT 0,  -- earliest next send to this chat (pacing, 429s)
+     is_group INTEGER NOT NULL DEFAULT 0
+   );
+   CREATE TABLE history (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     chat_id TEXT NOT NULL,
+     role TEXT NOT NULL,
+     content TEXT NOT NULL,
+     at INTEGER NOT NULL
+   );
+   CREATE INDEX history_by_chat ON history (chat_id, id);`,
+]
+
+/** Applies pending migrations; called from the constructor inside blockConcurrencyWhile. */
+export function migrate(sql: SqlStorage): void {
+  sql.exec("CREATE TABLE IF NOT EXISTS _schema (version INTEGER NOT NULL)")
+  const row = sql.exec<{ version: number }>("SELECT version FROM _schema").toArray()[0]
+  let version = row?.version ?? 0
+  if (!row) sql.exec("INSERT INTO _schema (version) VALUES (0)")
+  for (; version < migrations.length; version++) {
+    const step = migrations[version]
+    if (step) sql.exec(step)
+    sql.exec("UPDATE _schema SET version = ?", version + 1)
+  }
+}
+
+export const LOG_LIMIT = 1000
+/** Handled inbox ids are kept this long to de-duplicate redeliveries (Meta retries for up to 7 days). */
+export const INBOX_RETENTION_MS = 8 * 24 * 3600_000
+/** Finished outbox rows stay queryable through `GET /messages/:id` this long. */
+export const OUTBOX_RETENTION_MS = 7 * 24 * 3600_000

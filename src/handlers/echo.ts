@@ -1,0 +1,19 @@
+/** The default handler: answers every message with what it received, so a new bot works end to end at once. */
+import { ok } from "../lib/result"
+import type { InboundMessage } from "../providers/types"
+import type { Handler } from "./types"
+
+function describe(event: InboundMessage): string {
+  if (event.text) return event.text
+  switch (event.kind) {
+    case "location":
+      return event.location ? `Location: ${event.location.latitude}, ${event.location.longitude}` : "Location received"
+    case "interactive":
+      return `You chose: ${event.interactive?.title ?? event.interactive?.id ?? "an option"}`
+    default:
+      return `Received your ${event.kind}`
+  }
+}
+
+export const echo: Handler = async (event) =>
+  ok({ replies: [{ chatId: event.chatId, text: describe(event).slice(0, 4096) }] })

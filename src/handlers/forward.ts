@@ -1,0 +1,61 @@
+/**
+ * Forwards each inbound message to the business's own HTTPS endpoint, signed so it can trust us:
+ * `X-Switchboard-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`, `X-Switchboard-Timestamp: <unix s>`.
+ * The JSON answer becomes outbound messages; 5xx and timeouts are retried by the DO.
+ */
+import { hmacSha256Hex } from "../lib/crypto"
+import { type FetchedText, fetchText } from "../lib/http"
+import { err, ok } from "../lib/result"
+import { forwardResponseSchema, toReplies } from "./reply-schema"
+import type { Handler } from "./types"
+
+export const forward: Handler = async (event, ctx) => {
+  if (ctx.config.type !== "forward") return err({ retryable: false, message: "forward handler is not configured" })
+  const secret = ctx.secrets.signingSecret
+  if (!secret) return err({ retryable: false, message: "forward handler has no signing secret" })
+  const body = JSON.stringify({ type: "message", bot: ctx.bot, message: event })
+  const timestamp = String(Math.floor(Date.now() / 1000))
+  let res: FetchedText
+  try {
+    res = await fetchText(
+      ctx.fetch,
+      ctx.config.url,
+      {
+        method: "POST",
+        headers: {
+          "Content-Type": "application/json",
+          "User-Agent": "Switchboard/0.1",
+          "X-Switchboard-Timestamp": timestamp,
+          "X-Switchboard-Signature": `sha256=${await hmacSha256Hex(secret, `${timestamp}.${body}`)}`,
+          "X-Switchboard-Event-Id": event.eventId,
+        },
+        body,
+      },
+      ctx.config.timeoutMs ?? 10_000,
+    )
+  } catch (cause) {
+    return err({
+      retryable: true,
+      message: `forward endpoint unreachable: ${cause instanceof Error ? cause.name : "error"}`,
+    })
+  }
+  const text = res.text
+  if (res.status >= 500 || res.status === 429)
+    return err({ retryable: true, message: `forward endpoint answered ${res.status}` })
+  if (res.status < 200 || res.status > 299)
+    return err({ retryable: false, message: `forward endpoint answered ${res.status}` })
+  if (res.status === 204 || text.trim() === "") return ok({ replies: [] })
+  let json: unknown
+  try {
+    json = JSON.parse(text)
+  } catch {
+    return err({ retryable: false, message: "forward endpoint answered with invalid JSON" })
+  }
+  const parsed = forwardResponseSchema.safeParse(json)
+  if (!parsed.success) return err({ retryable: false, message: "forward endpoint's reply has an unknown shape" })
+  try {
+    return ok({ replies: toReplies(parsed.data, event.chatId) })
+  } catch {
+    return err({ retryable: false, message: "forward endpoint's reply is not a valid message" })
+  }
+}

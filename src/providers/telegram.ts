@@ -1,0 +1,358 @@
+/** Telegram Bot API provider: secret-token webhooks, Update -> unified events, sends with Bot API error mapping. */
+
+import type { z } from "zod"
+import { safeEqual } from "../lib/crypto"
+import { utf8 } from "../lib/encoding"
+import { fetchText } from "../lib/http"
+import { err, ok, type Result } from "../lib/result"
+import {
+  type TelegramCallbackQuery,
+  type TelegramCredentials,
+  type TelegramMessage,
+  type TelegramResponse,
+  telegramCredentialsSchema,
+  telegramResponseSchema,
+  telegramSentMessageSchema,
+  telegramUpdateSchema,
+} from "./telegram.schema"
+import type {
+  BotRuntime,
+  InboundMessage,
+  MessagingProvider,
+  OutboundMessage,
+  ParseError,
+  ProviderError,
+  ProviderIO,
+} from "./types"
+
+export type { TelegramCredentials } from "./telegram.schema"
+
+type Bot = BotRuntime<TelegramCredentials>
+
+/** https://core.telegram.org/bots/api#setwebhook: Telegram echoes `secret_token` in this header. */
+export const TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
+/** The updates `parse` turns into events; asking for no others keeps useless webhook traffic away. */
+export const telegramAllowedUpdates = ["message", "edited_message", "channel_post", "callback_query"] as const
+const DEFAULT_TIMEOUT_MS = 10_000
+
+/** Telegram's callback_data limit is 64 bytes, not characters. */
+const CALLBACK_DATA_MAX_BYTES = 64
+
+const mediaMethods = {
+  image: { method: "sendPhoto", field: "photo" },
+  document: { method: "sendDocument", field: "document" },
+  audio: { method: "sendAudio", field: "audio" },
+  video: { method: "sendVideo", field: "video" },
+} as const
+
+type Content = Pick<InboundMessage, "kind" | "media" | "location" | "contact">
+
+/** Reads a Message's payload in the order Telegram documents it; a message carries one of these at most. */
+function content(m: TelegramMessage): Content {
+  const caption = m.caption
+  const largest = m.photo?.at(-1)
+  if (largest) return { kind: "image", media: { id: largest.file_id, caption } }
+  const file = (f: NonNullable<TelegramMessage["document"]>) => ({
+    id: f.file_id,
+    mimeType: f.mime_type,
+    fileName: f.file_name,
+    caption,
+  })
+  if (m.document) return { kind: "document", media: file(m.document) }
+  if (m.audio) return { kind: "audio", media: file(m.audio) }
+  if (m.voice) return { kind: "voice", media: file(m.voice) }
+  if (m.video) return { kind: "video", media: file(m.video) }
+  if (m.video_note) return { kind: "video", media: file(m.video_note) }
+  if (m.sticker) return { kind: "sticker", media: file(m.sticker) }
+  if (m.location)
+    return { kind: "location", location: { latitude: m.location.latitude, longitude: m.location.longitude } }
+  if (m.contact) {
+    const c = m.contact
+    const name = [c.first_name, c.last_name].filter(Boolean).join(" ")
+    return {
+      kind: "contact",
+      contact: { name, phone: c.phone_number, userId: c.user_id === undefined ? undefined : String(c.user_id) },
+    }
+  }
+  // Service messages (members joining, pins, ...) and kinds we do not model still reach the handler.
+  return { kind: m.text === undefined ? "unsupported" : "text" }
+}
+
+/** Drops undefined values so stored events stay small and compare cleanly. */
+function compact(o: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined))
+}
+
+function fromMessage(updateId: number, m: TelegramMessage, bot: Bot, edited: boolean): InboundMessage {
+  const from = m.from
+  const fullName = [from?.first_name, from?.last_name].filter(Boolean).join(" ")
+  const event: InboundMessage = {
+    eventId: String(updateId),
+    botId: bot.botId,
+    platform: "telegram",
+    ...content(m),
+    messageId: String(m.message_id),
+    chatId: String(m.chat.id),
+    // Channel posts have no sender: the channel itself speaks.
+    userId: String(from?.id ?? m.chat.id),
+    userName: fullName || m.chat.title || undefined,
+    text: m.text ?? m.caption ?? "",
+    timestamp: m.date * 1000,
+    metadata: compact({
+      chatType: m.chat.type,
+      chatTitle: m.chat.title,
+      messageThreadId: m.message_thread_id,
+      username: from?.username ?? m.chat.username,
+      languageCode: from?.language_code,
+      replyTo: m.reply_to_message === undefined ? undefined : String(m.reply_to_message.message_id),
+    }),
+  }
+  if (edited) event.edited = true
+  return event
+}
+
+function fromCallbackQuery(updateId: number, q: TelegramCallbackQuery, bot: Bot): InboundMessage {
+  const data = q.data ?? ""
+  // The query carries only callback_data; the button's label is found in the keyboard it was pressed on.
+  const title = q.message?.reply_markup?.inline_keyboard.flat().find((b) => b.callback_data === q.data)?.text
+  const fullName = [q.from.first_name, q.from.last_name].filter(Boolean).join(" ")
+  return {
+    eventId: String(updateId),
+    botId: bot.botId,
+    platform: "telegram",
+    kind: "interactive",
+    messageId: String(q.message?.message_id ?? q.id),
+    // Inline-mode queries have no message: the presser's private chat is the only place to answer.
+    chatId: String(q.message?.chat.id ?? q.from.id),
+    userId: String(q.from.id),
+    userName: fullName || undefined,
+    text: data,
+    // Telegram gives no press time; the date of the message holding the button keeps parse pure.
+    timestamp: (q.message?.date ?? 0) * 1000,
+    interactive: { id: data, title, callbackQueryId: q.id },
+    metadata: compact({
+      chatType: q.message?.chat.type,
+      username: q.from.username,
+      languageCode: q.from.language_code,
+      inlineMessageId: q.inline_message_id,
+    }),
+  }
+}
+
+function describe(error: z.ZodError): string {
+  const issue = error.issues[0]
+  return issue ? `${issue.path.join(".") || "body"}: ${issue.message}` : "invalid"
+}
+
+function parseJson(raw: string): Result<unknown, ParseError> {
+  try {
+    return ok(JSON.parse(raw))
+  } catch {
+    return err({ message: "body is not valid JSON" })
+  }
+}
+
+/** Numeric ids go as numbers (as official clients send them); `@channelname` stays a string. */
+function chatIdParam(chatId: string): number | string {
+  const n = Number(chatId)
+  return /^-?\d+$/.test(chatId) && Number.isSafeInteger(n) ? n : chatId
+}
+
+const badRequest = (message: string): ProviderError => ({ kind: "bad_request", message })
+
+/** https://core.telegram.org/bots/api#inlinekeyboardmarkup */
+function inlineKeyboard(rows: NonNullable<OutboundMessage["buttons"]>): Result<unknown, ProviderError> {
+  const keyboard: Record<string, string>[][] = []
+  for (const row of rows) {
+    const out: Record<string, string>[] = []
+    for (const b of row) {
+      if (b.url !== undefined) {
+        out.push({ text: b.text, url: b.url })
+        continue
+      }
+      const data = b.data ?? b.text
+      if (utf8(data).length > CALLBACK_DATA_MAX_BYTES) return err(badRequest(`button data over 64 bytes: "${b.text}"`))
+      out.push({ text: b.text, callback_data: data })
+    }
+    keyboard.push(out)
+  }
+  return ok({ inline_keyboard: keyboard })
+}
+
+/** Maps an OutboundMessage to one Bot API call. */
+function buildSend(msg: OutboundMessage): Result<{ method: string; body: Record<string, unknown> }, ProviderError> {
+  if (msg.template) return err(badRequest("templates are WhatsApp-only"))
+  const body: Record<string, unknown> = { chat_id: chatIdParam(msg.chatId) }
+  if (msg.replyTo !== undefined) {
+    if (!/^\d+$/.test(msg.replyTo)) return err(badRequest("replyTo must be a Telegram message_id"))
+    // A deleted original must not turn the reply into a 400 that drops it.
+    body.reply_parameters = { message_id: Number(msg.replyTo), allow_sending_without_reply: true }
+  }
+  if (msg.buttons) {
+    const keyboard = inlineKeyboard(msg.buttons)
+    if (!keyboard.ok) return keyboard
+    body.reply_markup = keyboard.value
+  }
+  if (msg.text !== undefined) return ok({ method: "sendMessage", body: { ...body, text: msg.text } })
+  if (msg.media) {
+    const { method, field } = mediaMethods[msg.media.kind]
+    body[field] = msg.media.url
+    if (msg.media.caption !== undefined) body.caption = msg.media.caption
+    return ok({ method, body })
+  }
+  return err(badRequest("nothing to send: one of text, media or template is required"))
+}
+
+function retryAfterSeconds(headers: Headers): number | undefined {
+  const value = headers.get("Retry-After")
+  if (value === null || !/^\d+(\.\d+)?$/.test(value.trim())) return undefined
+  return Number(value)
+}
+
+/**
+ * Classifies a failed Bot API call the way shared/platforms.md prescribes: 429 waits `retry_after`,
+ * 401/404 (a bad token shows up as 404 on the method path) stop the bot, 403 drops, a migrated group resends.
+ * @see https://core.telegram.org/bots/api#responseparameters
+ */
+export function classifyTelegramError(status: number, body: TelegramResponse | null, headers: Headers): ProviderError {
+  const code = body?.error_code ?? status
+  const base = { message: body?.description ?? `HTTP ${status}`, status, code: String(code) }
+  if (code === 429) {
+    const seconds = body?.parameters?.retry_after ?? retryAfterSeconds(headers)
+    return { ...base, kind: "rate_limited", ...(seconds === undefined ? {} : { retryAfterMs: seconds * 1000 }) }
+  }
+  if (code === 401 || code === 404) return { ...base, kind: "unauthorized" }
+  if (code === 403) return { ...base, kind: "forbidden" }
+  const migrateTo = body?.parameters?.migrate_to_chat_id
+  if (migrateTo !== undefined) return { ...base, kind: "migrated", migrateTo: String(migrateTo) }
+  if (code === 400 && /chat not found/i.test(base.message)) return { ...base, kind: "not_found" }
+  if (code >= 500) return { ...base, kind: "unavailable" }
+  return { ...base, kind: "bad_request" }
+}
+
+function errorName(e: unknown): string {
+  return e instanceof Error || e instanceof DOMException ? e.name : ""
+}
+
+/** The token sits in the URL path: keep it out of any message that could reach a log. */
+function transportError(e: unknown, bot: Bot, timeoutMs: number): ProviderError {
+  const name = errorName(e)
+  if (name === "TimeoutError" || name === "AbortError") {
+    return { kind: "unavailable", message: `Telegram did not answer within ${timeoutMs} ms` }
+  }
+  const detail = e instanceof Error ? e.message.split(bot.credentials.botToken).join("<token>") : "unknown error"
+  return { kind: "unavailable", message: `network error calling Telegram: ${detail}` }
+}
+
+/** One Bot API call: `POST {base}/bot{token}/{method}` with a JSON body; returns `result` or a ProviderError. */
+async function callApi(
+  bot: Bot,
+  io: ProviderIO,
+  method: string,
+  payload: Record<string, unknown>,
+): Promise<Result<unknown, ProviderError>> {
+  const timeoutMs = io.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  let status: number
+  let headers: Headers
+  let text: string
+  try {
+    const res = await fetchText(
+      io.fetch,
+      `${bot.apiBase}/bot${bot.credentials.botToken}/${method}`,
+      {
+        method: "POST",
+        headers: { "content-type": "application/json" },
+        body: JSON.stringify(payload),
+      },
+      timeoutMs,
+    )
+    status = res.status
+    headers = res.headers
+    text = res.text
+  } catch (e) {
+    return err(transportError(e, bot, timeoutMs))
+  }
+  const json = parseJson(text)
+  const envelope = json.ok ? telegramResponseSchema.safeParse(json.value) : null
+  if (!envelope?.success) {
+    // A proxy's HTML error page or a truncated body: nothing says the call was refused, so retry it.
+    if (status === 429) return err(classifyTelegramError(status, null, headers))
+    return err({ kind: "unavailable", message: `Telegram answered HTTP ${status} without a Bot API body`, status })
+  }
+  if (envelope.data.ok) return ok(envelope.data.result)
+  return err(classifyTelegramError(status, envelope.data, headers))
+}
+
+const done = (r: Result<unknown, ProviderError>): Result<void, ProviderError> => (r.ok ? ok(undefined) : r)
+
+/**
+ * Telegram Bot API provider.
+ * @see https://core.telegram.org/bots/api and shared/platforms.md ("Telegram Bot API")
+ */
+export const telegram: MessagingProvider<TelegramCredentials> = {
+  platform: "telegram",
+  credentialsSchema: telegramCredentialsSchema,
+  publicCredentialFields: [] satisfies (keyof TelegramCredentials)[],
+  // Bot FAQ: about 1 msg/s per chat, 20/min per group, 30/s per bot.
+  limits: { perChatIntervalMs: 1000, perBotPerSecond: 30, perGroupPerMinute: 20 },
+  webhookPath: (botId) => `/webhooks/telegram/${botId}`,
+
+  async verify(req, _rawBody, bot) {
+    const given = req.headers.get(TELEGRAM_SECRET_HEADER)
+    if (given === null) return err({ kind: "unauthorized", message: `missing ${TELEGRAM_SECRET_HEADER}` })
+    // An empty configured secret must never match an empty header.
+    if (bot.webhookSecret === "" || !safeEqual(given, bot.webhookSecret)) {
+      return err({ kind: "unauthorized", message: "webhook secret token does not match" })
+    }
+    return ok(undefined)
+  },
+
+  parse(rawBody, bot) {
+    const json = parseJson(rawBody)
+    if (!json.ok) return err(json.error)
+    const parsed = telegramUpdateSchema.safeParse(json.value)
+    if (!parsed.success) return err({ message: `not a Telegram Update: ${describe(parsed.error)}` })
+    const u = parsed.data
+    if (u.message) return ok([fromMessage(u.update_id, u.message, bot, false)])
+    if (u.edited_message) return ok([fromMessage(u.update_id, u.edited_message, bot, true)])
+    if (u.channel_post) return ok([fromMessage(u.update_id, u.channel_post, bot, false)])
+    if (u.edited_channel_post) return ok([fromMessage(u.update_id, u.edited_channel_post, bot, true)])
+    if (u.callback_query) return ok([fromCallbackQuery(u.update_id, u.callback_query, bot)])
+    // my_chat_member, poll, ...: valid updates with nothing for a handler; acknowledge and move on.
+    return ok([])
+  },
+
+  async send(msg, bot, io) {
+    const call = buildSend(msg)
+    if (!call.ok) return call
+    const result = await callApi(bot, io, call.value.method, call.value.body)
+    if (!result.ok) return result
+    const sent = telegramSentMessageSchema.safeParse(result.value)
+    if (!sent.success) return err({ kind: "unavailable", message: "Telegram answered ok without a message_id" })
+    return ok({ platformMessageId: String(sent.data.message_id) })
+  },
+
+  /** https://core.telegram.org/bots/api#setwebhook */
+  async setup(bot, io) {
+    return done(
+      await callApi(bot, io, "setWebhook", {
+        url: bot.webhookUrl,
+        secret_token: bot.webhookSecret,
+        allowed_updates: telegramAllowedUpdates,
+        max_connections: 40,
+      }),
+    )
+  },
+
+  /** https://core.telegram.org/bots/api#deletewebhook */
+  async teardown(bot, io) {
+    return done(await callApi(bot, io, "deleteWebhook", {}))
+  },
+
+  /** Clients show a spinner on the pressed button until answerCallbackQuery arrives. */
+  async acknowledge(event, bot, io) {
+    const id = event.interactive?.callbackQueryId
+    if (event.kind !== "interactive" || id === undefined) return ok(undefined)
+    return done(await callApi(bot, io, "answerCallbackQuery", { callback_query_id: id }))
+  },
+}

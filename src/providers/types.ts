@@ -1,0 +1,191 @@
+/**
+ * The provider seam: one interface every messaging platform implements, and the unified message format.
+ * Providers never import Hono, D1 or the Durable Object; `fetch` is injected so tests hit the fakes.
+ */
+import { z } from "zod"
+import type { Result } from "../lib/result"
+
+export const messageKinds = [
+  "text",
+  "image",
+  "document",
+  "audio",
+  "video",
+  "voice",
+  "sticker",
+  "location",
+  "contact",
+  "interactive",
+  "reaction",
+  "status",
+  "unsupported",
+] as const
+export type MessageKind = (typeof messageKinds)[number]
+
+export const deliveryStatuses = ["sent", "delivered", "read", "failed"] as const
+export type DeliveryStatus = (typeof deliveryStatuses)[number]
+
+/** A media reference as the platform gave it: an id to fetch later, or a URL. */
+export interface MediaRef {
+  id?: string
+  url?: string
+  mimeType?: string
+  fileName?: string
+  caption?: string
+}
+
+/**
+ * The unified inbound event. `eventId` is the platform's own de-duplication key (Telegram `update_id`,
+ * WhatsApp message id, or status id + status); `chatId` is where a reply goes.
+ */
+export interface InboundMessage {
+  eventId: string
+  botId: string
+  platform: string
+  kind: MessageKind
+  messageId: string
+  chatId: string
+  userId: string
+  userName?: string
+  text: string
+  timestamp: number
+  edited?: boolean
+  media?: MediaRef
+  location?: { latitude: number; longitude: number }
+  /** Button / callback / list reply: the id the bot attached and the title the user saw. */
+  interactive?: { id: string; title?: string; callbackQueryId?: string }
+  /** Kind "contact": the shared card (Telegram `contact`, WhatsApp `contacts[0]`). */
+  contact?: { name: string; phone?: string; userId?: string }
+  /** Kind "reaction": the message reacted to; an empty emoji means the reaction was removed. */
+  reaction?: { messageId: string; emoji: string }
+  /** Set for kind "status": delivery receipts of messages we sent. */
+  status?: { messageId: string; status: DeliveryStatus; error?: string }
+  metadata: Record<string, unknown>
+}
+
+const button = z.object({
+  text: z.string().min(1).max(64),
+  data: z.string().min(1).max(64).optional(),
+  url: z.url().optional(),
+})
+
+/** What a handler or the send API asks a provider to deliver. Validated at the REST boundary. */
+export const outboundMessageSchema = z
+  .object({
+    chatId: z.string().min(1).max(128),
+    text: z.string().min(1).max(4096).optional(),
+    media: z
+      .object({
+        kind: z.enum(["image", "document", "audio", "video"]),
+        url: z.url(),
+        caption: z.string().max(1024).optional(),
+        fileName: z.string().max(255).optional(),
+      })
+      .optional(),
+    template: z
+      .object({
+        name: z.string().min(1).max(512),
+        language: z.string().min(2).max(15).default("en_US"),
+        parameters: z.array(z.string().max(1024)).max(20).optional(),
+      })
+      .optional(),
+    buttons: z.array(z.array(button).min(1).max(8)).max(10).optional(),
+    replyTo: z.string().max(256).optional(),
+  })
+  .refine((m) => [m.text, m.media, m.template].filter((x) => x !== undefined).length === 1, {
+    message: "exactly one of text, media or template is required",
+  })
+export type OutboundMessage = z.infer<typeof outboundMessageSchema>
+
+/** What the platform returned for a successful send. */
+export interface SentRef {
+  platformMessageId: string
+}
+
+export const providerErrorKinds = [
+  "rate_limited", // 429 / throughput: wait retryAfterMs, then retry
+  "unauthorized", // bad or expired token: stop the bot, never retry
+  "forbidden", // user blocked the bot: drop
+  "bad_request", // malformed or refused payload: drop with the error kept
+  "not_found", // chat or number unknown: drop
+  "window_closed", // WhatsApp 24 h window: only a template may be sent
+  "migrated", // Telegram group became a supergroup: resend to migrateTo
+  "unavailable", // 5xx, timeout, network: retry with backoff
+] as const
+export type ProviderErrorKind = (typeof providerErrorKinds)[number]
+
+export interface ProviderError {
+  kind: ProviderErrorKind
+  message: string
+  /** From `retry_after` / `Retry-After`; the queue never sends before it elapses. */
+  retryAfterMs?: number
+  /** Throttle only this recipient (WhatsApp 131056 pair limit) rather than the whole bot. */
+  scope?: "bot" | "chat"
+  migrateTo?: string
+  status?: number
+  code?: string
+}
+
+/** Everything a provider may know about one bot at run time (decrypted in the DO, never logged). */
+export interface BotRuntime<C = Record<string, string>> {
+  botId: string
+  credentials: C
+  /** Per-bot random secret: Telegram `secret_token`. */
+  webhookSecret: string
+  /** Public URL the platform should post updates to. */
+  webhookUrl: string
+  /** Platform API base from env (`TELEGRAM_API_BASE`, ...), defaulting to the real API. */
+  apiBase: string
+  /** Env-level fallback secret (WhatsApp app secret). */
+  appSecret?: string
+}
+
+export interface ProviderIO {
+  fetch: typeof fetch
+  /** Per-call timeout; a timeout is an `unavailable` error. */
+  timeoutMs?: number
+}
+
+export interface InboundRequest {
+  method: string
+  url: string
+  headers: Headers
+}
+
+export type VerifyError = { kind: "unauthorized" | "bad_request"; message: string }
+export type ParseError = { message: string }
+
+/** Pacing the send queue applies before any 429 (the platform's published limits). */
+export interface RateLimits {
+  /** Minimum gap between two sends to the same chat. */
+  perChatIntervalMs: number
+  /** Sends per second for the whole bot (or number). */
+  perBotPerSecond: number
+  /** Optional extra limit for group chats (Telegram: 20/min). */
+  perGroupPerMinute?: number
+}
+
+export interface MessagingProvider<C extends Record<string, string> = Record<string, string>> {
+  readonly platform: string
+  /** Shape of `credentials` in `POST /api/bots`. */
+  readonly credentialsSchema: z.ZodType<C>
+  /**
+   * Credential fields safe to show (e.g. phoneNumberId); everything else is secret. Typed `string[]`, not
+   * `(keyof C)[]`: `keyof` would make C invariant and no provider would fit the registry's erased type.
+   * Providers check their list with `satisfies (keyof C)[]`.
+   */
+  readonly publicCredentialFields: readonly string[]
+  readonly limits: RateLimits
+  /** Path segment under `/webhooks/` and human name. */
+  readonly webhookPath: (botId: string) => string
+  /** A key that routes app-level webhooks to the bot without D1 (WhatsApp phone_number_id). */
+  routingKey?(credentials: C): string | null
+  verify(req: InboundRequest, rawBody: Uint8Array, bot: BotRuntime<C>): Promise<Result<void, VerifyError>>
+  challenge?(req: InboundRequest, bot: BotRuntime<C>): Response | null
+  parse(rawBody: string, bot: BotRuntime<C>): Result<InboundMessage[], ParseError>
+  send(msg: OutboundMessage, bot: BotRuntime<C>, io: ProviderIO): Promise<Result<SentRef, ProviderError>>
+  setup?(bot: BotRuntime<C>, io: ProviderIO): Promise<Result<void, ProviderError>>
+  teardown?(bot: BotRuntime<C>, io: ProviderIO): Promise<Result<void, ProviderError>>
+  /** Side effects the platform expects after an inbound event (Telegram answerCallbackQuery). */
+  acknowledge?(event: InboundMessage, bot: BotRuntime<C>, io: ProviderIO): Promise<Result<void, ProviderError>>
+}

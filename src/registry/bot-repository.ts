@@ -1,0 +1,218 @@
+/** All D1 SQL for businesses and bots. Rows are parsed with zod into StoredBot; routes never see raw rows. */
+import { z } from "zod"
+import { HttpError } from "../lib/errors"
+import { type BotConfig, type BotStatus, botConfigSchema, botStatuses, type StoredBot } from "./schemas"
+
+const botRowSchema = z.object({
+  id: z.string(),
+  business_id: z.string(),
+  platform: z.string(),
+  name: z.string(),
+  status: z.enum(botStatuses),
+  status_reason: z.string().nullable(),
+  created_at: z.number(),
+  updated_at: z.number(),
+  last_active: z.number().nullable(),
+  config: z.string(),
+  credentials_enc: z.string(),
+  credentials_public: z.string(),
+  webhook_secret_enc: z.string(),
+  routing_key: z.string().nullable(),
+})
+
+const jsonRecord = z.record(z.string(), z.string())
+
+function toStoredBot(raw: unknown): StoredBot {
+  const row = botRowSchema.parse(raw)
+  return {
+    id: row.id,
+    businessId: row.business_id,
+    platform: row.platform,
+    name: row.name,
+    status: row.status,
+    statusReason: row.status_reason,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    lastActive: row.last_active,
+    config: botConfigSchema.parse(JSON.parse(row.config)),
+    publicCredentials: jsonRecord.parse(JSON.parse(row.credentials_public)),
+    secretsEnc: row.credentials_enc,
+    webhookSecretEnc: row.webhook_secret_enc,
+    routingKey: row.routing_key,
+  }
+}
+
+const COLUMNS =
+  "id, business_id, platform, name, status, status_reason, created_at, updated_at, last_active, config, credentials_enc, credentials_public, webhook_secret_enc, routing_key"
+
+export interface ListFilter {
+  platform?: string | undefined
+  status?: BotStatus | undefined
+  q?: string | undefined
+  limit: number
+  /** Id of the last bot of the previous page (pages go newest first). */
+  after?: string | undefined
+}
+
+export interface NewBot {
+  id: string
+  businessId: string
+  platform: string
+  name: string
+  config: BotConfig
+  publicCredentials: Record<string, string>
+  secretsEnc: string
+  webhookSecretEnc: string
+  routingKey: string | null
+  now: number
+}
+
+export interface BotPatch {
+  name?: string
+  config?: BotConfig
+  publicCredentials?: Record<string, string>
+  secretsEnc?: string
+  routingKey?: string | null
+  status?: BotStatus
+  statusReason?: string | null
+}
+
+/** Escapes LIKE wildcards so a search for "50%" finds the literal text. */
+const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`
+
+export function createBotRepository(db: D1Database) {
+  return {
+    /** Businesses are created on first write: the JWT is the source of truth for who they are. */
+    async ensureBusiness(id: string, now: number): Promise<void> {
+      await db
+        .prepare("INSERT OR IGNORE INTO businesses (id, name, created_at) VALUES (?1, ?1, ?2)")
+        .bind(id, now)
+        .run()
+    },
+
+    async insert(bot: NewBot): Promise<StoredBot> {
+      try {
+        await db
+          .prepare(
+            `INSERT INTO bots (${COLUMNS}) VALUES (?1, ?2, ?3, ?4, 'active', NULL, ?5, ?5, NULL, ?6, ?7, ?8, ?9, ?10)`,
+          )
+          .bind(
+            bot.id,
+            bot.businessId,
+            bot.platform,
+            bot.name,
+            bot.now,
+            JSON.stringify(bot.config),
+            bot.secretsEnc,
+            JSON.stringify(bot.publicCredentials),
+            bot.webhookSecretEnc,
+            bot.routingKey,
+          )
+          .run()
+      } catch (cause) {
+        throw conflictOr(cause)
+      }
+      const stored = await this.get(bot.businessId, bot.id)
+      if (!stored) throw new Error("inserted bot vanished")
+      return stored
+    },
+
+    async get(businessId: string, id: string): Promise<StoredBot | null> {
+      const row = await db
+        .prepare(`SELECT ${COLUMNS} FROM bots WHERE business_id = ?1 AND id = ?2`)
+        .bind(businessId, id)
+        .first()
+      return row ? toStoredBot(row) : null
+    },
+
+    /** Keyset pagination on the (business_id, [filter], id DESC) indexes: a deep page costs what the first does. */
+    async list(businessId: string, filter: ListFilter): Promise<{ bots: StoredBot[]; hasMore: boolean }> {
+      const where = ["business_id = ?"]
+      const params: (string | number)[] = [businessId]
+      if (filter.platform) {
+        where.push("platform = ?")
+        params.push(filter.platform)
+      }
+      if (filter.status) {
+        where.push("status = ?")
+        params.push(filter.status)
+      }
+      if (filter.q) {
+        where.push("name LIKE ? ESCAPE '\\' COLLATE NOCASE")
+        params.push(likePattern(filter.q))
+      }
+      if (filter.after) {
+        where.push("id < ?")
+        params.push(filter.after)
+      }
+      params.push(filter.limit + 1)
+      const { results } = await db
+        .prepare(`SELECT ${COLUMNS} FROM bots WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`)
+        .bind(...params)
+        .all()
+      const bots = results.slice(0, filter.limit).map(toStoredBot)
+      return { bots, hasMore: results.length > filter.limit }
+    },
+
+    async update(businessId: string, id: string, patch: BotPatch, now: number): Promise<StoredBot | null> {
+      const sets = ["updated_at = ?"]
+      const params: (string | number | null)[] = [now]
+      const add = (column: string, value: string | number | null) => {
+        sets.push(`${column} = ?`)
+        params.push(value)
+      }
+      if (patch.name !== undefined) add("name", patch.name)
+      if (patch.config !== undefined) add("config", JSON.stringify(patch.config))
+      if (patch.publicCredentials !== undefined) add("credentials_public", JSON.stringify(patch.publicCredentials))
+      if (patch.secretsEnc !== undefined) add("credentials_enc", patch.secretsEnc)
+      if (patch.routingKey !== undefined) add("routing_key", patch.routingKey)
+      if (patch.status !== undefined) add("status", patch.status)
+      if (patch.statusReason !== undefined) add("status_reason", patch.statusReason)
+      params.push(businessId, id)
+      try {
+        await db
+          .prepare(`UPDATE bots SET ${sets.join(", ")} WHERE business_id = ? AND id = ?`)
+          .bind(...params)
+          .run()
+      } catch (cause) {
+        throw conflictOr(cause)
+      }
+      return this.get(businessId, id)
+    },
+
+    async delete(businessId: string, id: string): Promise<boolean> {
+      const result = await db.prepare("DELETE FROM bots WHERE business_id = ?1 AND id = ?2").bind(businessId, id).run()
+      return result.meta.changes > 0
+    },
+
+    /** Written by the DO, coarsely (at most once a minute per bot), so D1 is not on the message hot path. */
+    async touch(id: string, at: number): Promise<void> {
+      await db.prepare("UPDATE bots SET last_active = ?2 WHERE id = ?1").bind(id, at).run()
+    },
+
+    /** Sets status from the DO side (e.g. the platform revoked the token), whoever the business is. */
+    async setStatusById(id: string, status: BotStatus, reason: string | null, now: number): Promise<void> {
+      await db
+        .prepare("UPDATE bots SET status = ?2, status_reason = ?3, updated_at = ?4 WHERE id = ?1")
+        .bind(id, status, reason, now)
+        .run()
+    },
+
+    async routingKeyTaken(platform: string, routingKey: string, exceptId?: string): Promise<boolean> {
+      const row = await db
+        .prepare("SELECT id FROM bots WHERE platform = ?1 AND routing_key = ?2 AND id != ?3")
+        .bind(platform, routingKey, exceptId ?? "")
+        .first()
+      return row !== null
+    },
+  }
+}
+
+export type BotRepository = ReturnType<typeof createBotRepository>
+
+function conflictOr(cause: unknown): unknown {
+  if (cause instanceof Error && /UNIQUE constraint failed/i.test(cause.message)) {
+    return new HttpError(409, "conflict", "Another bot already uses this phone number / routing key")
+  }
+  return cause
+}

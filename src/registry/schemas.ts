@@ -1,0 +1,112 @@
+/** Bot domain schemas shared by the registry (D1 rows), the API (input/output) and the Durable Object snapshot. */
+import { z } from "@hono/zod-openapi"
+
+export const botStatuses = ["active", "stopped", "error"] as const
+export type BotStatus = (typeof botStatuses)[number]
+
+/** Handler choice as the API accepts it; secret fields are split off and sealed before storage. */
+export const handlerInputSchema = z
+  .discriminatedUnion("type", [
+    z.object({ type: z.literal("echo") }),
+    z.object({
+      type: z.literal("forward"),
+      url: z.url({ protocol: /^https?$/ }).max(2048),
+      /** HMAC key the business uses to verify our calls; generated when omitted and returned once. */
+      signingSecret: z.string().min(16).max(256).optional(),
+      timeoutMs: z.number().int().min(500).max(30_000).optional(),
+    }),
+    z.object({
+      type: z.literal("ai"),
+      baseUrl: z.url({ protocol: /^https?$/ }).max(2048),
+      model: z.string().min(1).max(200),
+      apiKey: z.string().min(1).max(1024).optional(),
+      systemPrompt: z.string().max(8000).optional(),
+      maxHistory: z.number().int().min(0).max(100).optional(),
+      temperature: z.number().min(0).max(2).optional(),
+    }),
+  ])
+  .openapi("HandlerInput")
+export type HandlerInput = z.infer<typeof handlerInputSchema>
+
+/** Handler as stored in `bots.config` (no secrets) and shown by the API. */
+export const handlerConfigSchema = z.discriminatedUnion("type", [
+  z.object({ type: z.literal("echo") }),
+  z.object({ type: z.literal("forward"), url: z.string(), timeoutMs: z.number().int().optional() }),
+  z.object({
+    type: z.literal("ai"),
+    baseUrl: z.string(),
+    model: z.string(),
+    systemPrompt: z.string().optional(),
+    maxHistory: z.number().int().optional(),
+    temperature: z.number().optional(),
+  }),
+])
+export type HandlerConfig = z.infer<typeof handlerConfigSchema>
+
+/** Free-form, non-secret per-bot settings (bounded so one bot can't bloat the registry). */
+export const botSettingsSchema = z
+  .record(z.string().max(64), z.union([z.string().max(2000), z.number(), z.boolean(), z.null()]))
+  .refine((r) => Object.keys(r).length <= 50, "at most 50 settings")
+  .openapi("BotSettings")
+
+export const botConfigSchema = z.object({
+  handler: handlerConfigSchema.default({ type: "echo" }),
+  settings: botSettingsSchema.default({}),
+})
+export type BotConfig = z.infer<typeof botConfigSchema>
+
+/** The sealed part: platform credentials plus handler secrets, encrypted as one JSON blob. */
+export const botSecretsSchema = z.object({
+  credentials: z.record(z.string(), z.string()),
+  handler: z.object({ apiKey: z.string().optional(), signingSecret: z.string().optional() }).default({}),
+})
+export type BotSecrets = z.infer<typeof botSecretsSchema>
+
+/** A bot as the registry returns it to the rest of the code: parsed, sealed fields still sealed. */
+export interface StoredBot {
+  id: string
+  businessId: string
+  platform: string
+  name: string
+  status: BotStatus
+  statusReason: string | null
+  createdAt: number
+  updatedAt: number
+  lastActive: number | null
+  config: BotConfig
+  /** Non-secret credential fields (e.g. WhatsApp phoneNumberId), copied out of the sealed blob. */
+  publicCredentials: Record<string, string>
+  secretsEnc: string
+  webhookSecretEnc: string
+  routingKey: string | null
+}
+
+/** The Durable Object's copy of a bot: what it needs on the hot path without asking D1. */
+export const botSnapshotSchema = z.object({
+  id: z.string(),
+  businessId: z.string(),
+  platform: z.string(),
+  name: z.string(),
+  status: z.enum(botStatuses),
+  config: botConfigSchema,
+  secretsEnc: z.string(),
+  webhookSecretEnc: z.string(),
+  routingKey: z.string().nullable(),
+  updatedAt: z.number(),
+})
+export type BotSnapshot = z.infer<typeof botSnapshotSchema>
+
+export function toSnapshot(bot: StoredBot): BotSnapshot {
+  return {
+    id: bot.id,
+    businessId: bot.businessId,
+    platform: bot.platform,
+    name: bot.name,
+    status: bot.status,
+    config: bot.config,
+    secretsEnc: bot.secretsEnc,
+    webhookSecretEnc: bot.webhookSecretEnc,
+    routingKey: bot.routingKey,
+    updatedAt: bot.updatedAt,
+  }
+}

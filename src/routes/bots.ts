@@ -1,0 +1,301 @@
+/** Management API for bots (DESIGN.md §3): CRUD, control, logs. Every query is scoped to the token's business. */
+import { createRoute, z } from "@hono/zod-openapi"
+import type { Context } from "hono"
+import { requireAuth, requireWriter } from "../auth/jwt"
+import type { AppEnv } from "../env"
+import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "../lib/encoding"
+import { HttpError } from "../lib/errors"
+import { platforms } from "../providers"
+import { botSettingsSchema, botStatuses, handlerInputSchema, type StoredBot } from "../registry/schemas"
+import { type BotService, createBotService } from "../services/bot-service"
+import { commonErrors, createOpenApiApp, errorResponse } from "./openapi"
+
+const platformEnum = z.enum(platforms)
+const botIdParam = z.object({
+  id: z
+    .string()
+    .min(1)
+    .max(64)
+    .openapi({ param: { name: "id", in: "path" } }),
+})
+
+const botSchema = z
+  .object({
+    id: z.string(),
+    platform: z.string(),
+    name: z.string(),
+    status: z.enum(botStatuses),
+    statusReason: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    lastActive: z.string().nullable(),
+    handler: z.record(z.string(), z.unknown()),
+    settings: z.record(z.string(), z.unknown()),
+    credentials: z.record(z.string(), z.unknown()).openapi({
+      description: "Non-secret credential fields only; secrets are write-only",
+    }),
+    webhookUrl: z.string(),
+  })
+  .openapi("Bot")
+
+const createBotBody = z
+  .object({
+    platform: platformEnum,
+    name: z.string().trim().min(1).max(100),
+    credentials: z.record(z.string(), z.unknown()),
+    handler: handlerInputSchema.optional(),
+    settings: botSettingsSchema.optional(),
+  })
+  .openapi("CreateBot")
+
+const patchBotBody = z
+  .object({
+    name: z.string().trim().min(1).max(100).optional(),
+    credentials: z.record(z.string(), z.unknown()).optional(),
+    handler: handlerInputSchema.optional(),
+    settings: botSettingsSchema.optional(),
+  })
+  .refine((b) => Object.values(b).some((v) => v !== undefined), "nothing to update")
+  .openapi("PatchBot")
+
+const setupSchema = z.object({ ok: z.boolean(), error: z.object({ kind: z.string(), message: z.string() }).optional() })
+
+const listQuery = z.object({
+  platform: platformEnum.optional(),
+  status: z.enum(botStatuses).optional(),
+  q: z.string().trim().max(100).optional(),
+  limit: z.coerce.number().int().min(1).max(100).default(25),
+  cursor: z.string().max(200).optional(),
+})
+
+const logsQuery = z.object({
+  limit: z.coerce.number().int().min(1).max(200).default(50),
+  before: z.coerce.number().int().positive().optional(),
+})
+
+const logEntrySchema = z
+  .object({
+    id: z.number(),
+    at: z.string(),
+    level: z.enum(["info", "warn", "error"]),
+    event: z.string(),
+    message: z.string(),
+    detail: z.record(z.string(), z.unknown()).nullable(),
+  })
+  .openapi("LogEntry")
+
+const json = <T extends z.ZodType>(schema: T, description: string) => ({
+  description,
+  content: { "application/json": { schema } },
+})
+
+const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
+
+/** The API view of a bot: nothing sealed ever leaves through here. */
+function present(service: BotService, bot: StoredBot, requestUrl: string): z.infer<typeof botSchema> {
+  return {
+    id: bot.id,
+    platform: bot.platform,
+    name: bot.name,
+    status: bot.status,
+    statusReason: bot.statusReason,
+    createdAt: new Date(bot.createdAt).toISOString(),
+    updatedAt: new Date(bot.updatedAt).toISOString(),
+    lastActive: iso(bot.lastActive),
+    handler: { ...bot.config.handler },
+    settings: bot.config.settings,
+    credentials: { ...bot.publicCredentials, configured: true },
+    webhookUrl: service.webhookUrl(bot, requestUrl),
+  }
+}
+
+// Cursors are opaque to clients: base64url of the last bot id of the page.
+const encodeCursor = (id: string) => toBase64Url(utf8(id))
+function decodeCursor(cursor: string): string {
+  const bytes = fromBase64Url(cursor)
+  const id = bytes ? fromUtf8(bytes) : ""
+  if (!/^bot_[0-9a-f]{28}$/.test(id)) throw new HttpError(400, "invalid_cursor", "cursor is not one this API issued")
+  return id
+}
+
+const service = (c: Context<AppEnv>) => createBotService(c.env, c.var.auth)
+
+const write = [requireAuth, requireWriter]
+
+export const botsApp = createOpenApiApp()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/",
+      tags: ["Bots"],
+      summary: "Create a bot",
+      middleware: write,
+      request: { body: { content: { "application/json": { schema: createBotBody } }, required: true } },
+      responses: {
+        201: json(
+          z.object({ bot: botSchema, setup: setupSchema, signingSecret: z.string().optional() }),
+          "Created; `signingSecret` is shown once when the forward handler's secret was generated",
+        ),
+        403: errorResponse("Viewers cannot write"),
+        409: errorResponse("Phone number already used by another bot"),
+        ...commonErrors,
+      },
+    }),
+    async (c) => {
+      const s = service(c)
+      const { bot, setup, issuedSigningSecret } = await s.create(c.req.valid("json"))
+      const body = {
+        bot: present(s, bot, c.req.url),
+        setup,
+        ...(issuedSigningSecret ? { signingSecret: issuedSigningSecret } : {}),
+      }
+      return c.json(body, 201)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/",
+      tags: ["Bots"],
+      summary: "List bots, newest first, with filters and cursor pagination",
+      middleware: [requireAuth],
+      request: { query: listQuery },
+      responses: {
+        200: json(z.object({ bots: z.array(botSchema), nextCursor: z.string().nullable() }), "A page of bots"),
+        ...commonErrors,
+      },
+    }),
+    async (c) => {
+      const s = service(c)
+      const q = c.req.valid("query")
+      const { bots, hasMore } = await s.list({
+        platform: q.platform,
+        status: q.status,
+        q: q.q || undefined,
+        limit: q.limit,
+        after: q.cursor ? decodeCursor(q.cursor) : undefined,
+      })
+      const last = bots.at(-1)
+      return c.json(
+        { bots: bots.map((b) => present(s, b, c.req.url)), nextCursor: hasMore && last ? encodeCursor(last.id) : null },
+        200,
+      )
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{id}",
+      tags: ["Bots"],
+      summary: "Get a bot",
+      middleware: [requireAuth],
+      request: { params: botIdParam },
+      responses: { 200: json(z.object({ bot: botSchema }), "The bot"), ...commonErrors },
+    }),
+    async (c) => {
+      const s = service(c)
+      const bot = await s.load(c.req.valid("param").id)
+      return c.json({ bot: present(s, bot, c.req.url) }, 200)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "patch",
+      path: "/{id}",
+      tags: ["Bots"],
+      summary: "Update name, credentials, handler or settings",
+      middleware: write,
+      request: {
+        params: botIdParam,
+        body: { content: { "application/json": { schema: patchBotBody } }, required: true },
+      },
+      responses: {
+        200: json(
+          z.object({ bot: botSchema, setup: setupSchema.optional(), signingSecret: z.string().optional() }),
+          "Updated",
+        ),
+        403: errorResponse("Viewers cannot write"),
+        409: errorResponse("Phone number already used by another bot"),
+        ...commonErrors,
+      },
+    }),
+    async (c) => {
+      const s = service(c)
+      const { bot, setup, issuedSigningSecret } = await s.patch(c.req.valid("param").id, c.req.valid("json"))
+      return c.json(
+        {
+          bot: present(s, bot, c.req.url),
+          ...(setup ? { setup } : {}),
+          ...(issuedSigningSecret ? { signingSecret: issuedSigningSecret } : {}),
+        },
+        200,
+      )
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "delete",
+      path: "/{id}",
+      tags: ["Bots"],
+      summary: "Delete a bot (its webhook is removed first)",
+      middleware: write,
+      request: { params: botIdParam },
+      responses: { 204: { description: "Deleted" }, 403: errorResponse("Viewers cannot write"), ...commonErrors },
+    }),
+    async (c) => {
+      await service(c).remove(c.req.valid("param").id)
+      return c.body(null, 204)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/{id}/control",
+      tags: ["Bots"],
+      summary: "Start, stop or restart a bot",
+      middleware: write,
+      request: {
+        params: botIdParam,
+        body: {
+          content: { "application/json": { schema: z.object({ action: z.enum(["start", "stop", "restart"]) }) } },
+          required: true,
+        },
+      },
+      responses: {
+        200: json(z.object({ bot: botSchema, result: setupSchema }), "New status and the platform's answer"),
+        403: errorResponse("Viewers cannot write"),
+        ...commonErrors,
+      },
+    }),
+    async (c) => {
+      const s = service(c)
+      const { bot, result } = await s.control(c.req.valid("param").id, c.req.valid("json").action)
+      return c.json({ bot: present(s, bot, c.req.url), result }, 200)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{id}/logs",
+      tags: ["Bots"],
+      summary: "Activity log, newest first",
+      middleware: [requireAuth],
+      request: { params: botIdParam, query: logsQuery },
+      responses: {
+        200: json(z.object({ logs: z.array(logEntrySchema), nextBefore: z.number().nullable() }), "Log entries"),
+        ...commonErrors,
+      },
+    }),
+    async (c) => {
+      const query = c.req.valid("query")
+      const logs = await service(c).logs(c.req.valid("param").id, query)
+      const last = logs.at(-1)
+      return c.json(
+        {
+          logs: logs.map((l) => ({ ...l, at: new Date(l.at).toISOString() })),
+          nextBefore: logs.length === query.limit && last ? last.id : null,
+        },
+        200,
+      )
+    },
+  )

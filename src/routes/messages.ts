@@ -1,0 +1,90 @@
+/** Send API: queue an outbound message through a bot (202) and read its delivery status. */
+import { createRoute, z } from "@hono/zod-openapi"
+import { requireAuth, requireWriter } from "../auth/jwt"
+import { messageStatuses } from "../bot/outbox"
+import { HttpError } from "../lib/errors"
+import { outboundMessageSchema } from "../providers/types"
+import { botStub, createBotService } from "../services/bot-service"
+import { commonErrors, createOpenApiApp, errorResponse } from "./openapi"
+
+const params = z.object({ id: z.string().min(1).max(64) })
+const sendBody = z
+  .object({ idempotencyKey: z.string().min(1).max(200).optional() })
+  .and(outboundMessageSchema)
+  .openapi("SendMessage")
+
+const messageSchema = z
+  .object({
+    id: z.string(),
+    chatId: z.string(),
+    status: z.enum(messageStatuses),
+    attempts: z.number(),
+    error: z.string().nullable(),
+    platformMessageId: z.string().nullable(),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+  })
+  .openapi("Message")
+
+export const messagesApp = createOpenApiApp()
+  .openapi(
+    createRoute({
+      method: "post",
+      path: "/{id}/messages",
+      tags: ["Messages"],
+      summary: "Queue a message (text, media or WhatsApp template); retried and paced until delivered",
+      middleware: [requireAuth, requireWriter],
+      request: { params, body: { content: { "application/json": { schema: sendBody } }, required: true } },
+      responses: {
+        202: {
+          description: "Queued (or the earlier message with the same idempotencyKey)",
+          content: {
+            "application/json": { schema: z.object({ id: z.string(), status: z.string(), duplicate: z.boolean() }) },
+          },
+        },
+        403: errorResponse("Viewers cannot send"),
+        409: errorResponse("Bot is stopped"),
+        ...commonErrors,
+      },
+    }),
+    async (c) => {
+      const bot = await createBotService(c.env, c.var.auth).load(c.req.valid("param").id)
+      const { idempotencyKey, ...message } = c.req.valid("json")
+      const out = await botStub(c.env, bot.id).send(message, idempotencyKey)
+      if (!out.ok) throw new HttpError(out.status, out.code, out.message)
+      return c.json({ id: out.id, status: out.status, duplicate: out.duplicate }, 202)
+    },
+  )
+  .openapi(
+    createRoute({
+      method: "get",
+      path: "/{id}/messages/{messageId}",
+      tags: ["Messages"],
+      summary: "Status of a sent message: queued | sending | sent | delivered | read | failed",
+      middleware: [requireAuth],
+      request: { params: params.extend({ messageId: z.string().min(1).max(64) }) },
+      responses: {
+        200: { description: "The message", content: { "application/json": { schema: messageSchema } } },
+        ...commonErrors,
+      },
+    }),
+    async (c) => {
+      const { id, messageId } = c.req.valid("param")
+      const bot = await createBotService(c.env, c.var.auth).load(id)
+      const m = await botStub(c.env, bot.id).message(messageId)
+      if (!m) throw new HttpError(404, "not_found", "Message not found")
+      return c.json(
+        {
+          id: m.id,
+          chatId: m.chatId,
+          status: m.status,
+          attempts: m.attempts,
+          error: m.error,
+          platformMessageId: m.platformMessageId,
+          createdAt: new Date(m.createdAt).toISOString(),
+          updatedAt: new Date(m.updatedAt).toISOString(),
+        },
+        200,
+      )
+    },
+  )

@@ -1,0 +1,29 @@
+/** `POST /test/message`: runs a message through a bot's handler and returns the reply, sending nothing. */
+import { Hono } from "hono"
+import { z } from "zod"
+import { requireAuth } from "../auth/jwt"
+import type { AppEnv } from "../env"
+import { HttpError, validationError } from "../lib/errors"
+import { botStub, createBotService } from "../services/bot-service"
+
+const bodySchema = z.object({
+  message: z.string().min(1).max(4096),
+  botId: z.string().min(1).max(64),
+  chatId: z.string().min(1).max(128).default("test-chat"),
+  platform: z.string().optional(),
+})
+
+export const testMessageApp = new Hono<AppEnv>().post("/message", requireAuth, async (c) => {
+  const json: unknown = await c.req.json().catch(() => {
+    throw new HttpError(400, "bad_request", "Body must be JSON")
+  })
+  const parsed = bodySchema.safeParse(json)
+  if (!parsed.success) {
+    const { body, status } = validationError(parsed.error)
+    return c.json(body, status)
+  }
+  const bot = await createBotService(c.env, c.var.auth).load(parsed.data.botId)
+  const out = await botStub(c.env, bot.id).testMessage({ text: parsed.data.message, chatId: parsed.data.chatId })
+  if (!out.ok) throw new HttpError(502, "handler_failed", out.message)
+  return c.json({ botId: bot.id, platform: bot.platform, handler: bot.config.handler.type, replies: out.replies })
+})

@@ -1,0 +1,104 @@
+/**
+ * Platform webhooks (DESIGN.md §3). No JWT: each request is verified by its platform's mechanism inside the
+ * bot's Durable Object, which also de-duplicates and stores it before we answer. No D1 query on this path.
+ */
+
+import type { Context } from "hono"
+import { Hono } from "hono"
+import { bodyLimit } from "hono/body-limit"
+import type { WebhookInput, WebhookOutput } from "../bot/bot-durable-object"
+import { routeStub } from "../bot/route-directory"
+import type { AppEnv } from "../env"
+import { errorBody, HttpError } from "../lib/errors"
+import { getProvider } from "../providers"
+import { whatsappRoutingKeys } from "../providers/whatsapp"
+import { botStub } from "../services/bot-service"
+
+/** Meta batches up to 3 MB per POST; Telegram updates are far smaller. Anything bigger is not a platform. */
+export const WEBHOOK_BODY_LIMIT = 3 * 1024 * 1024
+const BOT_ID = /^bot_[0-9a-f]{28}$/
+
+const limit = bodyLimit({
+  maxSize: WEBHOOK_BODY_LIMIT,
+  onError: (c) => c.json(errorBody("payload_too_large", "Webhook body exceeds 3 MB"), 413),
+})
+
+async function toInput(c: Context<AppEnv>, platform: string): Promise<WebhookInput> {
+  return {
+    platform,
+    method: c.req.method,
+    url: c.req.url,
+    headers: [...c.req.raw.headers.entries()],
+    body: c.req.method === "GET" ? new ArrayBuffer(0) : await c.req.arrayBuffer(),
+  }
+}
+
+function reply(c: Context<AppEnv>, out: WebhookOutput): Response {
+  if (out.status === 200 && out.contentType !== "text/plain") return c.json({ ok: true, accepted: out.accepted ?? 0 })
+  if (out.status >= 400) {
+    const code = { 400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found" }[out.status] ?? "error"
+    return c.json(
+      errorBody(code, out.body),
+      out.status === 401 || out.status === 403 || out.status === 404 ? out.status : 400,
+    )
+  }
+  return c.text(out.body, 200)
+}
+
+async function perBot(c: Context<AppEnv>, platform: string): Promise<Response> {
+  const botId = c.req.param("botId") ?? ""
+  if (!BOT_ID.test(botId)) throw new HttpError(404, "not_found", "Unknown bot")
+  const out = await botStub(c.env, botId).ingest(await toInput(c, platform))
+  if (out.status === 404) throw new HttpError(404, "not_found", "Unknown bot")
+  return reply(c, out)
+}
+
+export const webhooksApp = new Hono<AppEnv>()
+  .post("/telegram/:botId", limit, (c) => perBot(c, "telegram"))
+  .get("/whatsapp/:botId", (c) => perBot(c, "whatsapp"))
+  .post("/whatsapp/:botId", limit, (c) => perBot(c, "whatsapp"))
+  // One Meta app, many numbers: verify the app's signature once, then fan out by phone_number_id.
+  .get("/whatsapp", (c) => {
+    const verifyToken = c.env.WHATSAPP_VERIFY_TOKEN
+    const mode = c.req.query("hub.mode")
+    const challenge = c.req.query("hub.challenge")
+    if (mode !== "subscribe" || challenge === undefined)
+      throw new HttpError(400, "bad_request", "Not a verification request")
+    if (!verifyToken || c.req.query("hub.verify_token") !== verifyToken)
+      throw new HttpError(403, "forbidden", "Verify token mismatch")
+    return c.text(challenge, 200)
+  })
+  .post("/whatsapp", limit, async (c) => {
+    const appSecret = c.env.WHATSAPP_APP_SECRET
+    if (!appSecret) throw new HttpError(401, "unauthorized", "WHATSAPP_APP_SECRET is not configured")
+    const raw = new Uint8Array(await c.req.arrayBuffer())
+    const provider = getProvider("whatsapp")
+    const runtime = { botId: "app", credentials: {}, webhookSecret: "", webhookUrl: "", apiBase: "", appSecret }
+    const verified = await provider.verify({ method: "POST", url: c.req.url, headers: c.req.raw.headers }, raw, runtime)
+    if (!verified.ok) throw new HttpError(401, "unauthorized", "Signature mismatch")
+    const keys = whatsappRoutingKeys(new TextDecoder().decode(raw))
+    if (keys === null) throw new HttpError(400, "bad_request", "Not a WhatsApp webhook payload")
+    const input: WebhookInput = {
+      platform: "whatsapp",
+      method: "POST",
+      url: c.req.url,
+      headers: [...c.req.raw.headers.entries()],
+      body: raw.buffer,
+      preVerified: true,
+    }
+    // Each bot's DO parses only its own number's changes out of the shared payload.
+    const results = await Promise.all(
+      keys.map(async (key) => {
+        const botId = await routeStub(c.env, "whatsapp", key).resolve()
+        if (!botId) {
+          console.warn(
+            JSON.stringify({ level: "warn", event: "webhook.unrouted", platform: "whatsapp", phoneNumberId: key }),
+          )
+          return 0
+        }
+        const out = await botStub(c.env, botId).ingest(input)
+        return out.accepted ?? 0
+      }),
+    )
+    return c.json({ ok: true, accepted: results.reduce((a, b) => a + b, 0) })
+  })

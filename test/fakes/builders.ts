@@ -1,0 +1,131 @@
+// Realistic inbound payloads (Telegram Update, WhatsApp webhook event) for tests, the bench and the sim CLI.
+
+export interface TelegramTextInput {
+  chatId: number
+  text: string
+  /** Omitted: the fake fills update_id (increasing per bot), message_id (per chat) and date on deliver. */
+  updateId?: number
+  messageId?: number
+  fromId?: number
+  firstName?: string
+  username?: string
+  chatType?: "private" | "group" | "supergroup" | "channel"
+}
+
+/** `{ update_id, message: { message_id, date, chat, from, text } }` as the Bot API sends it. */
+export function telegramTextUpdate(input: TelegramTextInput): Record<string, unknown> {
+  const type = input.chatType ?? (input.chatId > 0 ? "private" : "group")
+  const fromId = input.fromId ?? (input.chatId > 0 ? input.chatId : 7_000_001)
+  const from: Record<string, unknown> = {
+    id: fromId,
+    is_bot: false,
+    first_name: input.firstName ?? "Test",
+    language_code: "en",
+  }
+  if (input.username) from.username = input.username
+  const chat: Record<string, unknown> =
+    type === "private"
+      ? { id: input.chatId, first_name: from.first_name, type }
+      : { id: input.chatId, title: "Test Group", type }
+  if (type === "private" && input.username) chat.username = input.username
+  const message: Record<string, unknown> = { chat, from, text: input.text }
+  if (input.messageId !== undefined) message.message_id = input.messageId
+  if (input.text.startsWith("/")) {
+    message.entities = [{ type: "bot_command", offset: 0, length: input.text.split(/\s/)[0]?.length ?? 1 }]
+  }
+  const update: Record<string, unknown> = { message }
+  if (input.updateId !== undefined) update.update_id = input.updateId
+  return update
+}
+
+/** A callback_query update, as sent when a user presses an inline keyboard button. */
+export function telegramCallbackUpdate(input: { chatId: number; data: string; updateId?: number; messageId?: number }) {
+  const from = { id: input.chatId, is_bot: false, first_name: "Test" }
+  const update: Record<string, unknown> = {
+    callback_query: {
+      id: String(Math.floor(Math.random() * 1e18)),
+      from,
+      chat_instance: String(-Math.floor(Math.random() * 1e18)),
+      data: input.data,
+      message: {
+        message_id: input.messageId ?? 1,
+        date: Math.floor(Date.now() / 1000),
+        chat: { id: input.chatId, first_name: "Test", type: "private" },
+        text: "(the message with the keyboard)",
+      },
+    },
+  }
+  if (input.updateId !== undefined) update.update_id = input.updateId
+  return update
+}
+
+export interface WhatsAppTextInput {
+  phoneNumberId: string
+  from: string
+  text: string
+  /** Default: a fresh wamid. */
+  id?: string
+  name?: string
+  wabaId?: string
+  timestamp?: number
+}
+
+function wamid(): string {
+  const bytes = crypto.getRandomValues(new Uint8Array(24))
+  return `wamid.HBgL${btoa(String.fromCharCode(...bytes))}`
+}
+
+function envelope(phoneNumberId: string, wabaId: string | undefined, value: Record<string, unknown>) {
+  return {
+    object: "whatsapp_business_account",
+    entry: [
+      {
+        id: wabaId ?? "102290129340398",
+        changes: [
+          {
+            field: "messages",
+            value: {
+              messaging_product: "whatsapp",
+              metadata: { display_phone_number: "15550100000", phone_number_id: phoneNumberId },
+              ...value,
+            },
+          },
+        ],
+      },
+    ],
+  }
+}
+
+/** A Cloud API `messages` webhook carrying one inbound text message. */
+export function whatsappTextEvent(input: WhatsAppTextInput) {
+  return envelope(input.phoneNumberId, input.wabaId, {
+    contacts: [{ profile: { name: input.name ?? "Test User" }, wa_id: input.from }],
+    messages: [
+      {
+        from: input.from,
+        id: input.id ?? wamid(),
+        timestamp: String(input.timestamp ?? Math.floor(Date.now() / 1000)),
+        type: "text",
+        text: { body: input.text },
+      },
+    ],
+  })
+}
+
+/** A Cloud API status webhook (sent / delivered / read / failed) for an outbound message. */
+export function whatsappStatusEvent(input: {
+  phoneNumberId: string
+  messageId: string
+  recipient: string
+  status: "sent" | "delivered" | "read" | "failed"
+  errors?: { code: number; title: string }[]
+}) {
+  const status: Record<string, unknown> = {
+    id: input.messageId,
+    status: input.status,
+    timestamp: String(Math.floor(Date.now() / 1000)),
+    recipient_id: input.recipient,
+  }
+  if (input.errors) status.errors = input.errors
+  return envelope(input.phoneNumberId, undefined, { statuses: [status] })
+}

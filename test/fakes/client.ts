@@ -1,0 +1,140 @@
+// Typed client for the fakes' control API (/__fake/*); fetch only, so it runs in workerd tests and in Node alike.
+import type { DeliverInput, DeliverResult, FailRuleInput, LimitsInput, RecordedRequest, Stats } from "./types.ts"
+
+export type { DeliverInput, DeliverResult, FailRuleInput, LimitsInput, RecordedRequest, Stats } from "./types.ts"
+
+export interface RequestFilter {
+  account?: string
+  method?: string
+}
+
+export interface FakeControl {
+  readonly origin: string
+  /** Forgets recordings, failure rules, limits, stats and platform state of `account`, or of everyone. */
+  reset(account?: string): Promise<void>
+  /** Recorded platform API calls in arrival order, failed ones included; `authorization` redacted. */
+  requests(filter?: RequestFilter): Promise<RecordedRequest[]>
+  /** Polls `requests` until at least `count` match (default timeout 5 s), then returns them. */
+  waitForRequests(filter: RequestFilter, count: number, timeoutMs?: number): Promise<RecordedRequest[]>
+  /** The next `times` matching calls fail as `mode`. */
+  fail(rule: FailRuleInput): Promise<void>
+  /** Replaces the limits of `account` (or the default for all accounts, without one). */
+  limits(limits: LimitsInput): Promise<void>
+  /** Latency added to every platform API response, for everyone or one account. */
+  latency(ms: number, account?: string): Promise<void>
+  /** Posts an update to the worker as the platform would (Telegram secret header / WhatsApp signature). */
+  deliver(input: DeliverInput): Promise<DeliverResult>
+  stats(account: string): Promise<Stats>
+  /** Marks a credential revoked: Telegram the token (= account); WhatsApp an access token of that number. */
+  revoke(account: string, token?: string): Promise<void>
+}
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v)
+}
+
+function isRecorded(v: unknown): v is RecordedRequest {
+  return isRecord(v) && typeof v.account === "string" && typeof v.method === "string" && typeof v.at === "number"
+}
+
+function isStats(v: unknown): v is Stats {
+  return isRecord(v) && typeof v.accepted === "number" && typeof v.rejected429 === "number" && isRecord(v.byChat)
+}
+
+function isDeliverResult(v: unknown): v is DeliverResult {
+  return isRecord(v) && typeof v.status === "number" && typeof v.body === "string" && typeof v.sent === "string"
+}
+
+export function fakeControl(origin: string): FakeControl {
+  const base = origin.replace(/\/+$/, "")
+
+  async function call(path: string, body?: unknown): Promise<unknown> {
+    const init: RequestInit =
+      body === undefined
+        ? { method: "GET" }
+        : { method: "POST", headers: { "content-type": "application/json" }, body: JSON.stringify(body) }
+    const res = await fetch(`${base}/__fake/${path}`, init)
+    const text = await res.text()
+    if (!res.ok) throw new Error(`fake control ${path} failed: ${res.status} ${text}`)
+    return JSON.parse(text)
+  }
+
+  async function requests(filter: RequestFilter = {}): Promise<RecordedRequest[]> {
+    const query = new URLSearchParams()
+    if (filter.account !== undefined) query.set("account", filter.account)
+    if (filter.method !== undefined) query.set("method", filter.method)
+    const data = await call(`requests?${query}`)
+    if (!isRecord(data) || !Array.isArray(data.requests)) throw new Error("fake control: bad requests answer")
+    return data.requests.filter(isRecorded)
+  }
+
+  return {
+    origin: base,
+    reset: async (account) => {
+      await call("reset", account === undefined ? {} : { account })
+    },
+    requests,
+    waitForRequests: async (filter, count, timeoutMs = 5_000) => {
+      const deadline = Date.now() + timeoutMs
+      for (;;) {
+        const found = await requests(filter)
+        if (found.length >= count) return found
+        if (Date.now() > deadline) {
+          throw new Error(
+            `fake control: ${found.length}/${count} requests matching ${JSON.stringify(filter)} after ${timeoutMs} ms`,
+          )
+        }
+        await new Promise((resolve) => setTimeout(resolve, 25))
+      }
+    },
+    fail: async (rule) => {
+      await call("fail", rule)
+    },
+    limits: async (limits) => {
+      await call("limits", limits)
+    },
+    latency: async (ms, account) => {
+      await call("latency", account === undefined ? { ms } : { ms, account })
+    },
+    deliver: async (input) => {
+      const data = await call("deliver", input)
+      if (!isDeliverResult(data)) throw new Error("fake control: bad deliver answer")
+      return data
+    },
+    stats: async (account) => {
+      const data = await call(`stats?account=${encodeURIComponent(account)}`)
+      if (!isStats(data)) throw new Error("fake control: bad stats answer")
+      return data
+    },
+    revoke: async (account, token) => {
+      await call("revoke", token === undefined ? { account } : { account, token })
+    },
+  }
+}
+
+/** The two fakes from the test env: FAKES_ORIGIN is `{"telegram":"http://127.0.0.1:P","whatsapp":"http://127.0.0.1:Q"}`. */
+export function fakesFromEnv(env: { FAKES_ORIGIN: string }): { telegram: FakeControl; whatsapp: FakeControl } {
+  let parsed: unknown
+  try {
+    parsed = JSON.parse(env.FAKES_ORIGIN)
+  } catch {
+    parsed = undefined
+  }
+  if (!isRecord(parsed) || typeof parsed.telegram !== "string" || typeof parsed.whatsapp !== "string") {
+    throw new Error(`FAKES_ORIGIN must be JSON {"telegram": origin, "whatsapp": origin}, got ${env.FAKES_ORIGIN}`)
+  }
+  return { telegram: fakeControl(parsed.telegram), whatsapp: fakeControl(parsed.whatsapp) }
+}
+
+/** A well-formed, unique Telegram bot token (`{bot id}:{35 chars}`), so each test owns its account. */
+export function randomTelegramToken(): string {
+  const id = 100_000_000 + Math.floor(Math.random() * 899_999_999)
+  const chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+  const bytes = crypto.getRandomValues(new Uint8Array(35))
+  return `${id}:${Array.from(bytes, (b) => chars[b % chars.length]).join("")}`
+}
+
+/** A unique numeric WhatsApp phone_number_id (15 digits, like Meta's). */
+export function randomPhoneNumberId(): string {
+  return String(100_000_000_000_000 + Math.floor(Math.random() * 899_999_999_999_999))
+}

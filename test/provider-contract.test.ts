@@ -1,0 +1,163 @@
+// The provider contract: one suite every registered provider passes with its own fixtures and signing.
+import { describe, expect, it } from "vitest"
+import { utf8 } from "../src/lib/encoding"
+import { getProvider, isPlatform, parseCredentials, platforms, providers } from "../src/providers"
+import { messageKinds, type OutboundMessage, providerErrorKinds } from "../src/providers/types"
+import { body, contractCases, fakeFetch, hangingFetch } from "./provider-cases"
+
+describe("provider registry", () => {
+  it("lists every registered provider under the name it reports", () => {
+    expect([...platforms].sort()).toEqual(Object.keys(providers).sort())
+    for (const p of platforms) expect(getProvider(p).platform).toBe(p)
+  })
+
+  it("has a contract case for every registered platform", () => {
+    expect(contractCases.map((c) => c.platform).sort()).toEqual([...platforms].sort())
+  })
+
+  it("recognises only registered platform names", () => {
+    expect(isPlatform("telegram")).toBe(true)
+    expect(isPlatform("whatsapp")).toBe(true)
+    expect(isPlatform("toString")).toBe(false)
+    expect(isPlatform("signal")).toBe(false)
+  })
+})
+
+describe.each(contractCases)("$platform provider contract", (c) => {
+  const provider = getProvider(c.platform)
+  const text: OutboundMessage = { chatId: "351912345678", text: "hello" }
+
+  it("serves webhooks under /webhooks/<platform>/<botId>", () => {
+    expect(provider.webhookPath("bot_x")).toBe(`/webhooks/${c.platform}/bot_x`)
+  })
+
+  it("accepts its bot's credentials and refuses an empty credentials object", () => {
+    expect(parseCredentials(c.platform, c.bot.credentials).ok).toBe(true)
+    expect(parseCredentials(c.platform, {}).ok).toBe(false)
+  })
+
+  it("only exposes credential fields that exist", () => {
+    for (const field of provider.publicCredentialFields) expect(Object.keys(c.bot.credentials)).toContain(field)
+  })
+
+  it("publishes positive pacing limits", () => {
+    expect(provider.limits.perChatIntervalMs).toBeGreaterThan(0)
+    expect(provider.limits.perBotPerSecond).toBeGreaterThan(0)
+  })
+
+  describe("verify", () => {
+    const raw = body(c.bodies, "text")
+
+    it("accepts a request signed the way the platform signs it", async () => {
+      expect(await provider.verify(await c.sign(raw), utf8(raw), c.bot)).toEqual({ ok: true, value: undefined })
+    })
+
+    it("rejects a forged credential as unauthorized", async () => {
+      const result = await provider.verify(await c.forge(raw), utf8(raw), c.bot)
+      expect(result.ok ? null : result.error.kind).toBe("unauthorized")
+    })
+
+    it("rejects a request without the credential header", async () => {
+      const signed = await c.sign(raw)
+      const headers = new Headers(signed.headers)
+      headers.delete(c.credentialHeader)
+      const result = await provider.verify({ ...signed, headers }, utf8(raw), c.bot)
+      expect(result.ok ? null : result.error.kind).toBe("unauthorized")
+    })
+  })
+
+  describe("parse", () => {
+    it.each(Object.keys(c.bodies))("turns the %s fixture into well-formed unified events", (name) => {
+      const result = provider.parse(body(c.bodies, name), c.bot)
+      if (!result.ok) throw new Error(result.error.message)
+      const ids = result.value.map((e) => e.eventId)
+      expect(new Set(ids).size).toBe(ids.length)
+      for (const e of result.value) {
+        expect(e.eventId).not.toBe("")
+        expect(e.messageId).not.toBe("")
+        expect(e.chatId).not.toBe("")
+        expect(e.userId).not.toBe("")
+        expect(e.botId).toBe(c.bot.botId)
+        expect(e.platform).toBe(c.platform)
+        expect(messageKinds).toContain(e.kind)
+        expect(typeof e.text).toBe("string")
+        expect(Number.isFinite(e.timestamp)).toBe(true)
+        expect(e.metadata).toBeTypeOf("object")
+        if (e.kind === "status") expect(e.status?.messageId).toBeTruthy()
+        if (e.kind === "interactive") expect(e.interactive).toBeDefined()
+        if (e.kind === "location") expect(e.location).toBeDefined()
+      }
+    })
+
+    it("yields events for every fixture but the ignored one", () => {
+      for (const name of Object.keys(c.bodies)) {
+        const result = provider.parse(body(c.bodies, name), c.bot)
+        expect(result.ok && result.value.length > 0, name).toBe(name !== c.ignored)
+      }
+    })
+
+    it("is pure: the same body gives the same events and neither input changes", () => {
+      for (const raw of Object.values(c.bodies)) {
+        const bot = structuredClone(c.bot)
+        const first = provider.parse(raw, bot)
+        const second = provider.parse(raw, bot)
+        expect(second).toEqual(first)
+        expect(bot).toEqual(c.bot)
+      }
+    })
+
+    it.each(["{not json", "", "null", "[]", '"text"', '{"hello":"world"}'])(
+      "returns an error, not a throw, for %j",
+      (raw) => {
+        const result = provider.parse(raw, c.bot)
+        expect(result.ok).toBe(false)
+      },
+    )
+  })
+
+  describe("send", () => {
+    it("reports the platform's message id on success", async () => {
+      const { fetch } = fakeFetch(c.sendOk.response)
+      expect(await provider.send(text, c.bot, { fetch })).toEqual({
+        ok: true,
+        value: { platformMessageId: c.sendOk.platformMessageId },
+      })
+    })
+
+    it.each([
+      ["a 503 with an HTML page", () => new Response("<html>Bad gateway</html>", { status: 503 })],
+      ["a 200 that is not JSON", () => new Response("upstream reset", { status: 200 })],
+    ])("treats %s as unavailable", async (_label, respond) => {
+      const result = await provider.send(text, c.bot, { fetch: fakeFetch(respond).fetch })
+      expect(result.ok ? null : result.error.kind).toBe("unavailable")
+    })
+
+    it("treats a network failure as unavailable without leaking credentials", async () => {
+      const secrets = Object.entries(c.bot.credentials)
+        .filter(([field]) => !provider.publicCredentialFields.includes(field))
+        .map(([, value]) => value)
+      const { fetch } = fakeFetch((call) => {
+        throw new TypeError(`connect ECONNREFUSED while calling ${call.url}`)
+      })
+      const result = await provider.send(text, c.bot, { fetch })
+      if (result.ok) throw new Error("expected a failure")
+      expect(result.error.kind).toBe("unavailable")
+      for (const value of secrets) expect(result.error.message).not.toContain(value)
+    })
+
+    it("gives up after io.timeoutMs and reports unavailable", async () => {
+      const started = Date.now()
+      const result = await provider.send(text, c.bot, { fetch: hangingFetch, timeoutMs: 50 })
+      expect(result.ok ? null : result.error.kind).toBe("unavailable")
+      expect(Date.now() - started).toBeLessThan(5_000)
+    })
+
+    it("only ever returns documented error kinds", async () => {
+      for (const status of [400, 401, 403, 404, 429, 500]) {
+        const { fetch } = fakeFetch(() => Response.json({ ok: false, error_code: status }, { status }))
+        const result = await provider.send(text, c.bot, { fetch })
+        expect(result.ok ? null : providerErrorKinds.includes(result.error.kind)).toBe(true)
+      }
+    })
+  })
+})

@@ -1,0 +1,31 @@
+// Tests run inside workerd (real D1, Durable Objects, alarms) through @cloudflare/vitest-plugin.
+// The fake platform servers run in Node (test/global-setup.ts) and reach the worker as env API bases.
+import path from "node:path"
+import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin"
+import { defineConfig } from "vitest/config"
+
+export default defineConfig({
+  plugins: [
+    cloudflareTest(async ({ inject }) => ({
+      wrangler: { configPath: "./wrangler.toml" },
+      miniflare: {
+        bindings: {
+          TEST_MIGRATIONS: await readD1Migrations(path.join(import.meta.dirname, "migrations")),
+          JWT_SECRET: "test-jwt-secret-0123456789abcdef0123456789abcdef",
+          ENCRYPTION_KEY: "dH4ihlwh1PSVvuxM+RGiNsT9pSCBZbBBB3y5PMFMj2o=",
+          WHATSAPP_APP_SECRET: "test-app-secret",
+          PUBLIC_BASE_URL: "https://switchboard.test",
+          TELEGRAM_API_BASE: inject<string>("telegramApiBase"),
+          WHATSAPP_API_BASE: inject<string>("whatsappApiBase"),
+          FAKES_ORIGIN: inject<string>("fakesOrigin"),
+        },
+      },
+    })),
+  ],
+  test: {
+    globalSetup: ["./test/global-setup.ts"],
+    setupFiles: ["./test/apply-migrations.ts"],
+    include: ["test/**/*.test.ts"],
+    testTimeout: 20_000,
+  },
+})
