@@ -5,8 +5,10 @@ import { HTTPException } from "hono/http-exception"
 import { requestId } from "hono/request-id"
 import type { AppEnv } from "./env"
 import { errorBody, HttpError } from "./lib/errors"
+import { authApp } from "./routes/auth"
 import { botsApp } from "./routes/bots"
 import { healthApp, VERSION } from "./routes/health"
+import { insightsApp } from "./routes/insights"
 import { messagesApp } from "./routes/messages"
 import { testMessageApp } from "./routes/test-message"
 import { webhooksApp } from "./routes/webhooks"
@@ -18,6 +20,8 @@ export function createApp() {
   app.route("/health", healthApp)
   app.route("/api/bots", botsApp)
   app.route("/api/bots", messagesApp)
+  app.route("/api", insightsApp)
+  app.route("/auth", authApp)
   app.route("/webhooks", webhooksApp)
   app.route("/test", testMessageApp)
 

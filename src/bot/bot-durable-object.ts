@@ -4,31 +4,22 @@
  */
 import { DurableObject } from "cloudflare:workers"
 import type { Env } from "../env"
-import type { ChatTurn } from "../handlers/types"
 import { getProvider, isPlatform } from "../providers"
 import type { InboundRequest, OutboundMessage, ProviderError } from "../providers/types"
 import { createBotRepository } from "../registry/bot-repository"
+import { createRollupRepository, currentHour } from "../registry/rollup-repository"
 import { type BotSnapshot, botSnapshotSchema } from "../registry/schemas"
+import { ActivityLog, type LogDetail, type LogEntry, type LogLevel } from "./activity-log"
+import { ChatHistory } from "./chat-history"
 import { Counters, type HourBucket } from "./counters"
 import { Inbox } from "./inbox"
 import { type MessageView, Outbox } from "./outbox"
 import { type Loaded, Processor } from "./processor"
 import { buildRuntime } from "./runtime"
-import { INBOX_RETENTION_MS, LOG_LIMIT, migrate, OUTBOX_RETENTION_MS } from "./storage"
+import { INBOX_RETENTION_MS, migrate, OUTBOX_RETENTION_MS } from "./storage"
 
 export type ControlAction = "start" | "stop" | "restart"
-export type LogLevel = "info" | "warn" | "error"
-
-export type LogDetail = Record<string, string | number | boolean | null>
-
-export interface LogEntry {
-  id: number
-  at: number
-  level: LogLevel
-  event: string
-  message: string
-  detail: LogDetail | null
-}
+export type { LogDetail, LogEntry, LogLevel } from "./activity-log"
 
 export interface ControlResult {
   ok: boolean
@@ -60,17 +51,22 @@ export type SendOutcome =
   | { ok: false; status: 404 | 409; code: string; message: string }
 
 const SNAPSHOT_KEY = "snapshot"
-const TOUCH_EVERY_MS = 60_000
+/** D1 hears about this bot's traffic at most this often: the registry is off the message hot path. */
+const ROLLUP_EVERY_MS = 15_000
 
 export class BotDurableObject extends DurableObject<Env> {
   private readonly sql: SqlStorage
   private readonly inbox: Inbox
   private readonly outbox: Outbox
   private readonly counters: Counters
+  private readonly activity: ActivityLog
+  private readonly history: ChatHistory
   private readonly processor: Processor
   private snapshotCache: BotSnapshot | null | undefined
   private loaded: Promise<Loaded> | null = null
-  private lastTouch = 0
+  private lastFlush = 0
+  private flushDueAt: number | null = null
+  private lastActive: number | null = null
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -78,6 +74,8 @@ export class BotDurableObject extends DurableObject<Env> {
     this.inbox = new Inbox(this.sql)
     this.outbox = new Outbox(this.sql)
     this.counters = new Counters(this.sql)
+    this.activity = new ActivityLog(this.sql)
+    this.history = new ChatHistory(this.sql)
     // The processor sees a narrow port, not the object: public methods of a DO are its RPC surface.
     this.processor = new Processor({
       storage: ctx.storage,
@@ -87,8 +85,7 @@ export class BotDurableObject extends DurableObject<Env> {
       snapshot: () => this.snapshot(),
       load: () => this.load(),
       log: (level, event, message, detail) => this.log(level, event, message, detail),
-      history: (chatId, limit) => this.history(chatId, limit),
-      remember: (chatId, turns, keep) => this.remember(chatId, turns, keep),
+      history: this.history,
       haltOnUnauthorized: (reason) => this.haltOnUnauthorized(reason),
     })
     ctx.blockConcurrencyWhile(async () => {
@@ -180,8 +177,9 @@ export class BotDurableObject extends DurableObject<Env> {
       return result
     })
     if (fresh.length > 0) {
+      this.lastActive = now
       await this.schedule(now)
-      this.touchRegistry(now)
+      await this.noteActivity(now)
     }
     return { status: 200, body: "ok", accepted: fresh.length, duplicates }
   }
@@ -194,7 +192,10 @@ export class BotDurableObject extends DurableObject<Env> {
       return { ok: false, status: 409, code: "bot_stopped", message: "Bot is stopped: start it before sending" }
     const now = Date.now()
     const queued = this.outbox.enqueue(message, { source: "api", idempotencyKey, now })
-    if (!queued.duplicate) await this.schedule(now)
+    if (!queued.duplicate) {
+      await this.schedule(now)
+      await this.noteActivity(now)
+    }
     return { ok: true, ...queued }
   }
 
@@ -216,21 +217,7 @@ export class BotDurableObject extends DurableObject<Env> {
 
   /** Newest first; `before` is the id of the oldest entry already shown. */
   async logs(query: { limit: number; before?: number | undefined }): Promise<LogEntry[]> {
-    const rows = this.sql
-      .exec<{ id: number; at: number; level: string; event: string; message: string; detail: string | null }>(
-        "SELECT id, at, level, event, message, detail FROM logs WHERE id < ? ORDER BY id DESC LIMIT ?",
-        query.before ?? Number.MAX_SAFE_INTEGER,
-        query.limit,
-      )
-      .toArray()
-    return rows.map((r) => ({
-      id: r.id,
-      at: r.at,
-      level: r.level === "warn" || r.level === "error" ? r.level : "info",
-      event: r.event,
-      message: r.message,
-      detail: r.detail ? (JSON.parse(r.detail) as LogDetail) : null,
-    }))
+    return this.activity.list(query.limit, query.before)
   }
 
   async stats(): Promise<{ hours: HourBucket[]; queue: { queued: number; failed: number }; inboxPending: number }> {
@@ -256,8 +243,11 @@ export class BotDurableObject extends DurableObject<Env> {
     this.inbox.prune(now - INBOX_RETENTION_MS)
     this.outbox.prune(now - OUTBOX_RETENTION_MS)
     this.counters.prune(now)
-    const next = this.processor.nextWakeAt()
-    if (next !== null) await this.ctx.storage.setAlarm(Math.max(next, Date.now()))
+    const after = Date.now()
+    if (this.flushDueAt !== null && after >= this.flushDueAt) await this.flushRollup(after)
+    else await this.noteActivity(after)
+    const wake = [this.processor.nextWakeAt(), this.flushDueAt].filter((t): t is number => t !== null)
+    if (wake.length > 0) await this.ctx.storage.setAlarm(Math.max(Math.min(...wake), Date.now()))
   }
 
   // ---- internals (private: a DO's public methods are callable over RPC) ----
@@ -313,48 +303,8 @@ export class BotDurableObject extends DurableObject<Env> {
     if (current === null || current > at) await this.ctx.storage.setAlarm(at)
   }
 
-  private history(chatId: string, limit: number): ChatTurn[] {
-    return this.sql
-      .exec<{ role: string; content: string }>(
-        "SELECT role, content FROM (SELECT id, role, content FROM history WHERE chat_id = ? ORDER BY id DESC LIMIT ?) ORDER BY id",
-        chatId,
-        limit,
-      )
-      .toArray()
-      .map((r) => ({ role: r.role === "assistant" ? "assistant" : "user", content: r.content }))
-  }
-
-  private remember(chatId: string, turns: ChatTurn[], keep: number): void {
-    const now = Date.now()
-    for (const t of turns)
-      this.sql.exec(
-        "INSERT INTO history (chat_id, role, content, at) VALUES (?, ?, ?, ?)",
-        chatId,
-        t.role,
-        t.content,
-        now,
-      )
-    this.sql.exec(
-      "DELETE FROM history WHERE chat_id = ? AND id NOT IN (SELECT id FROM history WHERE chat_id = ? ORDER BY id DESC LIMIT ?)",
-      chatId,
-      chatId,
-      keep,
-    )
-  }
-
-  /** Appends to the bounded activity log. `detail` must never carry secrets. */
   private log(level: LogLevel, event: string, message: string, detail?: LogDetail): void {
-    const id = this.sql
-      .exec<{ id: number }>(
-        "INSERT INTO logs (at, level, event, message, detail) VALUES (?, ?, ?, ?, ?) RETURNING id",
-        Date.now(),
-        level,
-        event,
-        message,
-        detail ? JSON.stringify(detail) : null,
-      )
-      .one().id
-    if (id % 100 === 0) this.sql.exec("DELETE FROM logs WHERE id <= ?", id - LOG_LIMIT)
+    this.activity.append(level, event, message, detail)
   }
 
   private writeSnapshot(snapshot: BotSnapshot): void {
@@ -381,16 +331,31 @@ export class BotDurableObject extends DurableObject<Env> {
     return { ok: false, error: { kind, message } }
   }
 
-  /** last_active in D1 is for listing only: written at most once a minute, after the response. */
-  private touchRegistry(now: number): void {
-    if (now - this.lastTouch < TOUCH_EVERY_MS) return
-    this.lastTouch = now
+  /** Something changed the counters or the queue: flush to D1 now, or once the coalescing interval has passed. */
+  private async noteActivity(now: number): Promise<void> {
+    if (now - this.lastFlush >= ROLLUP_EVERY_MS) {
+      this.ctx.waitUntil(this.flushRollup(now))
+      return
+    }
+    if (this.flushDueAt === null) {
+      this.flushDueAt = this.lastFlush + ROLLUP_EVERY_MS
+      await this.schedule(this.flushDueAt)
+    }
+  }
+
+  /** Writes this and the previous hour's counters, queue depth and last activity to the D1 rollups. */
+  private async flushRollup(now: number): Promise<void> {
     const snapshot = this.snapshot()
-    if (snapshot)
-      this.ctx.waitUntil(
-        createBotRepository(this.env.DB)
-          .touch(snapshot.id, now)
-          .catch(() => undefined),
-      )
+    if (!snapshot) return
+    this.lastFlush = now
+    this.flushDueAt = null
+    const buckets = this.counters.since(currentHour(now) - 1)
+    try {
+      await createRollupRepository(this.env.DB).write(snapshot, buckets, this.outbox.depth().queued, this.lastActive)
+    } catch (cause) {
+      // D1 is for dashboards; a failed flush is retried with the next activity, never blocks messages.
+      this.flushDueAt = now + ROLLUP_EVERY_MS
+      console.warn(JSON.stringify({ level: "warn", event: "rollup.failed", botId: snapshot.id, error: String(cause) }))
+    }
   }
 }

@@ -66,6 +66,17 @@ export class Counters {
     return out
   }
 
+  /** Raw buckets from `sinceHour` on, for the D1 rollup. */
+  since(sinceHour: number): { hour: number; inbound: number; outbound: number; failed: number }[] {
+    return this.sql
+      .exec("SELECT * FROM counters WHERE hour >= ? ORDER BY hour", sinceHour)
+      .toArray()
+      .map((raw) => {
+        const r = bucketRow.parse(raw)
+        return { hour: r.hour, inbound: r.inbound, outbound: r.outbound, failed: r.failed }
+      })
+  }
+
   prune(now: number): void {
     this.sql.exec("DELETE FROM counters WHERE hour <= ?", Math.floor(now / HOUR) - KEEP_HOURS)
   }

@@ -5,11 +5,12 @@
 
 import { handlers } from "../handlers"
 import { DEFAULT_MAX_HISTORY } from "../handlers/ai"
-import type { ChatTurn, HandlerContext } from "../handlers/types"
+import type { HandlerContext } from "../handlers/types"
 import { backoffDelay } from "../lib/backoff"
 import type { BotRuntime, InboundMessage, MessagingProvider, OutboundMessage } from "../providers/types"
 import type { BotSecrets, BotSnapshot } from "../registry/schemas"
-import type { LogDetail, LogLevel } from "./bot-durable-object"
+import type { LogDetail, LogLevel } from "./activity-log"
+import type { ChatHistory } from "./chat-history"
 import type { Counters } from "./counters"
 import type { Inbox, PendingEvent } from "./inbox"
 import type { Outbox, QueuedMessage } from "./outbox"
@@ -24,8 +25,7 @@ export interface ProcessorPort {
   snapshot(): BotSnapshot | null
   load(): Promise<Loaded>
   log(level: LogLevel, event: string, message: string, detail?: LogDetail): void
-  history(chatId: string, limit: number): ChatTurn[]
-  remember(chatId: string, turns: ChatTurn[], keep: number): void
+  history: ChatHistory
   haltOnUnauthorized(reason: string): Promise<void>
 }
 
@@ -105,7 +105,7 @@ export class Processor {
       config: handler,
       secrets: loaded.secrets.handler,
       fetch: providerFetch,
-      history: keep > 0 ? this.bot.history(chatId, keep) : [],
+      history: keep > 0 ? this.bot.history.recent(chatId, keep) : [],
     }
   }
 
@@ -168,7 +168,11 @@ export class Processor {
       for (const reply of replies) this.bot.outbox.enqueue(reply, { source: "reply", now: Date.now() })
       if (isGroup) this.bot.outbox.setChatFreeAt(event.chatId, 0, true)
       if (remember && remember.length > 0 && loaded.snapshot.config.handler.type === "ai")
-        this.bot.remember(event.chatId, remember, loaded.snapshot.config.handler.maxHistory ?? DEFAULT_MAX_HISTORY)
+        this.bot.history.append(
+          event.chatId,
+          remember,
+          loaded.snapshot.config.handler.maxHistory ?? DEFAULT_MAX_HISTORY,
+        )
       this.bot.inbox.done(item.eventId)
     })
     this.bot.log("info", "message.in", `${event.kind} from ${event.userName ?? event.userId}: ${preview(event.text)}`, {

@@ -18,6 +18,7 @@ const botRowSchema = z.object({
   credentials_public: z.string(),
   webhook_secret_enc: z.string(),
   routing_key: z.string().nullable(),
+  queue_depth: z.number(),
 })
 
 const jsonRecord = z.record(z.string(), z.string())
@@ -34,6 +35,7 @@ function toStoredBot(raw: unknown): StoredBot {
     createdAt: row.created_at,
     updatedAt: row.updated_at,
     lastActive: row.last_active,
+    queueDepth: row.queue_depth,
     config: botConfigSchema.parse(JSON.parse(row.config)),
     publicCredentials: jsonRecord.parse(JSON.parse(row.credentials_public)),
     secretsEnc: row.credentials_enc,
@@ -43,7 +45,7 @@ function toStoredBot(raw: unknown): StoredBot {
 }
 
 const COLUMNS =
-  "id, business_id, platform, name, status, status_reason, created_at, updated_at, last_active, config, credentials_enc, credentials_public, webhook_secret_enc, routing_key"
+  "id, business_id, platform, name, status, status_reason, created_at, updated_at, last_active, config, credentials_enc, credentials_public, webhook_secret_enc, routing_key, queue_depth"
 
 export interface ListFilter {
   platform?: string | undefined
@@ -94,7 +96,7 @@ export function createBotRepository(db: D1Database) {
       try {
         await db
           .prepare(
-            `INSERT INTO bots (${COLUMNS}) VALUES (?1, ?2, ?3, ?4, 'active', NULL, ?5, ?5, NULL, ?6, ?7, ?8, ?9, ?10)`,
+            `INSERT INTO bots (${COLUMNS}) VALUES (?1, ?2, ?3, ?4, 'active', NULL, ?5, ?5, NULL, ?6, ?7, ?8, ?9, ?10, 0)`,
           )
           .bind(
             bot.id,

@@ -73,6 +73,7 @@ export interface StoredBot {
   createdAt: number
   updatedAt: number
   lastActive: number | null
+  queueDepth: number
   config: BotConfig
   /** Non-secret credential fields (e.g. WhatsApp phoneNumberId), copied out of the sealed blob. */
   publicCredentials: Record<string, string>

@@ -6,6 +6,7 @@ import type { AppEnv } from "../env"
 import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "../lib/encoding"
 import { HttpError } from "../lib/errors"
 import { platforms } from "../providers"
+import { createRollupRepository, failureRate } from "../registry/rollup-repository"
 import { botSettingsSchema, botStatuses, handlerInputSchema, type StoredBot } from "../registry/schemas"
 import { type BotService, createBotService } from "../services/bot-service"
 import { commonErrors, createOpenApiApp, errorResponse } from "./openapi"
@@ -35,6 +36,11 @@ const botSchema = z
       description: "Non-secret credential fields only; secrets are write-only",
     }),
     webhookUrl: z.string(),
+    queueDepth: z.number(),
+    last24h: z
+      .object({ inbound: z.number(), outbound: z.number(), failed: z.number(), failureRate: z.number().nullable() })
+      .optional()
+      .openapi({ description: "Listed bots only: traffic of the last 24 hours from the rollups (lags up to 15 s)" }),
   })
   .openapi("Bot")
 
@@ -106,6 +112,7 @@ function present(service: BotService, bot: StoredBot, requestUrl: string): z.inf
     settings: bot.config.settings,
     credentials: { ...bot.publicCredentials, configured: true },
     webhookUrl: service.webhookUrl(bot, requestUrl),
+    queueDepth: bot.queueDepth,
   }
 }
 

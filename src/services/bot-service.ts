@@ -10,6 +10,7 @@ import { HttpError, notFound } from "../lib/errors"
 import { newId } from "../lib/ids"
 import { getProvider, isPlatform, type Platform } from "../providers"
 import { createBotRepository } from "../registry/bot-repository"
+import { createRollupRepository } from "../registry/rollup-repository"
 import {
   type BotConfig,
   type BotSecrets,
@@ -199,6 +200,7 @@ export function createBotService(env: Env, auth: AuthClaims) {
       await botStub(env, bot.id).remove()
       if (bot.routingKey) await routeStub(env, bot.platform, bot.routingKey).release(bot.id)
       await repo.delete(businessId, bot.id)
+      await createRollupRepository(env.DB).deleteBot(bot.id)
     },
 
     async control(id: string, action: ControlAction) {
