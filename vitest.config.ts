@@ -15,6 +15,12 @@ export default defineConfig({
           ENCRYPTION_KEY: "dH4ihlwh1PSVvuxM+RGiNsT9pSCBZbBBB3y5PMFMj2o=",
           WHATSAPP_APP_SECRET: "test-app-secret",
           PUBLIC_BASE_URL: "https://switchboard.test",
+          // The guide's single-bot mode (compat routes), with a token unique to this run.
+          TELEGRAM_BOT_TOKEN: `${Date.now() % 1e9}:AAcompat${crypto.randomUUID().replace(/-/g, "")}`,
+          TELEGRAM_WEBHOOK_SECRET: "compat-secret-token",
+          WHATSAPP_ACCESS_TOKEN: "EAAGcompat-access-token",
+          WHATSAPP_PHONE_NUMBER_ID: String(100000000000000 + Math.floor(Math.random() * 8e14)),
+          WHATSAPP_VERIFY_TOKEN: "compat-verify-token",
           TELEGRAM_API_BASE: inject<string>("telegramApiBase"),
           WHATSAPP_API_BASE: inject<string>("whatsappApiBase"),
           FAKES_ORIGIN: inject<string>("fakesOrigin"),

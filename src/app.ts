@@ -11,7 +11,7 @@ import { healthApp, VERSION } from "./routes/health"
 import { insightsApp } from "./routes/insights"
 import { messagesApp } from "./routes/messages"
 import { testMessageApp } from "./routes/test-message"
-import { webhooksApp } from "./routes/webhooks"
+import { compatWebhooksApp, webhooksApp } from "./routes/webhooks"
 
 export function createApp() {
   const app = new Hono<AppEnv>()
@@ -23,6 +23,7 @@ export function createApp() {
   app.route("/api", insightsApp)
   app.route("/auth", authApp)
   app.route("/webhooks", webhooksApp)
+  app.route("/api", compatWebhooksApp)
   app.route("/test", testMessageApp)
 
   app.get("/openapi.json", (c) =>

@@ -13,6 +13,7 @@ interface BotBody {
   handler: Record<string, unknown>
   credentials: Record<string, unknown>
   webhookUrl: string
+  last24h?: { inbound: number; outbound: number; failed: number; failureRate: number | null }
 }
 type One = { bot: BotBody; setup?: { ok: boolean }; signingSecret?: string }
 type Page = { bots: BotBody[]; nextCursor: string | null }
@@ -367,5 +368,43 @@ describe("health and docs", () => {
     const res = await api<ErrorShape>("GET", "/nope")
     expect(res.status).toBe(404)
     expect(res.body.error.code).toBe("not_found")
+  })
+})
+
+describe("insights", () => {
+  it("counts traffic per bot (live) and rolls it up for the list and the overview", async () => {
+    const { createTelegramBot, postTelegramUpdate, textUpdate, eventually } = await import("./messaging-helpers")
+    const bot = await createTelegramBot()
+    await postTelegramUpdate(bot, textUpdate(321, "count me"))
+    const stats = await eventually(async () => {
+      const r = await api<{
+        last24h: { inbound: number; outbound: number }
+        hours: unknown[]
+        queue: { queued: number }
+      }>("GET", `/api/bots/${bot.id}/stats`, { token: bot.admin })
+      return r.body.last24h.outbound === 1 ? r.body : undefined
+    })
+    expect(stats.last24h.inbound).toBe(1)
+    expect(stats.hours).toHaveLength(24)
+    // The first activity is flushed to the D1 rollup at once; later ones are coalesced (15 s).
+    const listed = await eventually(async () => {
+      const r = await api<Page>("GET", "/api/bots", { token: bot.admin })
+      const row = r.body.bots.find((b) => b.id === bot.id)
+      return row?.last24h && row.last24h.inbound === 1 ? row.last24h : undefined
+    })
+    expect(listed).toMatchObject({ inbound: 1, failed: 0 })
+    const overview = await api<{
+      platforms: { platform: string; bots: number; inbound24h: number }[]
+      totals: { bots: number }
+    }>("GET", "/api/overview", { token: bot.admin })
+    expect(overview.body.platforms).toEqual([
+      expect.objectContaining({ platform: "telegram", bots: 1, active: 1, inbound24h: 1 }),
+    ])
+    expect(overview.body.totals.bots).toBe(1)
+    const stranger = await tokenFor(uniqueBusiness("stranger"))
+    expect((await api("GET", `/api/bots/${bot.id}/stats`, { token: stranger })).status).toBe(404)
+    expect((await api<{ platforms: unknown[] }>("GET", "/api/overview", { token: stranger })).body.platforms).toEqual(
+      [],
+    )
   })
 })

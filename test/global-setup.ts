@@ -15,6 +15,13 @@ export default async function setup(project: TestProject): Promise<() => Promise
   const fakes = await startFakes()
   project.provide("telegramApiBase", fakes.telegramApiBase)
   project.provide("whatsappApiBase", fakes.whatsappApiBase)
-  project.provide("fakesOrigin", JSON.stringify({ telegram: fakes.telegramOrigin, whatsapp: fakes.whatsappOrigin }))
+  project.provide(
+    "fakesOrigin",
+    JSON.stringify({
+      telegram: fakes.telegramOrigin,
+      whatsapp: fakes.whatsappOrigin,
+      endpoints: fakes.endpointsOrigin,
+    }),
+  )
   return () => fakes.close()
 }

@@ -252,3 +252,25 @@ describe("send API and queue", () => {
     expect((await fakes.telegram.stats(bot.token)).duplicates).toBe(0)
   }, 20_000)
 })
+
+describe("pacing", () => {
+  it("keeps under the platform's limits on its own: no 429 from a fake enforcing 1/s per chat", async () => {
+    const bot = await createTelegramBot()
+    await fakes.telegram.limits({ account: bot.token, perChatIntervalMs: 1000, perSecond: 30 })
+    for (let i = 0; i < 3; i++)
+      for (const chatId of ["201", "202"])
+        await api("POST", `/api/bots/${bot.id}/messages`, {
+          token: bot.admin,
+          body: { chatId, text: `${chatId}-${i}` },
+        })
+    await eventually(async () => ((await sentTexts(bot.token)).length === 6 ? true : undefined), 10_000, "six sends")
+    const stats = await fakes.telegram.stats(bot.token)
+    expect(stats.rejected429).toBe(0)
+    expect(stats.accepted).toBe(6)
+    const calls = (await fakes.telegram.requests({ account: bot.token, method: "sendMessage" })).filter(
+      (c) => (c.body as Sent).chat_id === 201,
+    )
+    for (let i = 1; i < calls.length; i++)
+      expect((calls[i]?.at ?? 0) - (calls[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(990)
+  }, 15_000)
+})

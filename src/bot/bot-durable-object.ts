@@ -239,13 +239,13 @@ export class BotDurableObject extends DurableObject<Env> {
     const snapshot = this.snapshot()
     if (!snapshot) return
     const now = Date.now()
-    await this.processor.run(now + 25_000)
+    const worked = await this.processor.run(now + 25_000)
     this.inbox.prune(now - INBOX_RETENTION_MS)
     this.outbox.prune(now - OUTBOX_RETENTION_MS)
     this.counters.prune(now)
     const after = Date.now()
     if (this.flushDueAt !== null && after >= this.flushDueAt) await this.flushRollup(after)
-    else await this.noteActivity(after)
+    else if (worked > 0) await this.noteActivity(after)
     const wake = [this.processor.nextWakeAt(), this.flushDueAt].filter((t): t is number => t !== null)
     if (wake.length > 0) await this.ctx.storage.setAlarm(Math.max(Math.min(...wake), Date.now()))
   }

@@ -1,6 +1,6 @@
 /** The durable, de-duplicated inbox: webhook events land here before the 200 and are handled later by the alarm. */
 import { z } from "zod"
-import type { InboundMessage } from "../providers/types"
+import { type InboundMessage, inboundMessageSchema } from "../providers/types"
 
 const inboxRow = z.object({ event_id: z.string(), event: z.string(), attempts: z.number(), chat_id: z.string() })
 
@@ -44,8 +44,7 @@ export class Inbox {
       .toArray()
       .map((raw) => {
         const r = inboxRow.parse(raw)
-        // Written by accept() from a parsed InboundMessage; this is our own storage, not outside input.
-        const event: InboundMessage = JSON.parse(r.event)
+        const event = inboundMessageSchema.parse(JSON.parse(r.event))
         return { eventId: r.event_id, chatId: r.chat_id, event, attempts: r.attempts }
       })
   }

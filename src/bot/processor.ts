@@ -53,15 +53,18 @@ export class Processor {
 
   constructor(private readonly bot: ProcessorPort) {}
 
-  /** Runs until there is nothing due or the deadline passes. */
-  async run(deadline: number): Promise<void> {
+  /** Runs until there is nothing due or the deadline passes; returns how many events and sends it processed. */
+  async run(deadline: number): Promise<number> {
     const loaded = await this.bot.load()
     this.halted = false
+    let worked = 0
     while (Date.now() < deadline) {
       const handled = await this.handleInbox(loaded, deadline)
       const sent = this.bot.snapshot()?.status === "active" ? await this.drain(loaded, deadline) : 0
       if (handled === 0 && sent === 0) break
+      worked += handled + sent
     }
+    return worked
   }
 
   /** When the alarm should fire next, or null when nothing waits. */

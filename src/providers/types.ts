@@ -26,42 +26,49 @@ export const deliveryStatuses = ["sent", "delivered", "read", "failed"] as const
 export type DeliveryStatus = (typeof deliveryStatuses)[number]
 
 /** A media reference as the platform gave it: an id to fetch later, or a URL. */
-export interface MediaRef {
-  id?: string
-  url?: string
-  mimeType?: string
-  fileName?: string
-  caption?: string
-}
+export const mediaRefSchema = z.object({
+  id: z.string().optional(),
+  url: z.string().optional(),
+  mimeType: z.string().optional(),
+  fileName: z.string().optional(),
+  caption: z.string().optional(),
+})
+export type MediaRef = z.infer<typeof mediaRefSchema>
 
 /**
  * The unified inbound event. `eventId` is the platform's own de-duplication key (Telegram `update_id`,
- * WhatsApp message id, or status id + status); `chatId` is where a reply goes.
+ * WhatsApp message id, or status id + status); `chatId` is where a reply goes. A schema, not just a type,
+ * because events are stored in the DO's inbox as JSON and read back through it.
  */
-export interface InboundMessage {
-  eventId: string
-  botId: string
-  platform: string
-  kind: MessageKind
-  messageId: string
-  chatId: string
-  userId: string
-  userName?: string
-  text: string
-  timestamp: number
-  edited?: boolean
-  media?: MediaRef
-  location?: { latitude: number; longitude: number }
+export const inboundMessageSchema = z.object({
+  eventId: z.string(),
+  botId: z.string(),
+  platform: z.string(),
+  kind: z.enum(messageKinds),
+  messageId: z.string(),
+  chatId: z.string(),
+  userId: z.string(),
+  userName: z.string().optional(),
+  text: z.string(),
+  timestamp: z.number(),
+  edited: z.boolean().optional(),
+  media: mediaRefSchema.optional(),
+  location: z.object({ latitude: z.number(), longitude: z.number() }).optional(),
   /** Button / callback / list reply: the id the bot attached and the title the user saw. */
-  interactive?: { id: string; title?: string; callbackQueryId?: string }
+  interactive: z
+    .object({ id: z.string(), title: z.string().optional(), callbackQueryId: z.string().optional() })
+    .optional(),
   /** Kind "contact": the shared card (Telegram `contact`, WhatsApp `contacts[0]`). */
-  contact?: { name: string; phone?: string; userId?: string }
+  contact: z.object({ name: z.string(), phone: z.string().optional(), userId: z.string().optional() }).optional(),
   /** Kind "reaction": the message reacted to; an empty emoji means the reaction was removed. */
-  reaction?: { messageId: string; emoji: string }
+  reaction: z.object({ messageId: z.string(), emoji: z.string() }).optional(),
   /** Set for kind "status": delivery receipts of messages we sent. */
-  status?: { messageId: string; status: DeliveryStatus; error?: string }
-  metadata: Record<string, unknown>
-}
+  status: z
+    .object({ messageId: z.string(), status: z.enum(deliveryStatuses), error: z.string().optional() })
+    .optional(),
+  metadata: z.record(z.string(), z.unknown()),
+})
+export type InboundMessage = z.infer<typeof inboundMessageSchema>
 
 const button = z.object({
   text: z.string().min(1).max(64),

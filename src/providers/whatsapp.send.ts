@@ -107,6 +107,9 @@ const RATE_LIMITED = new Set([130429, 4, 80007])
 const TRANSIENT = new Set([1, 2, 131000, 131016, 133004])
 const DROP = new Set([100, 131026, 131048])
 
+/** platforms.md: pair rate limit of about 1 message per 6 s to the same recipient. */
+export const PAIR_WINDOW_MS = 6_000
+
 function retryAfterMs(headers: Headers): number | undefined {
   const value = headers.get("Retry-After")?.trim()
   return value !== undefined && /^\d+(\.\d+)?$/.test(value) ? Number(value) * 1000 : undefined
@@ -130,8 +133,10 @@ export function classifyWhatsAppError(status: number, error: WhatsAppError | nul
   const message = [error.message ?? `Graph error ${code}`, details].filter(Boolean).join(": ")
   const base = { message, status, code: String(code) }
   if (RATE_LIMITED.has(code)) return { ...base, ...throttled("bot") }
-  // Pair rate limit: only this recipient is throttled; the rest of the queue keeps moving.
-  if (code === 131056) return { ...base, ...throttled("chat") }
+  // Pair rate limit: only this recipient is throttled; the rest of the queue keeps moving. Meta allows about one
+  // message per 6 s to the same user once the burst is spent, so wait at least that long unless told otherwise.
+  if (code === 131056)
+    return { ...base, kind: "rate_limited", scope: "chat", retryAfterMs: Math.max(wait ?? 0, PAIR_WINDOW_MS) }
   if (code === 131047) return { ...base, kind: "window_closed" }
   // 190 expired/invalid token; 10 and 200-299 a missing permission: every later send would fail the same way.
   if (code === 190 || code === 10 || (code >= 200 && code <= 299)) return { ...base, kind: "unauthorized" }

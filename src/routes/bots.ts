@@ -183,10 +183,16 @@ export const botsApp = createOpenApiApp()
         after: q.cursor ? decodeCursor(q.cursor) : undefined,
       })
       const last = bots.at(-1)
-      return c.json(
-        { bots: bots.map((b) => present(s, b, c.req.url)), nextCursor: hasMore && last ? encodeCursor(last.id) : null },
-        200,
+      const traffic = await createRollupRepository(c.env.DB).totals24h(
+        c.var.auth.business_id,
+        bots.map((b) => b.id),
+        Date.now(),
       )
+      const listed = bots.map((b) => {
+        const t = traffic.get(b.id) ?? { inbound: 0, outbound: 0, failed: 0 }
+        return { ...present(s, b, c.req.url), last24h: { ...t, failureRate: failureRate(t) } }
+      })
+      return c.json({ bots: listed, nextCursor: hasMore && last ? encodeCursor(last.id) : null }, 200)
     },
   )
   .openapi(

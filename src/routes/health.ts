@@ -2,6 +2,7 @@
 import { Hono } from "hono"
 import type { AppEnv, Env } from "../env"
 import { isPlatform, type Platform, platforms } from "../providers"
+import { envCredentials } from "../services/env-bot"
 
 export const VERSION = "0.1.0"
 
@@ -15,13 +16,9 @@ export function defaultPlatform(env: Env): Platform {
   return "whatsapp"
 }
 
-/** A platform is configured when its single-bot env credentials are present. */
+/** A platform is configured when valid single-bot credentials for it are in the environment. */
 function configuredPlatforms(env: Env): Platform[] {
-  const has: Record<Platform, boolean> = {
-    telegram: Boolean(env.TELEGRAM_BOT_TOKEN),
-    whatsapp: Boolean(env.WHATSAPP_ACCESS_TOKEN && env.WHATSAPP_PHONE_NUMBER_ID),
-  }
-  return platforms.filter((p) => has[p])
+  return platforms.filter((p) => envCredentials(env, p) !== null)
 }
 
 export const healthApp = new Hono<AppEnv>().get("/", (c) =>

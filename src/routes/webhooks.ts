@@ -10,9 +10,10 @@ import type { WebhookInput, WebhookOutput } from "../bot/bot-durable-object"
 import { routeStub } from "../bot/route-directory"
 import type { AppEnv } from "../env"
 import { errorBody, HttpError } from "../lib/errors"
-import { getProvider } from "../providers"
+import { getProvider, type Platform } from "../providers"
 import { whatsappRoutingKeys } from "../providers/whatsapp"
 import { botStub } from "../services/bot-service"
+import { envBot } from "../services/env-bot"
 
 /** Meta batches up to 3 MB per POST; Telegram updates are far smaller. Anything bigger is not a platform. */
 export const WEBHOOK_BODY_LIMIT = 3 * 1024 * 1024
@@ -51,6 +52,18 @@ async function perBot(c: Context<AppEnv>, platform: string): Promise<Response> {
   const out = await botStub(c.env, botId).ingest(await toInput(c, platform))
   if (out.status === 404) throw new HttpError(404, "not_found", "Unknown bot")
   return reply(c, out)
+}
+
+/** The guide's single-bot routes: `/api/telegram/webhook`, `/api/whatsapp/webhook` (mounted at /api). */
+export const compatWebhooksApp = new Hono<AppEnv>()
+  .post("/telegram/webhook", limit, (c) => envBotWebhook(c, "telegram"))
+  .get("/whatsapp/webhook", (c) => envBotWebhook(c, "whatsapp"))
+  .post("/whatsapp/webhook", limit, (c) => envBotWebhook(c, "whatsapp"))
+
+async function envBotWebhook(c: Context<AppEnv>, platform: Platform): Promise<Response> {
+  const stub = await envBot(c.env, platform)
+  if (!stub) throw new HttpError(404, "not_found", `No ${platform} bot is configured from the environment`)
+  return reply(c, await stub.ingest(await toInput(c, platform)))
 }
 
 export const webhooksApp = new Hono<AppEnv>()

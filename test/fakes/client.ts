@@ -113,7 +113,12 @@ export function fakeControl(origin: string): FakeControl {
 }
 
 /** The two fakes from the test env: FAKES_ORIGIN is `{"telegram":"http://127.0.0.1:P","whatsapp":"http://127.0.0.1:Q"}`. */
-export function fakesFromEnv(env: { FAKES_ORIGIN: string }): { telegram: FakeControl; whatsapp: FakeControl } {
+export function fakesFromEnv(env: { FAKES_ORIGIN: string }): {
+  telegram: FakeControl
+  whatsapp: FakeControl
+  /** Origin of the handler endpoints fake (forward URL and AI API), test/fakes/endpoints.ts. */
+  endpoints: string
+} {
   let parsed: unknown
   try {
     parsed = JSON.parse(env.FAKES_ORIGIN)
@@ -123,7 +128,8 @@ export function fakesFromEnv(env: { FAKES_ORIGIN: string }): { telegram: FakeCon
   if (!isRecord(parsed) || typeof parsed.telegram !== "string" || typeof parsed.whatsapp !== "string") {
     throw new Error(`FAKES_ORIGIN must be JSON {"telegram": origin, "whatsapp": origin}, got ${env.FAKES_ORIGIN}`)
   }
-  return { telegram: fakeControl(parsed.telegram), whatsapp: fakeControl(parsed.whatsapp) }
+  const endpoints = typeof parsed.endpoints === "string" ? parsed.endpoints : ""
+  return { telegram: fakeControl(parsed.telegram), whatsapp: fakeControl(parsed.whatsapp), endpoints }
 }
 
 /** A well-formed, unique Telegram bot token (`{bot id}:{35 chars}`), so each test owns its account. */

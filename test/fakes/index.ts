@@ -1,4 +1,5 @@
 // Starts both fake platform servers (Telegram Bot API, WhatsApp Cloud API) on 127.0.0.1 for tests, bench and sim.
+import { startEndpointsFake } from "./endpoints.ts"
 import { startTelegramFake } from "./telegram.ts"
 import { startWhatsAppFake } from "./whatsapp.ts"
 
@@ -6,6 +7,7 @@ export interface FakesOptions {
   /** 0 or omitted: a random free port. */
   telegramPort?: number
   whatsappPort?: number
+  endpointsPort?: number
   /** Added to every platform API response (the bench uses 100 ms); changeable later with /__fake/latency. */
   latencyMs?: number
 }
@@ -18,6 +20,8 @@ export interface Fakes {
   /** Origins of the control APIs (/__fake/*). */
   telegramOrigin: string
   whatsappOrigin: string
+  /** A business's forward URL (`/forward/{name}`) and an OpenAI-compatible API (`/ai/{name}/v1`), for handler tests. */
+  endpointsOrigin: string
   close(): Promise<void>
 }
 
@@ -30,13 +34,15 @@ export async function startFakes(opts: FakesOptions = {}): Promise<Fakes> {
     await telegram.close()
     throw err
   })
+  const endpoints = await startEndpointsFake(opts.endpointsPort ?? 0)
   return {
+    endpointsOrigin: endpoints.origin,
     telegramApiBase: telegram.origin,
     whatsappApiBase: `${whatsapp.origin}/${whatsappVersion}`,
     telegramOrigin: telegram.origin,
     whatsappOrigin: whatsapp.origin,
     close: async () => {
-      await Promise.all([telegram.close(), whatsapp.close()])
+      await Promise.all([telegram.close(), whatsapp.close(), endpoints.close()])
     },
   }
 }

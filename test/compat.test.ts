@@ -1,0 +1,55 @@
+// The original guide's single-bot mode: bots configured from env, served at /api/{platform}/webhook.
+import { env, SELF } from "cloudflare:test"
+import { describe, expect, it, vi } from "vitest"
+import { defaultPlatform } from "../src/routes/health"
+import { whatsappTextEvent } from "./fakes/builders"
+import { api } from "./helpers"
+import { eventually, fakes, postWhatsApp, textUpdate } from "./messaging-helpers"
+
+const compatTelegram = (update: unknown, secret: string) =>
+  SELF.fetch("https://switchboard.test/api/telegram/webhook", {
+    method: "POST",
+    headers: { "Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret },
+    body: JSON.stringify(update),
+  })
+
+describe("single-bot compatibility routes", () => {
+  it("answers a Telegram update for the env-configured bot and checks its secret", async () => {
+    const token = env.TELEGRAM_BOT_TOKEN ?? ""
+    expect((await compatTelegram(textUpdate(1212, "compat hi"), "wrong")).status).toBe(401)
+    expect((await compatTelegram(textUpdate(1212, "compat hi"), env.TELEGRAM_WEBHOOK_SECRET ?? "")).status).toBe(200)
+    const [reply] = await fakes.telegram.waitForRequests({ account: token, method: "sendMessage" }, 1)
+    expect(reply?.body).toMatchObject({ chat_id: 1212, text: "compat hi" })
+  })
+
+  it("verifies and answers WhatsApp for the env-configured number", async () => {
+    const challenge = await SELF.fetch(
+      `https://switchboard.test/api/whatsapp/webhook?hub.mode=subscribe&hub.verify_token=${env.WHATSAPP_VERIFY_TOKEN}&hub.challenge=42`,
+    )
+    expect(await challenge.text()).toBe("42")
+    const phoneNumberId = env.WHATSAPP_PHONE_NUMBER_ID ?? ""
+    const payload = whatsappTextEvent({ phoneNumberId, from: "15551230000", text: "compat wa" })
+    const url = "https://switchboard.test/api/whatsapp/webhook"
+    expect((await postWhatsApp(url, payload, "bad")).status).toBe(401)
+    expect((await postWhatsApp(url, payload, env.WHATSAPP_APP_SECRET ?? "")).status).toBe(200)
+    await eventually(async () => {
+      const sent = await fakes.whatsapp.requests({ account: phoneNumberId, method: "messages" })
+      return sent.some((r) => r.outcome === "ok") ? true : undefined
+    })
+  })
+
+  it("reports the env-configured platforms in /health", async () => {
+    const res = await api<{ platforms: { configured: string[] } }>("GET", "/health")
+    expect(res.body.platforms.configured).toEqual(["telegram", "whatsapp"])
+  })
+
+  it("falls back to whatsapp, with a warning, for an unknown MESSAGING_PLATFORM", () => {
+    const warn = vi.spyOn(console, "warn").mockImplementation(() => undefined)
+    expect(defaultPlatform({ ...env, MESSAGING_PLATFORM: "fax" })).toBe("whatsapp")
+    expect(warn).toHaveBeenCalledWith(expect.stringContaining("config.messaging_platform_unknown"))
+    warn.mockClear()
+    expect(defaultPlatform({ ...env, MESSAGING_PLATFORM: "Telegram" })).toBe("telegram")
+    expect(warn).not.toHaveBeenCalled()
+    warn.mockRestore()
+  })
+})

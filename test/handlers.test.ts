@@ -1,0 +1,176 @@
+// The reply handlers against fake endpoints of their own: forward (signed, retried) and AI (history kept, trimmed).
+import { describe, expect, it } from "vitest"
+import { randomTelegramToken } from "./fakes/client"
+import { api, tokenFor, uniqueBusiness } from "./helpers"
+import { createTelegramBot, eventually, fakes, postTelegramUpdate, textUpdate } from "./messaging-helpers"
+
+interface Recorded {
+  headers: Record<string, string>
+  body: { message?: { text?: string; chatId?: string }; messages?: { role: string; content: string }[] }
+  raw: string
+}
+
+async function endpointCalls(name: string): Promise<Recorded[]> {
+  const res = await fetch(`${fakes.endpoints}/__fake/requests?name=${name}`)
+  const data: { requests: Recorded[] } = await res.json()
+  return data.requests
+}
+
+async function behave(name: string, behaviour: Record<string, unknown>) {
+  await fetch(`${fakes.endpoints}/__fake/behave`, { method: "POST", body: JSON.stringify({ name, ...behaviour }) })
+}
+
+const sent = async (token: string) =>
+  (await fakes.telegram.requests({ account: token, method: "sendMessage" }))
+    .filter((r) => r.outcome === "ok")
+    .map((r) => (r.body as { text: string }).text)
+
+async function hmacHex(key: string, data: string): Promise<string> {
+  const k = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(key),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  )
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", k, new TextEncoder().encode(data)))
+  return Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join("")
+}
+
+const uniqueName = () => `n${crypto.randomUUID().slice(0, 8)}`
+
+describe("forward handler", () => {
+  it("posts the unified message, signed, and sends the endpoint's reply", async () => {
+    const name = uniqueName()
+    const bot = await createTelegramBot({ handler: { type: "forward", url: `${fakes.endpoints}/forward/${name}` } })
+    const created = await api<{ bot: { handler: { type: string } } }>("GET", `/api/bots/${bot.id}`, {
+      token: bot.admin,
+    })
+    expect(created.body.bot.handler.type).toBe("forward")
+    await postTelegramUpdate(bot, textUpdate(500, "ping"))
+    await eventually(async () => ((await sent(bot.token)).includes("fwd: ping") ? true : undefined))
+    const [call] = await endpointCalls(name)
+    expect(call?.body.message).toMatchObject({ text: "ping", chatId: "500", platform: "telegram", kind: "text" })
+    expect(call?.headers["x-switchboard-signature"]).toMatch(/^sha256=[0-9a-f]{64}$/)
+  })
+
+  it("signs with the secret the create call returned once, over timestamp and raw body", async () => {
+    const name = uniqueName()
+    const admin = await tokenFor(uniqueBusiness("fwd"))
+    const botToken = randomTelegramToken()
+    const res = await api<{ bot: { id: string; webhookUrl: string }; signingSecret: string }>("POST", "/api/bots", {
+      token: admin,
+      body: {
+        platform: "telegram",
+        name: "signed",
+        credentials: { botToken },
+        handler: { type: "forward", url: `${fakes.endpoints}/forward/${name}` },
+      },
+    })
+    expect(res.status).toBe(201)
+    const [hook] = await fakes.telegram.waitForRequests({ account: botToken, method: "setWebhook" }, 1)
+    const hookBody = hook?.body
+    const secret =
+      typeof hookBody === "object" && hookBody && "secret_token" in hookBody ? String(hookBody.secret_token) : ""
+    await postTelegramUpdate(
+      { id: res.body.bot.id, token: botToken, admin, secret, webhookUrl: res.body.bot.webhookUrl },
+      textUpdate(503, "sign me"),
+    )
+    const [call] = await eventually(async () => {
+      const calls = await endpointCalls(name)
+      return calls.length > 0 ? calls : undefined
+    })
+    const timestamp = call?.headers["x-switchboard-timestamp"] ?? ""
+    expect(Math.abs(Number(timestamp) - Date.now() / 1000)).toBeLessThan(30)
+    expect(call?.headers["x-switchboard-signature"]).toBe(
+      `sha256=${await hmacHex(res.body.signingSecret, `${timestamp}.${call?.raw}`)}`,
+    )
+    expect(call?.headers["x-switchboard-signature"]).not.toBe(
+      `sha256=${await hmacHex("wrong", `${timestamp}.${call?.raw}`)}`,
+    )
+    // The test console is tenant-scoped: another business can't run this bot's handler.
+    const other = await tokenFor(uniqueBusiness("other"))
+    expect(
+      (await api("POST", "/test/message", { token: other, body: { botId: res.body.bot.id, message: "x" } })).status,
+    ).toBe(404)
+  })
+
+  it("retries a failing endpoint and answers once it recovers", async () => {
+    const name = uniqueName()
+    await behave(name, { fail: 503, times: 2 })
+    const bot = await createTelegramBot({ handler: { type: "forward", url: `${fakes.endpoints}/forward/${name}` } })
+    await postTelegramUpdate(bot, textUpdate(501, "later"))
+    await eventually(
+      async () => ((await sent(bot.token)).includes("fwd: later") ? true : undefined),
+      15_000,
+      "reply after retries",
+    )
+    expect(await endpointCalls(name)).toHaveLength(3)
+    expect(await sent(bot.token)).toEqual(["fwd: later"])
+  }, 20_000)
+
+  it("gives up on a 4xx at once, logs it, and keeps later messages flowing", async () => {
+    const name = uniqueName()
+    await behave(name, { fail: 404, times: 1 })
+    const bot = await createTelegramBot({ handler: { type: "forward", url: `${fakes.endpoints}/forward/${name}` } })
+    await postTelegramUpdate(bot, textUpdate(502, "lost cause"))
+    await postTelegramUpdate(bot, textUpdate(502, "next"))
+    await eventually(async () => ((await sent(bot.token)).includes("fwd: next") ? true : undefined))
+    expect(await sent(bot.token)).toEqual(["fwd: next"])
+    const logs = await api<{ logs: { event: string }[] }>("GET", `/api/bots/${bot.id}/logs?limit=50`, {
+      token: bot.admin,
+    })
+    expect(logs.body.logs.map((l) => l.event)).toContain("handler.failed")
+  })
+})
+
+describe("ai handler", () => {
+  it("sends the system prompt and the chat's history, trimmed to maxHistory", async () => {
+    const name = uniqueName()
+    const bot = await createTelegramBot({
+      handler: {
+        type: "ai",
+        baseUrl: `${fakes.endpoints}/ai/${name}/v1`,
+        model: "tiny",
+        apiKey: "sk-test-key",
+        systemPrompt: "Be brief.",
+        maxHistory: 2,
+      },
+    })
+    await postTelegramUpdate(bot, textUpdate(600, "one"))
+    await eventually(async () => ((await sent(bot.token)).length === 1 ? true : undefined))
+    await postTelegramUpdate(bot, textUpdate(600, "two"))
+    await eventually(async () => ((await sent(bot.token)).length === 2 ? true : undefined))
+    await postTelegramUpdate(bot, textUpdate(600, "three"))
+    await eventually(async () => ((await sent(bot.token)).length === 3 ? true : undefined))
+    // system + user = 2; then system + 2 kept turns + user = 4, and stays 4 once trimmed.
+    expect(await sent(bot.token)).toEqual(["AI(2): one", "AI(4): two", "AI(4): three"])
+    const calls = await endpointCalls(name)
+    expect(calls[0]?.headers.authorization).toBe("Bearer sk-test-key")
+    expect(calls[2]?.body.messages?.map((m) => m.content)).toEqual(["Be brief.", "two", "AI(4): two", "three"])
+    // Another chat has its own history.
+    await postTelegramUpdate(bot, textUpdate(601, "fresh"))
+    await eventually(async () => ((await sent(bot.token)).includes("AI(2): fresh") ? true : undefined))
+  })
+
+  it("runs the test console through the handler without sending anything", async () => {
+    const name = uniqueName()
+    const bot = await createTelegramBot({
+      handler: { type: "ai", baseUrl: `${fakes.endpoints}/ai/${name}/v1`, model: "tiny" },
+    })
+    const res = await api<{ replies: { chatId: string; text: string }[]; handler: string }>("POST", "/test/message", {
+      token: bot.admin,
+      body: { botId: bot.id, message: "what's up", chatId: "console" },
+    })
+    expect(res.status).toBe(200)
+    expect(res.body.handler).toBe("ai")
+    expect(res.body.replies).toEqual([{ chatId: "console", text: "AI(1): what's up" }])
+    expect(await sent(bot.token)).toEqual([])
+  })
+
+  it("rejects a test message without a bot id, or without a token", async () => {
+    const bot = await createTelegramBot()
+    expect((await api("POST", "/test/message", { token: bot.admin, body: { message: "hi" } })).status).toBe(422)
+    expect((await api("POST", "/test/message", { body: { botId: bot.id, message: "hi" } })).status).toBe(401)
+  })
+})

@@ -1,0 +1,90 @@
+// The send queue's pure policy: what follows each kind of platform error, backoff bounds, and pacing slots.
+import { describe, expect, it } from "vitest"
+import { decide, MAX_ATTEMPTS, MAX_RATE_LIMITED, Pacer, RETRY_BACKOFF } from "../src/bot/send-queue"
+import { backoffDelay } from "../src/lib/backoff"
+import type { ProviderError } from "../src/providers/types"
+
+const now = 1_000_000
+const fresh = { attempts: 0, rateLimited: 0 }
+const error = (kind: ProviderError["kind"], extra: Partial<ProviderError> = {}): ProviderError => ({
+  kind,
+  message: kind,
+  ...extra,
+})
+
+describe("decide", () => {
+  it("waits exactly retry_after on a 429 and pauses the whole bot, without spending an attempt", () => {
+    const d = decide(error("rate_limited", { retryAfterMs: 3000 }), fresh, now)
+    expect(d).toMatchObject({ type: "retry", at: now + 3000, countsAsAttempt: false, pause: "bot" })
+  })
+
+  it("pauses only the chat for a recipient-scoped limit", () => {
+    expect(decide(error("rate_limited", { retryAfterMs: 6000, scope: "chat" }), fresh, now)).toMatchObject({
+      pause: "chat",
+      at: now + 6000,
+    })
+  })
+
+  it("backs off a 429 without a hint, and gives up after too many", () => {
+    const d = decide(error("rate_limited"), fresh, now, () => 0.5)
+    expect(d.type).toBe("retry")
+    if (d.type === "retry") expect(d.at - now).toBeGreaterThan(0)
+    expect(decide(error("rate_limited"), { attempts: 0, rateLimited: MAX_RATE_LIMITED - 1 }, now).type).toBe("fail")
+  })
+
+  it("retries unavailable with growing, capped, jittered backoff and dead-letters after MAX_ATTEMPTS", () => {
+    const waits = [1, 2, 3, 4, 5, 6, 7].map((a) => {
+      const d = decide(error("unavailable"), { attempts: a - 1, rateLimited: 0 }, now, () => 1)
+      return d.type === "retry" ? d.at - now : -1
+    })
+    expect(waits).toEqual([1000, 2000, 4000, 8000, 16000, 32000, 64000])
+    expect(decide(error("unavailable"), { attempts: MAX_ATTEMPTS - 1, rateLimited: 0 }, now)).toMatchObject({
+      type: "fail",
+    })
+    expect(decide(error("unavailable", { retryAfterMs: 90_000 }), fresh, now, () => 0)).toMatchObject({
+      at: now + 90_000,
+    })
+  })
+
+  it("never retries what the platform refused for good", () => {
+    for (const kind of ["forbidden", "not_found", "bad_request", "window_closed"] as const)
+      expect(decide(error(kind), fresh, now).type).toBe("fail")
+  })
+
+  it("stops the bot on unauthorized and redirects a migrated chat", () => {
+    expect(decide(error("unauthorized"), fresh, now).type).toBe("stop_bot")
+    expect(decide(error("migrated", { migrateTo: "-1001" }), fresh, now)).toMatchObject({
+      type: "redirect",
+      chatId: "-1001",
+    })
+    expect(decide(error("migrated"), fresh, now).type).toBe("fail")
+  })
+})
+
+describe("backoffDelay", () => {
+  it("stays within [10%, 100%] of a ceiling that doubles up to the cap", () => {
+    for (let attempt = 1; attempt <= 20; attempt++) {
+      const ceiling = Math.min(RETRY_BACKOFF.capMs, RETRY_BACKOFF.baseMs * 2 ** (attempt - 1))
+      expect(backoffDelay(attempt, RETRY_BACKOFF, () => 0)).toBe(Math.round(ceiling * 0.1))
+      expect(backoffDelay(attempt, RETRY_BACKOFF, () => 1)).toBe(ceiling)
+    }
+  })
+})
+
+describe("Pacer", () => {
+  it("spaces sends bot-wide by 1/perBotPerSecond and per chat by perChatIntervalMs", () => {
+    const pacer = new Pacer({ perChatIntervalMs: 1000, perBotPerSecond: 20 })
+    const first = pacer.earliest(0, now)
+    expect(first).toBe(now)
+    expect(pacer.claim(first, false)).toBe(now + 1000)
+    expect(pacer.earliest(0, now)).toBe(now + 50)
+    expect(pacer.earliest(now + 1000, now)).toBe(now + 1000)
+  })
+
+  it("holds group chats to the per-minute group limit and honours a bot pause", () => {
+    const pacer = new Pacer({ perChatIntervalMs: 1000, perBotPerSecond: 30, perGroupPerMinute: 20 })
+    expect(pacer.claim(now, true)).toBe(now + 3000)
+    pacer.pauseBot(now + 5000)
+    expect(pacer.earliest(0, now)).toBe(now + 5000)
+  })
+})
