@@ -10,6 +10,7 @@ import { botsApp } from "./routes/bots"
 import { healthApp, VERSION } from "./routes/health"
 import { insightsApp } from "./routes/insights"
 import { messagesApp } from "./routes/messages"
+import { platformsApp } from "./routes/platforms"
 import { testMessageApp } from "./routes/test-message"
 import { compatWebhooksApp, webhooksApp } from "./routes/webhooks"
 
@@ -21,6 +22,7 @@ export function createApp() {
   app.route("/api/bots", botsApp)
   app.route("/api/bots", messagesApp)
   app.route("/api", insightsApp)
+  app.route("/api", platformsApp)
   app.route("/auth", authApp)
   app.route("/webhooks", webhooksApp)
   app.route("/api", compatWebhooksApp)

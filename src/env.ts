@@ -33,23 +33,10 @@ export interface AppEnv {
   Variables: { auth: AuthClaims; requestId: string }
 }
 
-/** Real platform API bases; env vars point them at the fakes in tests and local demos. */
-export const defaultApiBases = {
-  telegram: "https://api.telegram.org",
-  whatsapp: "https://graph.facebook.com/v21.0",
-  slack: "https://slack.com/api",
-  discord: "https://discord.com/api/v10",
-} as const
-
-export function apiBase(env: Env, platform: string): string {
-  const configured: Record<string, string | undefined> = {
-    telegram: env.TELEGRAM_API_BASE,
-    whatsapp: env.WHATSAPP_API_BASE,
-    slack: env.SLACK_API_BASE,
-    discord: env.DISCORD_API_BASE,
-  }
-  const fallback: Record<string, string> = defaultApiBases
-  return (configured[platform] || fallback[platform] || "").replace(/\/+$/, "")
+/** Reads an env variable by name (providers name their own variables), as a string or undefined. */
+export function envVar(env: Env, name: string): string | undefined {
+  const value: unknown = Reflect.get(env, name)
+  return typeof value === "string" && value !== "" ? value : undefined
 }
 
 export function publicBaseUrl(env: Env, requestUrl?: string): string {

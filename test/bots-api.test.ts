@@ -408,3 +408,21 @@ describe("insights", () => {
     )
   })
 })
+
+describe("platforms", () => {
+  it("describes each registered platform's credential fields from its schema", async () => {
+    const res = await api<{
+      platforms: { platform: string; credentialFields: { name: string; required: boolean; secret: boolean }[] }[]
+    }>("GET", "/api/platforms", { token: await tokenFor(uniqueBusiness("p"), "viewer") })
+    expect(res.status).toBe(200)
+    const byName = Object.fromEntries(res.body.platforms.map((p) => [p.platform, p.credentialFields]))
+    expect(byName.telegram).toEqual([expect.objectContaining({ name: "botToken", required: true, secret: true })])
+    expect(byName.whatsapp).toEqual(
+      expect.arrayContaining([
+        expect.objectContaining({ name: "phoneNumberId", required: true, secret: false }),
+        expect.objectContaining({ name: "accessToken", secret: true }),
+        expect.objectContaining({ name: "appSecret", required: false, secret: true }),
+      ]),
+    )
+  })
+})

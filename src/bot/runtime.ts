@@ -1,5 +1,5 @@
 /** Builds a provider's BotRuntime from the DO's snapshot: decrypts secrets on demand, never logs them. */
-import { apiBase, type Env, publicBaseUrl } from "../env"
+import { type Env, envVar, publicBaseUrl } from "../env"
 import { open } from "../lib/crypto"
 import type { BotRuntime, MessagingProvider } from "../providers/types"
 import { type BotSecrets, type BotSnapshot, botSecretsSchema } from "../registry/schemas"
@@ -21,7 +21,7 @@ export async function buildRuntime(
     credentials: parsed.data,
     webhookSecret: await open(env.ENCRYPTION_KEY, snapshot.webhookSecretEnc, `${snapshot.id}:webhook`),
     webhookUrl: publicBaseUrl(env) + provider.webhookPath(snapshot.id),
-    apiBase: apiBase(env, snapshot.platform),
+    apiBase: (envVar(env, provider.apiBaseEnv) ?? provider.defaultApiBase).replace(/\/+$/, ""),
   }
   if (env.WHATSAPP_APP_SECRET) runtime.appSecret = env.WHATSAPP_APP_SECRET
   return { runtime, secrets }

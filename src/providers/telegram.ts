@@ -296,6 +296,12 @@ export const telegram: MessagingProvider<TelegramCredentials> = {
   // Bot FAQ: about 1 msg/s per chat, 20/min per group, 30/s per bot.
   limits: { perChatIntervalMs: 1000, perBotPerSecond: 30, perGroupPerMinute: 20 },
   webhookPath: (botId) => `/webhooks/telegram/${botId}`,
+  apiBaseEnv: "TELEGRAM_API_BASE",
+  defaultApiBase: "https://api.telegram.org",
+  fromEnv: (vars) => {
+    const botToken = vars("TELEGRAM_BOT_TOKEN")
+    return botToken ? { botToken } : null
+  },
 
   async verify(req, _rawBody, bot) {
     const given = req.headers.get(TELEGRAM_SECRET_HEADER)

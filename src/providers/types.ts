@@ -185,6 +185,14 @@ export interface MessagingProvider<C extends Record<string, string> = Record<str
   readonly limits: RateLimits
   /** Path segment under `/webhooks/` and human name. */
   readonly webhookPath: (botId: string) => string
+  /** Env variable that overrides the API base (tests and demos point it at the fakes), and the real API's base. */
+  readonly apiBaseEnv: string
+  readonly defaultApiBase: string
+  /**
+   * The original guide's single-bot mode: credentials read from env variables (e.g. TELEGRAM_BOT_TOKEN),
+   * or null when this platform isn't configured that way. Validated with `credentialsSchema` by the caller.
+   */
+  fromEnv?(vars: (name: string) => string | undefined): Record<string, string> | null
   /** A key that routes app-level webhooks to the bot without D1 (WhatsApp phone_number_id). */
   routingKey?(credentials: C): string | null
   verify(req: InboundRequest, rawBody: Uint8Array, bot: BotRuntime<C>): Promise<Result<void, VerifyError>>

@@ -261,6 +261,15 @@ export const whatsapp: MessagingProvider<WhatsAppCredentials> = {
     perBotPerSecond: 80,
   },
   webhookPath: (botId) => `/webhooks/whatsapp/${botId}`,
+  apiBaseEnv: "WHATSAPP_API_BASE",
+  defaultApiBase: "https://graph.facebook.com/v21.0",
+  fromEnv: (vars) => {
+    const accessToken = vars("WHATSAPP_ACCESS_TOKEN")
+    const phoneNumberId = vars("WHATSAPP_PHONE_NUMBER_ID")
+    const verifyToken = vars("WHATSAPP_VERIFY_TOKEN")
+    if (!accessToken || !phoneNumberId) return null
+    return { accessToken, phoneNumberId, verifyToken: verifyToken ?? "" }
+  },
   routingKey: (credentials) => credentials.phoneNumberId,
 
   async verify(req, rawBody, bot) {

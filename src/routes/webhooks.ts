@@ -10,7 +10,7 @@ import type { WebhookInput, WebhookOutput } from "../bot/bot-durable-object"
 import { routeStub } from "../bot/route-directory"
 import type { AppEnv } from "../env"
 import { errorBody, HttpError } from "../lib/errors"
-import { getProvider, type Platform } from "../providers"
+import { getProvider, isPlatform } from "../providers"
 import { whatsappRoutingKeys } from "../providers/whatsapp"
 import { botStub } from "../services/bot-service"
 import { envBot } from "../services/env-bot"
@@ -46,8 +46,11 @@ function reply(c: Context<AppEnv>, out: WebhookOutput): Response {
   return c.text(out.body, 200)
 }
 
-async function perBot(c: Context<AppEnv>, platform: string): Promise<Response> {
+/** `/webhooks/{platform}/{botId}` for every registered platform: a new provider needs no new route. */
+async function perBot(c: Context<AppEnv>): Promise<Response> {
+  const platform = c.req.param("platform") ?? ""
   const botId = c.req.param("botId") ?? ""
+  if (!isPlatform(platform)) throw new HttpError(404, "not_found", "Unknown platform")
   if (!BOT_ID.test(botId)) throw new HttpError(404, "not_found", "Unknown bot")
   const out = await botStub(c.env, botId).ingest(await toInput(c, platform))
   if (out.status === 404) throw new HttpError(404, "not_found", "Unknown bot")
@@ -56,20 +59,20 @@ async function perBot(c: Context<AppEnv>, platform: string): Promise<Response> {
 
 /** The guide's single-bot routes: `/api/telegram/webhook`, `/api/whatsapp/webhook` (mounted at /api). */
 export const compatWebhooksApp = new Hono<AppEnv>()
-  .post("/telegram/webhook", limit, (c) => envBotWebhook(c, "telegram"))
-  .get("/whatsapp/webhook", (c) => envBotWebhook(c, "whatsapp"))
-  .post("/whatsapp/webhook", limit, (c) => envBotWebhook(c, "whatsapp"))
+  .get("/:platform/webhook", envBotWebhook)
+  .post("/:platform/webhook", limit, envBotWebhook)
 
-async function envBotWebhook(c: Context<AppEnv>, platform: Platform): Promise<Response> {
+async function envBotWebhook(c: Context<AppEnv>): Promise<Response> {
+  const platform = c.req.param("platform") ?? ""
+  if (!isPlatform(platform)) throw new HttpError(404, "not_found", "Unknown platform")
   const stub = await envBot(c.env, platform)
   if (!stub) throw new HttpError(404, "not_found", `No ${platform} bot is configured from the environment`)
   return reply(c, await stub.ingest(await toInput(c, platform)))
 }
 
 export const webhooksApp = new Hono<AppEnv>()
-  .post("/telegram/:botId", limit, (c) => perBot(c, "telegram"))
-  .get("/whatsapp/:botId", (c) => perBot(c, "whatsapp"))
-  .post("/whatsapp/:botId", limit, (c) => perBot(c, "whatsapp"))
+  .get("/:platform/:botId", perBot)
+  .post("/:platform/:botId", limit, perBot)
   // One Meta app, many numbers: verify the app's signature once, then fan out by phone_number_id.
   .get("/whatsapp", (c) => {
     const verifyToken = c.env.WHATSAPP_VERIFY_TOKEN

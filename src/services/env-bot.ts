@@ -2,7 +2,7 @@
  * Single-bot compatibility with the original guide: one bot per platform configured from env variables
  * (TELEGRAM_BOT_TOKEN, WHATSAPP_ACCESS_TOKEN, ...) served at /api/{platform}/webhook, with the same DO machinery.
  */
-import type { Env } from "../env"
+import { type Env, envVar } from "../env"
 import { seal } from "../lib/crypto"
 import { randomToken } from "../lib/encoding"
 import { getProvider, type Platform } from "../providers"
@@ -12,17 +12,10 @@ import { botStub } from "./bot-service"
 export const envBotId = (platform: Platform) => `env-${platform}`
 
 export function envCredentials(env: Env, platform: Platform): Record<string, string> | null {
-  const raw: Record<Platform, Record<string, string | undefined>> = {
-    telegram: { botToken: env.TELEGRAM_BOT_TOKEN },
-    whatsapp: {
-      accessToken: env.WHATSAPP_ACCESS_TOKEN,
-      phoneNumberId: env.WHATSAPP_PHONE_NUMBER_ID,
-      verifyToken: env.WHATSAPP_VERIFY_TOKEN,
-    },
-  }
-  const present = Object.entries(raw[platform]).filter((e): e is [string, string] => Boolean(e[1]))
-  if (present.length === 0) return null
-  const parsed = getProvider(platform).credentialsSchema.safeParse(Object.fromEntries(present))
+  const provider = getProvider(platform)
+  const raw = provider.fromEnv?.((name) => envVar(env, name))
+  if (!raw) return null
+  const parsed = provider.credentialsSchema.safeParse(raw)
   if (!parsed.success) {
     console.warn(JSON.stringify({ level: "warn", event: "env_bot.invalid_credentials", platform }))
     return null
