@@ -250,6 +250,11 @@ describe("send API and queue", () => {
     )
     expect(texts).toEqual(["m0", "m1", "m2", "m3", "m4"])
     expect((await fakes.telegram.stats(bot.token)).duplicates).toBe(0)
+    // The retry_after outlived the eviction: the first send after the 429 waited the full 3 s.
+    const calls = await fakes.telegram.requests({ account: bot.token, method: "sendMessage" })
+    const limited = calls.find((c) => c.outcome === 429)
+    const firstOk = calls.find((c) => c.outcome === "ok")
+    expect((firstOk?.at ?? 0) - (limited?.at ?? 0)).toBeGreaterThanOrEqual(2990)
   }, 20_000)
 })
 

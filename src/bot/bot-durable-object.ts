@@ -65,6 +65,7 @@ export class BotDurableObject extends DurableObject<Env> {
   private snapshotCache: BotSnapshot | null | undefined
   private loaded: Promise<Loaded> | null = null
   private lastFlush = 0
+  private pausedUntilAt = 0
   private flushDueAt: number | null = null
   private lastActive: number | null = null
 
@@ -87,9 +88,20 @@ export class BotDurableObject extends DurableObject<Env> {
       log: (level, event, message, detail) => this.log(level, event, message, detail),
       history: this.history,
       haltOnUnauthorized: (reason) => this.haltOnUnauthorized(reason),
+      pausedUntil: () => this.pausedUntilAt,
+      pauseUntil: (at) => {
+        if (at <= this.pausedUntilAt) return
+        this.pausedUntilAt = at
+        this.sql.exec(
+          "INSERT INTO meta (key, value) VALUES ('paused_until', ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+          String(at),
+        )
+      },
     })
     ctx.blockConcurrencyWhile(async () => {
       migrate(this.sql)
+      const paused = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'paused_until'").toArray()[0]
+      this.pausedUntilAt = paused ? Number(paused.value) : 0
       // A restart can only find "sending" rows if we were evicted mid-send: put them back in line, and make
       // sure an alarm is set for whatever waits (an alarm cut short by the eviction may not come back soon).
       const now = Date.now()

@@ -27,6 +27,9 @@ export interface ProcessorPort {
   log(level: LogLevel, event: string, message: string, detail?: LogDetail): void
   history: ChatHistory
   haltOnUnauthorized(reason: string): Promise<void>
+  /** Bot-wide send pause (a 429's retry_after), kept in storage so an eviction doesn't forget it. */
+  pausedUntil(): number
+  pauseUntil(at: number): void
 }
 
 export interface Loaded {
@@ -48,7 +51,8 @@ const providerFetch: typeof fetch = (input, init) => fetch(input, init)
 
 export class Processor {
   private pacer: Pacer | null = null
-  private botPausedUntil = 0
+  /** Bumped whenever a retry or pause reorders what is ready first, so the drain loop re-reads the queue. */
+  private epoch = 0
   private halted = false
 
   constructor(private readonly bot: ProcessorPort) {}
@@ -71,7 +75,7 @@ export class Processor {
   nextWakeAt(): number | null {
     const inbox = this.bot.inbox.nextDueAt()
     const queued = this.bot.snapshot()?.status === "active" ? this.bot.outbox.nextReadyAt() : null
-    const candidates = [inbox, queued === null ? null : Math.max(queued, this.botPausedUntil)].filter(
+    const candidates = [inbox, queued === null ? null : Math.max(queued, this.bot.pausedUntil())].filter(
       (x): x is number => x !== null,
     )
     return candidates.length > 0 ? Math.min(...candidates) : null
@@ -190,9 +194,11 @@ export class Processor {
   private async drain(loaded: Loaded, deadline: number): Promise<number> {
     this.pacer ??= new Pacer(loaded.provider.limits)
     const pacer = this.pacer
+    pacer.pauseBot(this.bot.pausedUntil()) // a pause survives eviction: it is stored, not only in memory
     const inFlight = new Map<string, Promise<void>>()
     let sent = 0
     let batch: QueuedMessage[] = []
+    let seenEpoch = this.epoch
     while (!this.halted && Date.now() < deadline) {
       if (batch.length === 0) batch = this.bot.outbox.heads(HEADS_BATCH).filter((m) => !inFlight.has(m.chatId))
       const next = batch[0]
@@ -206,7 +212,10 @@ export class Processor {
       if (start > now) {
         if (start - now > MAX_IDLE_WAIT_MS && inFlight.size === 0) break
         await Promise.race([sleep(Math.min(start - now, MAX_IDLE_WAIT_MS)), ...inFlight.values()])
-        batch = [] // pacing or 429s may have changed what's ready first
+        if (this.epoch !== seenEpoch) {
+          batch = [] // a retry or pause may have changed what's ready first
+          seenEpoch = this.epoch
+        }
         continue
       }
       batch.shift()
@@ -236,10 +245,11 @@ export class Processor {
     const decision = decide(error, { attempts: item.attempts, rateLimited: item.rateLimited }, now)
     switch (decision.type) {
       case "retry":
+        this.epoch++
         this.bot.outbox.markRetry(item.id, decision.at, decision.countsAsAttempt, decision.reason, now)
         if (decision.pause === "chat") this.bot.outbox.setChatFreeAt(item.chatId, decision.at)
         if (decision.pause === "bot") {
-          this.botPausedUntil = Math.max(this.botPausedUntil, decision.at)
+          this.bot.pauseUntil(decision.at)
           this.pacer?.pauseBot(decision.at)
           this.bot.outbox.setChatFreeAt(item.chatId, decision.at)
         }
@@ -257,6 +267,7 @@ export class Processor {
         })
         return
       case "redirect":
+        this.epoch++
         this.bot.outbox.redirectChat(item.chatId, decision.chatId, now)
         this.bot.log("info", "send.redirected", `Chat ${item.chatId} moved to ${decision.chatId}`, {
           messageId: item.id,
