@@ -2,7 +2,7 @@
 import { describe, expect, it } from "vitest"
 import { randomTelegramToken } from "./fakes/client"
 import { api, tokenFor, uniqueBusiness } from "./helpers"
-import { createTelegramBot, eventually, fakes, postTelegramUpdate, textUpdate } from "./messaging-helpers"
+import { createTelegramBot, eventually, fakes, hmacHex, postTelegramUpdate, textUpdate } from "./messaging-helpers"
 
 interface Recorded {
   headers: Record<string, string>
@@ -24,18 +24,6 @@ const sent = async (token: string) =>
   (await fakes.telegram.requests({ account: token, method: "sendMessage" }))
     .filter((r) => r.outcome === "ok")
     .map((r) => (r.body as { text: string }).text)
-
-async function hmacHex(key: string, data: string): Promise<string> {
-  const k = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(key),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  )
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", k, new TextEncoder().encode(data)))
-  return Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join("")
-}
 
 const uniqueName = () => `n${crypto.randomUUID().slice(0, 8)}`
 

@@ -88,16 +88,21 @@ export async function createWhatsAppBot(opts: { admin?: string; appSecret?: stri
   }
 }
 
-export async function signWhatsApp(body: string, secret: string): Promise<string> {
-  const key = await crypto.subtle.importKey(
+/** Hex HMAC-SHA256, as the platforms (and our forward handler) sign webhooks. */
+export async function hmacHex(key: string, data: string): Promise<string> {
+  const k = await crypto.subtle.importKey(
     "raw",
-    new TextEncoder().encode(secret),
+    new TextEncoder().encode(key),
     { name: "HMAC", hash: "SHA-256" },
     false,
     ["sign"],
   )
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, new TextEncoder().encode(body)))
-  return `sha256=${Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join("")}`
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", k, new TextEncoder().encode(data)))
+  return Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join("")
+}
+
+export async function signWhatsApp(body: string, secret: string): Promise<string> {
+  return `sha256=${await hmacHex(secret, body)}`
 }
 
 export async function postWhatsApp(url: string, payload: unknown, secret: string, signature?: string) {
