@@ -7,6 +7,7 @@ import type { AppEnv } from "./env"
 import { errorBody, HttpError } from "./lib/errors"
 import { authApp } from "./routes/auth"
 import { botsApp } from "./routes/bots"
+import { docsApp } from "./routes/docs"
 import { healthApp, VERSION } from "./routes/health"
 import { insightsApp } from "./routes/insights"
 import { messagesApp } from "./routes/messages"
@@ -24,6 +25,7 @@ export function createApp() {
   app.route("/api", insightsApp)
   app.route("/api", platformsApp)
   app.route("/auth", authApp)
+  app.route("/docs", docsApp)
   app.route("/webhooks", webhooksApp)
   app.route("/api", compatWebhooksApp)
   app.route("/test", testMessageApp)

@@ -426,3 +426,13 @@ describe("platforms", () => {
     )
   })
 })
+
+describe("interactive docs", () => {
+  it("serves a self-contained page that reads /openapi.json", async () => {
+    const res = await api("GET", "/docs")
+    expect(res.status).toBe(200)
+    expect(res.headers.get("content-type")).toContain("text/html")
+    expect(res.text).toContain('fetch("/openapi.json")')
+    expect(res.text).not.toMatch(/<script[^>]+src=["']https?:/)
+  })
+})
