@@ -19,28 +19,34 @@ export function createApp() {
   const app = new Hono<AppEnv>()
   app.use(requestId())
 
+  // The documented management API: one OpenAPI app, so /openapi.json comes from the schemas that validate.
+  const api = new OpenAPIHono<AppEnv>()
+    .route("/api/bots", botsApp)
+    .route("/api/bots", messagesApp)
+    .route("/api", insightsApp)
+    .route("/api", platformsApp)
+  api.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+  })
+  let document: ReturnType<typeof api.getOpenAPI31Document> | undefined
+
   app.route("/health", healthApp)
-  app.route("/api/bots", botsApp)
-  app.route("/api/bots", messagesApp)
-  app.route("/api", insightsApp)
-  app.route("/api", platformsApp)
+  app.route("/", api)
   app.route("/auth", authApp)
   app.route("/docs", docsApp)
   app.route("/webhooks", webhooksApp)
   app.route("/api", compatWebhooksApp)
   app.route("/test", testMessageApp)
-
-  app.get("/openapi.json", (c) =>
-    c.json(
-      new OpenAPIHono()
-        .route("/api/bots", botsApp)
-        .route("/api/bots", messagesApp)
-        .getOpenAPI31Document({
-          openapi: "3.1.0",
-          info: { title: "Switchboard management API", version: VERSION },
-        }),
-    ),
-  )
+  app.get("/openapi.json", (c) => {
+    document ??= api.getOpenAPI31Document({
+      openapi: "3.1.0",
+      info: { title: "Switchboard management API", version: VERSION },
+      security: [{ bearer: [] }],
+    })
+    return c.json(document)
+  })
 
   app.notFound((c) => c.json(errorBody("not_found", `No route for ${c.req.method} ${c.req.path}`), 404))
 

@@ -354,6 +354,9 @@ describe("health and docs", () => {
     expect(res.status).toBe(200)
     expect(res.body.openapi).toBe("3.1.0")
     expect(Object.keys(res.body.paths)).toEqual(
+      expect.arrayContaining(["/api/overview", "/api/platforms", "/api/bots/{id}/stats"]),
+    )
+    expect(Object.keys(res.body.paths)).toEqual(
       expect.arrayContaining([
         "/api/bots",
         "/api/bots/{id}",
