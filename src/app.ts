@@ -53,7 +53,7 @@ export function createApp() {
   app.onError((error, c) => {
     if (error instanceof HttpError) {
       for (const [k, v] of Object.entries(error.headers)) c.header(k, v)
-      return c.json(errorBody(error.code, error.message), error.status)
+      return c.json(errorBody(error.code, error.message, error.details), error.status)
     }
     if (error instanceof HTTPException) {
       // Hono's own (e.g. malformed JSON body from the validator): always a 4xx here.

@@ -101,6 +101,25 @@ describe("creating bots", () => {
     expect(res.body.error.message.length).toBeGreaterThan(5)
   })
 
+  it("names the failing field in details, for forms to show next to the input", async () => {
+    const admin = await tokenFor(uniqueBusiness("acme"))
+    const bad = await api<{ error: { details: { fields: { path: string; message: string }[] } } }>(
+      "POST",
+      "/api/bots",
+      {
+        token: admin,
+        body: { platform: "telegram", name: "x", credentials: { botToken: "nope" } },
+      },
+    )
+    expect(bad.status).toBe(422)
+    expect(bad.body.error.details.fields.map((f) => f.path)).toEqual(["credentials.botToken"])
+    const noName = await api<{ error: { details: { fields: { path: string }[] } } }>("POST", "/api/bots", {
+      token: admin,
+      body: { platform: "telegram", name: "", credentials: { botToken: telegramToken() } },
+    })
+    expect(noName.body.error.details.fields.map((f) => f.path)).toEqual(["name"])
+  })
+
   it("answers a malformed JSON body with 400, not 500", async () => {
     const admin = await tokenFor(uniqueBusiness("acme"))
     const res = await api<ErrorShape>("POST", "/api/bots", {

@@ -10,6 +10,8 @@ export class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly headers: Record<string, string> = {},
+    /** Machine-readable extras, e.g. `{ fields: [{ path, message }] }` for a form to place errors. */
+    readonly details?: unknown,
   ) {
     super(message)
     this.name = "HttpError"
@@ -25,8 +27,15 @@ export function errorBody(code: string, message: string, details?: unknown): Err
 }
 
 /** Turns zod issues into one readable sentence plus per-field details the dashboard can place next to inputs. */
-export function validationError(error: z.ZodError, where = "body"): { body: ErrorBody; status: ContentfulStatusCode } {
-  const fields = error.issues.map((issue) => ({ path: issue.path.join("."), message: issue.message }))
+export function validationError(
+  error: z.ZodError,
+  where = "body",
+  prefix: PropertyKey[] = [],
+): { body: ErrorBody; status: ContentfulStatusCode } {
+  const fields = error.issues.map((issue) => ({
+    path: [...prefix, ...issue.path].map(String).join("."),
+    message: issue.message,
+  }))
   const first = fields[0]
   const message = first
     ? `Invalid ${where}: ${first.path ? `${first.path}: ` : ""}${first.message}`

@@ -6,7 +6,7 @@ import { openSecrets } from "../bot/runtime"
 import { type Env, publicBaseUrl } from "../env"
 import { seal } from "../lib/crypto"
 import { randomToken } from "../lib/encoding"
-import { HttpError, notFound } from "../lib/errors"
+import { HttpError, notFound, validationError } from "../lib/errors"
 import { newId } from "../lib/ids"
 import { getProvider, isPlatform, type Platform } from "../providers"
 import { createBotRepository } from "../registry/bot-repository"
@@ -45,9 +45,8 @@ function checkPlatform(platform: string): Platform {
 function parseCredentials(platform: Platform, raw: Record<string, unknown>): Record<string, string> {
   const parsed = getProvider(platform).credentialsSchema.safeParse(raw)
   if (!parsed.success) {
-    const first = parsed.error.issues[0]
-    const path = first ? ["credentials", ...first.path].join(".") : "credentials"
-    throw new HttpError(422, "validation_failed", `Invalid ${path}: ${first?.message ?? "invalid"}`)
+    const { body } = validationError(parsed.error, "body", ["credentials"])
+    throw new HttpError(422, body.error.code, body.error.message, {}, body.error.details)
   }
   return parsed.data
 }
