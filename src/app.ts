@@ -3,7 +3,7 @@ import { OpenAPIHono } from "@hono/zod-openapi"
 import { Hono } from "hono"
 import { HTTPException } from "hono/http-exception"
 import { requestId } from "hono/request-id"
-import type { AppEnv } from "./env"
+import { type AppEnv, envVar } from "./env"
 import { errorBody, HttpError } from "./lib/errors"
 import { authApp } from "./routes/auth"
 import { botsApp } from "./routes/bots"
@@ -47,6 +47,9 @@ export function createApp() {
     })
     return c.json(document)
   })
+
+  // The bench's baseline (bench/run.ts): a bare route of this same build, the runtime's limit; 404 unless BENCH_BARE=1.
+  app.post("/__bench/bare", (c) => (envVar(c.env, "BENCH_BARE") === "1" ? c.text("ok") : c.notFound()))
 
   app.notFound((c) => c.json(errorBody("not_found", `No route for ${c.req.method} ${c.req.path}`), 404))
 

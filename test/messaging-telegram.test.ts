@@ -279,3 +279,30 @@ describe("pacing", () => {
       expect((calls[i]?.at ?? 0) - (calls[i - 1]?.at ?? 0)).toBeGreaterThanOrEqual(990)
   }, 15_000)
 })
+
+describe("per-bot pacing limits", () => {
+  it("paces by a bot's own limits when set, and refuses absurd ones", async () => {
+    const bot = await createTelegramBot()
+    const patched = await api<{ bot: { limits: Record<string, number> } }>("PATCH", `/api/bots/${bot.id}`, {
+      token: bot.admin,
+      body: { limits: { perChatIntervalMs: 100 } },
+    })
+    expect(patched.body.bot.limits).toEqual({ perChatIntervalMs: 100 })
+    for (let i = 0; i < 5; i++)
+      await api("POST", `/api/bots/${bot.id}/messages`, { token: bot.admin, body: { chatId: "77", text: `fast ${i}` } })
+    await eventually(
+      async () => ((await sentTexts(bot.token)).length === 5 ? true : undefined),
+      5_000,
+      "five quick sends",
+    )
+    const calls = await fakes.telegram.requests({ account: bot.token, method: "sendMessage" })
+    const span = (calls.at(-1)?.at ?? 0) - (calls[0]?.at ?? 0)
+    expect(span).toBeGreaterThanOrEqual(390)
+    expect(span).toBeLessThan(3_000) // the default 1 s per chat would take 4 s
+    const absurd = await api("PATCH", `/api/bots/${bot.id}`, {
+      token: bot.admin,
+      body: { limits: { perBotPerSecond: 1e6 } },
+    })
+    expect(absurd.status).toBe(422)
+  })
+})

@@ -51,6 +51,7 @@ const providerFetch: typeof fetch = (input, init) => fetch(input, init)
 
 export class Processor {
   private pacer: Pacer | null = null
+  private pacedFor: Loaded | null = null
   /** Bumped whenever a retry or pause reorders what is ready first, so the drain loop re-reads the queue. */
   private epoch = 0
   private halted = false
@@ -192,7 +193,11 @@ export class Processor {
   // ---- send queue ----
 
   private async drain(loaded: Loaded, deadline: number): Promise<number> {
-    this.pacer ??= new Pacer(loaded.provider.limits)
+    // A new config (e.g. changed limits) comes with a new `loaded`: pace by it from then on.
+    if (!this.pacer || this.pacedFor !== loaded) {
+      this.pacer = new Pacer({ ...loaded.provider.limits, ...loaded.snapshot.config.limits })
+      this.pacedFor = loaded
+    }
     const pacer = this.pacer
     pacer.pauseBot(this.bot.pausedUntil()) // a pause survives eviction: it is stored, not only in memory
     const inFlight = new Map<string, Promise<void>>()

@@ -49,9 +49,23 @@ export const botSettingsSchema = z
   .refine((r) => Object.keys(r).length <= 50, "at most 50 settings")
   .openapi("BotSettings")
 
+/**
+ * Per-bot pacing overrides on top of the platform's defaults: a WhatsApp number upgraded to 1,000 msg/s, or a
+ * Telegram bot Telegram granted paid broadcasts. Bounded: the platform still answers 429 beyond its real limit.
+ */
+export const rateLimitOverridesSchema = z
+  .object({
+    perBotPerSecond: z.number().min(0.1).max(1000).optional(),
+    perChatIntervalMs: z.number().int().min(0).max(60_000).optional(),
+    perGroupPerMinute: z.number().min(1).max(600).optional(),
+  })
+  .openapi("RateLimits")
+export type RateLimitOverrides = z.infer<typeof rateLimitOverridesSchema>
+
 export const botConfigSchema = z.object({
   handler: handlerConfigSchema.default({ type: "echo" }),
   settings: botSettingsSchema.default({}),
+  limits: rateLimitOverridesSchema.default({}),
 })
 export type BotConfig = z.infer<typeof botConfigSchema>
 

@@ -7,7 +7,13 @@ import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "../lib/encoding"
 import { HttpError } from "../lib/errors"
 import { platforms } from "../providers"
 import { createRollupRepository, failureRate } from "../registry/rollup-repository"
-import { botSettingsSchema, botStatuses, handlerInputSchema, type StoredBot } from "../registry/schemas"
+import {
+  botSettingsSchema,
+  botStatuses,
+  handlerInputSchema,
+  rateLimitOverridesSchema,
+  type StoredBot,
+} from "../registry/schemas"
 import { type BotService, createBotService } from "../services/bot-service"
 import { commonErrors, createOpenApiApp, errorResponse } from "./openapi"
 
@@ -32,6 +38,7 @@ const botSchema = z
     lastActive: z.string().nullable(),
     handler: z.record(z.string(), z.unknown()),
     settings: z.record(z.string(), z.unknown()),
+    limits: rateLimitOverridesSchema,
     credentials: z.record(z.string(), z.unknown()).openapi({
       description: "Non-secret credential fields only; secrets are write-only",
     }),
@@ -51,6 +58,7 @@ const createBotBody = z
     credentials: z.record(z.string(), z.unknown()),
     handler: handlerInputSchema.optional(),
     settings: botSettingsSchema.optional(),
+    limits: rateLimitOverridesSchema.optional(),
   })
   .openapi("CreateBot")
 
@@ -60,6 +68,7 @@ const patchBotBody = z
     credentials: z.record(z.string(), z.unknown()).optional(),
     handler: handlerInputSchema.optional(),
     settings: botSettingsSchema.optional(),
+    limits: rateLimitOverridesSchema.optional(),
   })
   .refine((b) => Object.values(b).some((v) => v !== undefined), "nothing to update")
   .openapi("PatchBot")
@@ -110,6 +119,7 @@ function present(service: BotService, bot: StoredBot, requestUrl: string): z.inf
     lastActive: iso(bot.lastActive),
     handler: { ...bot.config.handler },
     settings: bot.config.settings,
+    limits: bot.config.limits,
     credentials: { ...bot.publicCredentials, configured: true },
     webhookUrl: service.webhookUrl(bot, requestUrl),
     queueDepth: bot.queueDepth,
@@ -216,7 +226,7 @@ export const botsApp = createOpenApiApp()
       method: "patch",
       path: "/{id}",
       tags: ["Bots"],
-      summary: "Update name, credentials, handler or settings",
+      summary: "Update name, credentials, handler, settings or pacing limits",
       middleware: write,
       request: {
         params: botIdParam,

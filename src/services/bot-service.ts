@@ -26,6 +26,7 @@ export interface CreateBotInput {
   credentials: Record<string, unknown>
   handler?: HandlerInput | undefined
   settings?: BotConfig["settings"] | undefined
+  limits?: BotConfig["limits"] | undefined
 }
 
 export interface PatchBotInput {
@@ -33,6 +34,7 @@ export interface PatchBotInput {
   credentials?: Record<string, unknown> | undefined
   handler?: HandlerInput | undefined
   settings?: BotConfig["settings"] | undefined
+  limits?: BotConfig["limits"] | undefined
 }
 
 export const botStub = (env: Env, botId: string) => env.BOT.get(env.BOT.idFromName(botId))
@@ -140,7 +142,7 @@ export function createBotService(env: Env, auth: AuthClaims) {
         businessId,
         platform,
         name: input.name,
-        config: { handler: handler.config, settings: input.settings ?? {} },
+        config: { handler: handler.config, settings: input.settings ?? {}, limits: input.limits ?? {} },
         publicCredentials: publicCredentials(platform, credentials),
         secretsEnc: await seal(env.ENCRYPTION_KEY, JSON.stringify(secrets), id),
         webhookSecretEnc: await seal(env.ENCRYPTION_KEY, randomToken(32), `${id}:webhook`),
@@ -180,6 +182,7 @@ export function createBotService(env: Env, auth: AuthClaims) {
         issuedSigningSecret = handler.issuedSigningSecret
       }
       if (input.settings !== undefined) config = { ...config, settings: input.settings }
+      if (input.limits !== undefined) config = { ...config, limits: input.limits }
       const previousRoutingKey = bot.routingKey
       if (config !== bot.config) patch.config = config
       if (secrets) patch.secretsEnc = await seal(env.ENCRYPTION_KEY, JSON.stringify(secrets), bot.id)
