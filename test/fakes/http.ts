@@ -1,7 +1,8 @@
 // HTTP plumbing shared by the fake platform servers: listen, read and parse bodies, reply, hold sockets, close cleanly.
 
-import type { IncomingMessage, ServerResponse, Socket } from "node:http"
+import type { IncomingMessage, ServerResponse } from "node:http"
 import { createServer } from "node:http"
+import type { Socket } from "node:net"
 
 export interface ApiRequest {
   method: string
