@@ -18,7 +18,7 @@ details{background:#fff;border:1px solid #e5e7eb;border-radius:8px;margin:8px 0}
 summary{cursor:pointer;padding:10px 14px;display:flex;gap:10px;align-items:center}
 .m{font:600 12px ui-monospace,monospace;padding:2px 6px;border-radius:4px;color:#fff;min-width:52px;text-align:center}
 .get{background:#2563eb}.post{background:#059669}.patch{background:#d97706}.delete{background:#dc2626}
-.body{padding:0 14px 14px}pre{background:#0b1020;color:#d1e3ff;padding:10px;border-radius:6px;overflow:auto;font-size:13px}
+.body{padding:0 14px 14px}pre{background:#0b1020;color:#d1e3ff;padding:10px;border-radius:6px;overflow:auto;font-size:13px;max-height:280px}
 label{display:block;font-size:13px;margin-top:6px}input.p,textarea{width:100%;box-sizing:border-box;font:13px ui-monospace,monospace;padding:6px;border:1px solid #d1d5db;border-radius:6px}
 button{margin-top:8px;padding:6px 14px;border:0;border-radius:6px;background:#111827;color:#fff;cursor:pointer}
 </style></head><body>
