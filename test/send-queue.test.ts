@@ -1,6 +1,6 @@
 // The send queue's pure policy: what follows each kind of platform error, backoff bounds, and pacing slots.
 import { describe, expect, it } from "vitest"
-import { decide, MAX_ATTEMPTS, MAX_RATE_LIMITED, Pacer, RETRY_BACKOFF } from "../src/bot/send-queue"
+import { CHAT_MARGIN_MS, decide, MAX_ATTEMPTS, MAX_RATE_LIMITED, Pacer, RETRY_BACKOFF } from "../src/bot/send-queue"
 import { backoffDelay } from "../src/lib/backoff"
 import type { ProviderError } from "../src/providers/types"
 
@@ -76,14 +76,26 @@ describe("Pacer", () => {
     const pacer = new Pacer({ perChatIntervalMs: 1000, perBotPerSecond: 20 })
     const first = pacer.earliest(0, now)
     expect(first).toBe(now)
-    expect(pacer.claim(first, false)).toBe(now + 1000)
+    expect(pacer.claim(first, false)).toBe(now + 1000 + CHAT_MARGIN_MS)
     expect(pacer.earliest(0, now)).toBe(now + 50)
-    expect(pacer.earliest(now + 1000, now)).toBe(now + 1000)
+    expect(pacer.earliest(now + 1050, now)).toBe(now + 1050)
+  })
+
+  it("keeps slots on an even grid when sends start late, without bursting after a long gap", () => {
+    const pacer = new Pacer({ perChatIntervalMs: 0, perBotPerSecond: 10 })
+    pacer.claim(now, false)
+    expect(pacer.earliest(0, now)).toBe(now + 100)
+    pacer.claim(now + 103, false) // 3 ms late: the next slot is still on the grid
+    expect(pacer.earliest(0, now + 103)).toBe(now + 200)
+    // Idle for a while: no backlog of slots to burst through.
+    expect(pacer.earliest(0, now + 5_000)).toBe(now + 5_000)
+    pacer.claim(now + 5_000, false)
+    expect(pacer.earliest(0, now + 5_000)).toBe(now + 5_100)
   })
 
   it("holds group chats to the per-minute group limit and honours a bot pause", () => {
     const pacer = new Pacer({ perChatIntervalMs: 1000, perBotPerSecond: 30, perGroupPerMinute: 20 })
-    expect(pacer.claim(now, true)).toBe(now + 3000)
+    expect(pacer.claim(now, true)).toBe(now + 3000 + CHAT_MARGIN_MS)
     pacer.pauseBot(now + 5000)
     expect(pacer.earliest(0, now)).toBe(now + 5000)
   })

@@ -66,6 +66,8 @@ export class BotDurableObject extends DurableObject<Env> {
   private loaded: Promise<Loaded> | null = null
   private lastFlush = 0
   private pausedUntilAt = 0
+  /** When the alarm is set for (null: none), once known; undefined until read from storage. */
+  private alarmAt: number | null | undefined
   private flushDueAt: number | null = null
   private lastActive: number | null = null
 
@@ -149,6 +151,7 @@ export class BotDurableObject extends DurableObject<Env> {
     if (this.snapshot()?.status === "active") await this.runLifecycle("teardown")
     await this.ctx.storage.deleteAlarm()
     await this.ctx.storage.deleteAll()
+    this.alarmAt = null
     this.snapshotCache = null
     this.loaded = null
   }
@@ -248,6 +251,7 @@ export class BotDurableObject extends DurableObject<Env> {
   // ---- the alarm: handle the inbox, drain the queue, reschedule ----
 
   override async alarm(): Promise<void> {
+    this.alarmAt = null // this alarm is the one that was set; anything later must set a new one
     const snapshot = this.snapshot()
     if (!snapshot) return
     const now = Date.now()
@@ -259,7 +263,7 @@ export class BotDurableObject extends DurableObject<Env> {
     if (this.flushDueAt !== null && after >= this.flushDueAt) await this.flushRollup(after)
     else if (worked > 0) await this.noteActivity(after)
     const wake = [this.processor.nextWakeAt(), this.flushDueAt].filter((t): t is number => t !== null)
-    if (wake.length > 0) await this.ctx.storage.setAlarm(Math.max(Math.min(...wake), Date.now()))
+    if (wake.length > 0) await this.schedule(Math.max(Math.min(...wake), Date.now()))
   }
 
   // ---- internals (private: a DO's public methods are callable over RPC) ----
@@ -311,8 +315,11 @@ export class BotDurableObject extends DurableObject<Env> {
 
   /** Sets the alarm for `at` unless one is already due sooner. */
   private async schedule(at: number): Promise<void> {
-    const current = await this.ctx.storage.getAlarm()
-    if (current === null || current > at) await this.ctx.storage.setAlarm(at)
+    // The alarm time is kept in memory (read once per object) so the webhook hot path doesn't ask storage each time.
+    if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm()
+    if (this.alarmAt !== null && this.alarmAt <= at) return
+    this.alarmAt = at
+    await this.ctx.storage.setAlarm(at)
   }
 
   private log(level: LogLevel, event: string, message: string, detail?: LogDetail): void {

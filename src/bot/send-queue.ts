@@ -70,6 +70,9 @@ export function decide(
  * Pacing state for one bot: the earliest time the next send may start, bot-wide and per chat.
  * Sends to different chats run concurrently, spaced by 1/perBotPerSecond; a chat waits perChatIntervalMs.
  */
+/** Upper bound of the safety margin added to per-chat gaps. */
+export const CHAT_MARGIN_MS = 50
+
 export class Pacer {
   private nextBotSlot = 0
   private pausedUntil = 0
@@ -89,10 +92,17 @@ export class Pacer {
     return Math.max(now, chatFreeAt, this.nextBotSlot, this.pausedUntil)
   }
 
-  /** Claims the bot-wide slot at `at` and returns when that chat is free again. */
+  /**
+   * Claims the bot-wide slot for a send starting at `at` and returns when that chat is free again.
+   * Slots stay on an even grid: a send that starts a little late (timers, I/O) doesn't push every later slot back,
+   * which would leave the bot below its allowed rate; lateness of more than one interval is not caught up (no burst).
+   */
   claim(at: number, isGroup: boolean): number {
-    this.nextBotSlot = at + this.interval
-    const perChat = isGroup && this.limits.perGroupPerMinute ? 60_000 / this.limits.perGroupPerMinute : 0
-    return at + Math.max(this.limits.perChatIntervalMs, perChat)
+    const slot = this.nextBotSlot > at - this.interval ? this.nextBotSlot : at
+    this.nextBotSlot = slot + this.interval
+    const group = isGroup && this.limits.perGroupPerMinute ? 60_000 / this.limits.perGroupPerMinute : 0
+    const gap = Math.max(this.limits.perChatIntervalMs, group)
+    // The platform measures the gap by arrival, and two requests don't take equally long to arrive: keep a margin.
+    return at + gap + Math.min(CHAT_MARGIN_MS, gap * 0.05)
   }
 }
