@@ -66,21 +66,32 @@ export function decide(
   }
 }
 
-/**
- * Pacing state for one bot: the earliest time the next send may start, bot-wide and per chat.
- * Sends to different chats run concurrently, spaced by 1/perBotPerSecond; a chat waits perChatIntervalMs.
- */
 /** Upper bound of the safety margin added to per-chat gaps. */
 export const CHAT_MARGIN_MS = 50
+/**
+ * Share of the platform's per-bot rate we aim at. Platforms count sends in a sliding window by arrival, and arrivals
+ * jitter; pacing at exactly the limit turns every jitter into a 429 and a full retry_after pause for the whole bot.
+ */
+export const RATE_HEADROOM = 0.97
 
+/**
+ * Pacing state for one bot: the earliest time the next send may start, bot-wide and per chat.
+ * Sends to different chats run concurrently, on a grid of 1/(perBotPerSecond x headroom); a chat waits its interval.
+ */
 export class Pacer {
   private nextBotSlot = 0
   private pausedUntil = 0
 
   constructor(private readonly limits: RateLimits) {}
 
-  get interval(): number {
+  /** The platform's minimum spacing at its full rate: two sends never start closer than this. */
+  get minSpacing(): number {
     return 1000 / this.limits.perBotPerSecond
+  }
+
+  /** The spacing we aim at, a little under the platform's rate. */
+  get interval(): number {
+    return this.minSpacing / RATE_HEADROOM
   }
 
   pauseBot(until: number): void {
@@ -95,11 +106,12 @@ export class Pacer {
   /**
    * Claims the bot-wide slot for a send starting at `at` and returns when that chat is free again.
    * Slots stay on an even grid: a send that starts a little late (timers, I/O) doesn't push every later slot back,
-   * which would leave the bot below its allowed rate; lateness of more than one interval is not caught up (no burst).
+   * which would leave the bot below its rate; catching up never brings two sends closer than half `minSpacing`,
+   * and lateness of more than one interval is not caught up at all (no burst after idling).
    */
   claim(at: number, isGroup: boolean): number {
     const slot = this.nextBotSlot > at - this.interval ? this.nextBotSlot : at
-    this.nextBotSlot = slot + this.interval
+    this.nextBotSlot = Math.max(slot + this.interval, at + this.minSpacing / 2)
     const group = isGroup && this.limits.perGroupPerMinute ? 60_000 / this.limits.perGroupPerMinute : 0
     const gap = Math.max(this.limits.perChatIntervalMs, group)
     // The platform measures the gap by arrival, and two requests don't take equally long to arrive: keep a margin.
