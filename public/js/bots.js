@@ -1,79 +1,130 @@
 // @ts-check
-// "Messaging Integrations": every bot with 24 h traffic, filters, search, paging, and bulk start/stop/restart/delete.
+// "Messaging Integrations": every bot with its last 24 h, filters and search (kept in the URL), paging, and bulk
+// start/stop/restart/delete with a confirmation and a per-bot result.
 import { api, session } from "./api.js"
-import { ago, confirmDialog, errorText, fmt, h, mount, pct, platformBadge, statusPill } from "./ui.js"
+import { runBulk, VERBS } from "./bulk.js"
+import {
+  ago,
+  append,
+  emptyState,
+  errorBox,
+  errorText,
+  fmt,
+  h,
+  mount,
+  pct,
+  platformBadge,
+  platformName,
+  plural,
+  statusPill,
+} from "./ui.js"
 
-const ACTIONS = /** @type {const} */ (["start", "stop", "restart", "delete"])
+/** @typedef {import("./api.js").Bot} Bot */
+/** @typedef {import("./bulk.js").BulkAction} BulkAction */
 
-/** @param {HTMLElement} main */
-export async function renderBots(main) {
+const PAGE_SIZE = 25
+
+/**
+ * @param {HTMLElement} view
+ * @param {{ query: URLSearchParams }} route
+ * @returns {Promise<undefined>}
+ */
+export async function renderBots(view, { query }) {
   const canWrite = session.canWrite()
-  const query = new URLSearchParams(location.hash.split("?")[1] ?? "")
   const state = {
     q: query.get("q") ?? "",
     platform: query.get("platform") ?? "",
     status: query.get("status") ?? "",
-    /** @type {any[]} */ bots: [],
+    /** @type {Bot[]} */ bots: [],
     /** @type {string | null} */ cursor: null,
-    selected: new Set(/** @type {string[]} */ ([])),
+    /** @type {Set<string>} */ selected: new Set(),
+    loaded: false,
   }
-  const platforms = (await api("GET", "/api/platforms")).platforms.map(
-    (/** @type {{platform: string}} */ p) => p.platform,
-  )
+  const { platforms } = await api.platforms()
 
   const tbody = h("tbody")
-  const more = h("button", { type: "button", hidden: true, onclick: () => load(false) }, "Load more")
-  const count = h("span", { class: "muted" })
-  const bulk = h("div", { class: "bulkbar", hidden: true, role: "region", "aria-label": "Bulk actions" })
-  const results = h("ul", { class: "results", "aria-live": "polite" })
-  const empty = h("div", { class: "empty", hidden: true })
+  const table = h(
+    "table",
+    { class: "bots", "aria-describedby": "bots-count" },
+    h("caption", { class: "visually-hidden" }, "Bots of your business"),
+    h(
+      "thead",
+      {},
+      h(
+        "tr",
+        {},
+        h("th", { class: "c-select", scope: "col" }),
+        h("th", { scope: "col" }, "Name"),
+        h("th", { scope: "col" }, "Platform"),
+        h("th", { scope: "col" }, "Status"),
+        h("th", { scope: "col" }, "Last active"),
+        h("th", { class: "num", scope: "col", title: "Messages received, last 24 hours" }, "In 24 h"),
+        h("th", { class: "num", scope: "col", title: "Messages sent, last 24 hours" }, "Out 24 h"),
+        h("th", { class: "num", scope: "col", title: "Failed sends / all sends, last 24 hours" }, "Failure rate"),
+        h("th", { class: "num", scope: "col", title: "Messages waiting in the send queue" }, "Queue"),
+      ),
+    ),
+    tbody,
+  )
   const selectAll = h("input", {
     type: "checkbox",
-    "aria-label": "Select all bots on this page",
+    "aria-label": "Select all listed bots",
     disabled: !canWrite,
     onchange: () => {
       for (const b of state.bots) selectAll.checked ? state.selected.add(b.id) : state.selected.delete(b.id)
-      draw()
+      drawRows()
     },
   })
+  table.querySelector("th.c-select")?.append(selectAll)
+
+  const count = h("p", { class: "count muted", id: "bots-count", "aria-live": "polite" })
+  const more = h("button", { type: "button", hidden: true, onclick: () => void load(false) }, "Load more")
+  const listError = h("div", {})
+  const bulk = h("div", { class: "bulkbar", hidden: true, role: "region", "aria-label": "Bulk actions" })
+  const results = h("section", { class: "results", "aria-live": "polite", "aria-label": "Bulk action results" })
+  const empty = h("div", { hidden: true })
+  const tablePanel = h("div", { class: "panel table-wrap" }, table, empty)
 
   const search = h("input", {
     type: "search",
+    id: "bot-search",
     placeholder: "Search by name",
     value: state.q,
-    "aria-label": "Search bots by name",
+    autocomplete: "off",
   })
   let debounce = 0
+  const applySearch = () => {
+    clearTimeout(debounce)
+    if (search.value.trim() === state.q) return
+    state.q = search.value.trim()
+    void load(true)
+  }
   search.addEventListener("input", () => {
     clearTimeout(debounce)
-    debounce = window.setTimeout(() => {
-      state.q = search.value.trim()
-      void load(true)
-    }, 250)
+    debounce = window.setTimeout(applySearch, 250)
   })
-  /** @param {string} label @param {"platform" | "status"} key @param {string[]} options */
-  const filter = (label, key, options) => {
+  search.addEventListener("keydown", (e) => {
+    if (e.key === "Enter") applySearch()
+  })
+
+  /** @param {string} id @param {string} label @param {"platform" | "status"} key @param {[string, string][]} options */
+  const filter = (id, label, key, options) => {
     const select = h(
       "select",
-      { "aria-label": label },
-      h("option", { value: "" }, `All ${label.toLowerCase()}`),
-      ...options.map((o) => h("option", { value: o }, o)),
+      { id },
+      h("option", { value: "" }, label),
+      ...options.map(([value, text]) => h("option", { value }, text)),
     )
-    select.value = key === "platform" ? state.platform : state.status
+    select.value = state[key]
     select.addEventListener("change", () => {
-      if (key === "platform") state.platform = select.value
-      else state.status = select.value
+      state[key] = select.value
       void load(true)
     })
     return select
   }
 
-  const addButton = canWrite
-    ? h("a", { class: "button primary", href: "#/new" }, "+ Add bot")
-    : h("button", { class: "primary", disabled: true, title: "Viewers can't add bots" }, "+ Add bot")
-
-  mount(
-    main,
+  append(
+    view,
     h(
       "div",
       { class: "page-head" },
@@ -83,207 +134,222 @@ export async function renderBots(main) {
         h("h1", {}, "Messaging Integrations"),
         h("p", { class: "sub" }, "Every bot of your business, with the last 24 hours of traffic."),
       ),
-      addButton,
+      canWrite
+        ? h("a", { class: "button primary", href: "#/new" }, "+ Add bot")
+        : h(
+            "button",
+            { type: "button", class: "primary", disabled: true, title: "Viewers can't add bots" },
+            "+ Add bot",
+          ),
     ),
     canWrite ? null : h("div", { class: "readonly-note" }, "You have read-only access: changes are disabled."),
     h(
       "div",
-      { class: "toolbar" },
+      { class: "toolbar", role: "search" },
+      h("label", { for: "bot-search", class: "visually-hidden" }, "Search bots by name"),
       search,
-      filter("Platforms", "platform", platforms),
-      filter("Statuses", "status", ["active", "stopped", "error"]),
-      count,
+      h("label", { for: "filter-platform", class: "visually-hidden" }, "Platform"),
+      filter(
+        "filter-platform",
+        "All platforms",
+        "platform",
+        platforms.map((p) => [p.platform, platformName(p.platform)]),
+      ),
+      h("label", { for: "filter-status", class: "visually-hidden" }, "Status"),
+      filter("filter-status", "All statuses", "status", [
+        ["active", "Active"],
+        ["stopped", "Stopped"],
+        ["error", "Error"],
+      ]),
+      h(
+        "button",
+        { type: "button", class: "ghost", title: "Reload the list", onclick: () => void load(true) },
+        "Refresh",
+      ),
     ),
     bulk,
     results,
-    h(
-      "div",
-      { class: "panel table-wrap" },
-      h(
-        "table",
-        { class: "bots" },
-        h(
-          "thead",
-          {},
-          h(
-            "tr",
-            {},
-            h("th", { class: "select" }, selectAll),
-            h("th", {}, "Name"),
-            h("th", {}, "Platform"),
-            h("th", {}, "Status"),
-            h("th", {}, "Last active"),
-            h("th", { class: "num" }, "In 24 h"),
-            h("th", { class: "num" }, "Out 24 h"),
-            h("th", { class: "num" }, "Failure rate"),
-            h("th", { class: "num" }, "Queue"),
-          ),
-        ),
-        tbody,
-      ),
-      empty,
-    ),
-    h("div", { class: "toolbar", style: "margin-top:12px" }, more),
+    listError,
+    tablePanel,
+    h("div", { class: "list-foot" }, count, more),
   )
 
-  function draw() {
-    mount(
-      tbody,
-      ...state.bots.map((b) =>
-        h(
-          "tr",
-          { "data-bot": b.id },
-          h(
-            "td",
-            { class: "select" },
-            h("input", {
-              type: "checkbox",
-              "aria-label": `Select ${b.name}`,
-              checked: state.selected.has(b.id),
-              disabled: !canWrite,
-              onchange: (/** @type {Event} */ e) => {
-                const box = /** @type {HTMLInputElement} */ (e.target)
-                box.checked ? state.selected.add(b.id) : state.selected.delete(b.id)
-                drawBulk()
-              },
-            }),
-          ),
-          h("td", { "data-label": "Name" }, h("a", { href: `#/bots/${b.id}` }, b.name)),
-          h("td", { "data-label": "Platform" }, platformBadge(b.platform)),
-          h("td", { "data-label": "Status", title: b.statusReason ?? "" }, statusPill(b.status)),
-          h("td", { "data-label": "Last active" }, ago(b.lastActive)),
-          h("td", { class: "num", "data-label": "In 24 h" }, fmt(b.last24h?.inbound)),
-          h("td", { class: "num", "data-label": "Out 24 h" }, fmt(b.last24h?.outbound)),
-          h("td", { class: "num", "data-label": "Failure rate" }, pct(b.last24h?.failureRate)),
-          h("td", { class: "num", "data-label": "Queue" }, fmt(b.queueDepth)),
-        ),
-      ),
-    )
-    const filtered = state.q || state.platform || state.status
-    empty.hidden = state.bots.length > 0
+  function drawRows() {
+    mount(tbody, ...state.bots.map(row))
+    const filtered = Boolean(state.q || state.platform || state.status)
+    empty.hidden = state.bots.length > 0 || !state.loaded
+    table.hidden = !empty.hidden
     mount(
       empty,
       filtered
-        ? h(
-            "div",
-            {},
-            h("h2", {}, "No bots match these filters"),
-            h("p", {}, "Clear the search or pick another platform or status."),
+        ? emptyState(
+            "No bots match",
+            "Nothing matches this search and these filters. Clear them to see every bot.",
+            h("a", { class: "button", href: "#/bots", onclick: clearFilters }, "Clear filters"),
           )
-        : h(
-            "div",
-            {},
-            h("h2", {}, "No bots yet"),
-            h(
-              "p",
-              {},
-              canWrite
-                ? "Add your first bot: pick a platform, paste its credentials, and Switchboard registers the webhook."
-                : "Nobody has added a bot to this business yet.",
-            ),
+        : emptyState(
+            "No bots yet",
+            canWrite
+              ? "Add your first bot: pick a platform, paste its credentials, and Switchboard registers its webhook."
+              : "Nobody has added a bot to this business yet. An owner or admin can add one.",
             canWrite ? h("a", { class: "button primary", href: "#/new" }, "+ Add your first bot") : null,
           ),
     )
     more.hidden = !state.cursor
-    count.textContent = state.bots.length ? `${state.bots.length}${state.cursor ? "+" : ""} bots` : ""
+    count.textContent = state.bots.length
+      ? `Showing ${plural(state.bots.length, "bot")}${state.cursor ? "; more below" : ""}`
+      : ""
     selectAll.checked = state.bots.length > 0 && state.bots.every((b) => state.selected.has(b.id))
+    selectAll.indeterminate = !selectAll.checked && state.bots.some((b) => state.selected.has(b.id))
     drawBulk()
+  }
+
+  /** @param {Event} e */
+  function clearFilters(e) {
+    e.preventDefault()
+    state.q = ""
+    state.platform = ""
+    state.status = ""
+    search.value = ""
+    for (const s of view.querySelectorAll(".toolbar select")) /** @type {HTMLSelectElement} */ (s).value = ""
+    void load(true)
+  }
+
+  /** @param {Bot} b */
+  function row(b) {
+    const traffic = b.last24h
+    const failing = (traffic?.failureRate ?? 0) >= 0.05
+    return h(
+      "tr",
+      { "data-bot": b.id, class: state.selected.has(b.id) ? "selected" : "" },
+      h(
+        "td",
+        { class: "c-select" },
+        h("input", {
+          type: "checkbox",
+          "aria-label": `Select ${b.name}`,
+          checked: state.selected.has(b.id),
+          disabled: !canWrite,
+          onchange: (/** @type {Event} */ e) => {
+            const box = /** @type {HTMLInputElement} */ (e.target)
+            box.checked ? state.selected.add(b.id) : state.selected.delete(b.id)
+            box.closest("tr")?.classList.toggle("selected", box.checked)
+            drawBulk()
+            selectAll.checked = state.bots.every((x) => state.selected.has(x.id))
+            selectAll.indeterminate = !selectAll.checked && state.selected.size > 0
+          },
+        }),
+      ),
+      h("td", { class: "c-name" }, h("a", { href: `#/bots/${encodeURIComponent(b.id)}` }, b.name)),
+      h("td", { class: "c-platform" }, platformBadge(b.platform)),
+      h(
+        "td",
+        { class: "c-status" },
+        statusPill(b.status),
+        b.statusReason ? h("div", { class: "reason", title: b.statusReason }, b.statusReason) : null,
+      ),
+      h("td", { class: "c-last", "data-label": "Last active" }, ago(b.lastActive)),
+      h("td", { class: "num c-in", "data-label": "In 24 h" }, fmt(traffic?.inbound)),
+      h("td", { class: "num c-out", "data-label": "Out 24 h" }, fmt(traffic?.outbound)),
+      h(
+        "td",
+        { class: `num c-rate${failing ? " bad-text" : ""}`, "data-label": "Fail rate" },
+        pct(traffic?.failureRate),
+      ),
+      h("td", { class: "num c-queue", "data-label": "Queue" }, fmt(b.queueDepth)),
+    )
   }
 
   function drawBulk() {
     const n = state.selected.size
     bulk.hidden = n === 0
+    if (n === 0) return
     mount(
       bulk,
-      h("strong", {}, `${n} selected`),
-      ...ACTIONS.map((action) =>
+      h("strong", {}, `${plural(n, "bot")} selected`),
+      h(
+        "div",
+        { class: "row-actions" },
+        .../** @type {BulkAction[]} */ (["start", "stop", "restart", "delete"]).map((action) =>
+          h(
+            "button",
+            { type: "button", class: action === "delete" ? "danger" : "", onclick: () => void bulkAction(action) },
+            VERBS[action][0],
+          ),
+        ),
         h(
           "button",
-          { type: "button", class: action === "delete" ? "danger" : "", onclick: () => runBulk(action) },
-          action[0]?.toUpperCase() + action.slice(1),
-        ),
-      ),
-      h(
-        "button",
-        {
-          type: "button",
-          onclick: () => {
-            state.selected.clear()
-            draw()
+          {
+            type: "button",
+            class: "ghost",
+            onclick: () => {
+              state.selected.clear()
+              drawRows()
+            },
           },
-        },
-        "Clear",
+          "Clear selection",
+        ),
       ),
     )
   }
 
-  /** @param {(typeof ACTIONS)[number]} action */
-  async function runBulk(action) {
+  /** @param {BulkAction} action */
+  async function bulkAction(action) {
     const chosen = state.bots.filter((b) => state.selected.has(b.id))
-    const list = h(
-      "ul",
-      {},
-      ...chosen.slice(0, 8).map((b) => h("li", {}, b.name)),
-      chosen.length > 8 ? h("li", {}, `and ${chosen.length - 8} more`) : null,
-    )
-    const warning =
-      action === "delete"
-        ? "Their webhooks are removed and their logs and queues are deleted. This cannot be undone."
-        : "Each bot's webhook is updated with its platform."
-    const ok = await confirmDialog(
-      `${action[0]?.toUpperCase()}${action.slice(1)} ${chosen.length} bot${chosen.length === 1 ? "" : "s"}?`,
-      h("div", {}, h("p", {}, warning), list),
-      `${action[0]?.toUpperCase()}${action.slice(1)}`,
-      action === "delete",
-    )
-    if (!ok) return
-    mount(results, h("li", { class: "muted" }, `Running ${action} on ${chosen.length} bot(s)…`))
-    const outcomes = await Promise.all(
-      chosen.map(async (b) => {
-        try {
-          if (action === "delete") {
-            await api("DELETE", `/api/bots/${b.id}`)
-            return { bot: b, ok: true, text: "deleted" }
-          }
-          const res = await api("POST", `/api/bots/${b.id}/control`, { action })
-          return res.result.ok
-            ? { bot: b, ok: true, text: res.bot.status }
-            : { bot: b, ok: false, text: res.result.error?.message ?? "failed" }
-        } catch (e) {
-          return { bot: b, ok: false, text: errorText(e) }
-        }
-      }),
-    )
-    mount(
-      results,
-      ...outcomes.map((o) =>
-        h(
-          "li",
-          { class: o.ok ? "ok" : "bad", "data-result": o.bot.id },
-          `${o.ok ? "✓" : "✗"} ${o.bot.name}: ${o.text}`,
-        ),
-      ),
-    )
-    state.selected.clear()
+    const failed = await runBulk(action, chosen, results, () => {
+      for (const b of bulk.querySelectorAll("button")) b.disabled = true
+    })
+    if (failed === null) return
+    state.selected = new Set(failed)
     await load(true)
   }
 
+  /** Keeps filters in the URL (reload and Back keep them) without adding history entries. */
+  function syncUrl() {
+    const params = new URLSearchParams()
+    if (state.q) params.set("q", state.q)
+    if (state.platform) params.set("platform", state.platform)
+    if (state.status) params.set("status", state.status)
+    const hash = `#/bots${params.size ? `?${params}` : ""}`
+    if (location.hash !== hash && location.hash.startsWith("#/bots")) history.replaceState(null, "", hash)
+  }
+
+  let latest = 0
   /** @param {boolean} reset */
   async function load(reset) {
-    const params = new URLSearchParams({ limit: "25" })
+    const seq = ++latest
+    const params = new URLSearchParams({ limit: String(PAGE_SIZE) })
     if (state.q) params.set("q", state.q)
     if (state.platform) params.set("platform", state.platform)
     if (state.status) params.set("status", state.status)
     if (!reset && state.cursor) params.set("cursor", state.cursor)
+    if (reset) syncUrl()
+    tablePanel.setAttribute("aria-busy", "true")
+    more.disabled = true
     try {
-      const page = await api("GET", `/api/bots?${params}`)
+      const page = await api.listBots(params)
+      if (seq !== latest) return // a newer search answered first
       state.bots = reset ? page.bots : [...state.bots, ...page.bots]
       state.cursor = page.nextCursor
-      draw()
+      state.loaded = true
+      if (reset) {
+        const listed = new Set(state.bots.map((b) => b.id))
+        for (const id of state.selected) if (!listed.has(id)) state.selected.delete(id)
+      }
+      mount(listError)
+      drawRows()
     } catch (e) {
-      mount(results, h("li", { class: "bad" }, errorText(e)))
+      if (seq !== latest) return
+      mount(listError, errorBox(`Could not load bots: ${errorText(e)}`))
+      if (!state.loaded) throw e
+    } finally {
+      if (seq === latest) {
+        tablePanel.removeAttribute("aria-busy")
+        more.disabled = false
+      }
     }
   }
 
   await load(true)
+  return undefined
 }

@@ -1,10 +1,15 @@
 // @ts-check
-// Bot detail: config (secrets as set / not set), controls, 24 h counters and chart, live activity log, test console.
+// Bot detail: controls, 24 h counters and chart, live activity log, configuration (secrets only as set), test console.
+import { activityLog, LOG_PAGE, testConsole } from "./activity.js"
 import { api, session } from "./api.js"
+import { hourlyChart } from "./chart.js"
 import {
   ago,
-  clock,
+  append,
   confirmDialog,
+  copyRow,
+  dateTime,
+  errorBox,
   errorText,
   fieldLabel,
   fmt,
@@ -12,307 +17,280 @@ import {
   mount,
   pct,
   platformBadge,
+  plural,
   statusPill,
   toast,
 } from "./ui.js"
 
+/** @typedef {import("./api.js").Bot} Bot */
+/** @typedef {import("./api.js").PlatformSpec} PlatformSpec */
+/** @typedef {import("./api.js").ControlAction} ControlAction */
+
 const POLL_MS = 3000
+/** The bot itself (status) is re-read every this many polls; stats and logs every poll. */
+const BOT_EVERY = 3
 
 /**
- * @param {HTMLElement} main
+ * @param {HTMLElement} view
  * @param {string} id
  * @returns {Promise<() => void>} stops polling
  */
-export async function renderDetail(main, id) {
+export async function renderDetail(view, id) {
   const canWrite = session.canWrite()
-  const [{ bot }, { platforms }] = await Promise.all([api("GET", `/api/bots/${id}`), api("GET", "/api/platforms")])
-  const spec = platforms.find((/** @type {any} */ p) => p.platform === bot.platform)
+  const [{ bot: loaded }, { platforms }] = await Promise.all([api.getBot(id), api.platforms()])
+  let bot = loaded
+  document.title = `${bot.name} · Switchboard`
+  const spec = platforms.find((p) => p.platform === bot.platform)
 
-  const statusEl = h("span", {}, statusPill(bot.status))
-  const counters = h("div", { class: "cards", "aria-live": "polite" })
-  const chart = h("div", { class: "chart" })
-  const log = h("ol", { class: "log", "aria-label": "Activity log, newest first" })
-  const controlResult = h("div", { "aria-live": "polite" })
+  // Header: name, status, controls.
+  const statusSlot = h("span", { class: "status-slot" })
+  const notice = h("div", { "aria-live": "polite" })
+  const readOnly = canWrite ? undefined : "Viewers can't change bots"
+  /** @type {Record<ControlAction, HTMLButtonElement>} */
+  const controls = {
+    start: h("button", { type: "button", title: readOnly, onclick: () => void control("start") }, "Start"),
+    stop: h("button", { type: "button", title: readOnly, onclick: () => void control("stop") }, "Stop"),
+    restart: h("button", { type: "button", title: readOnly, onclick: () => void control("restart") }, "Restart"),
+  }
+  const edit = canWrite
+    ? h("a", { class: "button", href: `#/bots/${encodeURIComponent(id)}/edit` }, "Edit")
+    : h("button", { type: "button", disabled: true, title: readOnly }, "Edit")
+  const remove = h(
+    "button",
+    { type: "button", class: "danger", disabled: !canWrite, title: readOnly, onclick: () => void del() },
+    "Delete",
+  )
+  let busy = false
 
-  /** @param {"start" | "stop" | "restart"} action */
-  const control = async (action) => {
+  function drawStatus() {
+    mount(
+      statusSlot,
+      statusPill(bot.status),
+      bot.statusReason ? h("span", { class: "reason" }, bot.statusReason) : null,
+    )
+    controls.start.disabled = !canWrite || busy || bot.status === "active"
+    controls.stop.disabled = !canWrite || busy || bot.status === "stopped"
+    controls.restart.disabled = !canWrite || busy || bot.status === "stopped"
+  }
+
+  /** @param {ControlAction} action */
+  async function control(action) {
+    busy = true
+    drawStatus()
     try {
-      const res = await api("POST", `/api/bots/${id}/control`, { action })
-      statusEl.replaceChildren(statusPill(res.bot.status))
+      const res = await api.control(id, action)
+      bot = res.bot
       mount(
-        controlResult,
-        res.result.ok ? "" : h("div", { class: "error-box" }, `The platform refused: ${res.result.error?.message}`),
+        notice,
+        res.result.ok
+          ? null
+          : errorBox(`The platform refused the webhook change: ${res.result.error?.message ?? "unknown error"}`),
       )
-      toast(`Bot ${res.bot.status}`)
+      toast(`${bot.name}: ${bot.status === "active" ? "running" : bot.status}`)
       await refresh()
     } catch (e) {
-      mount(controlResult, h("div", { class: "error-box", role: "alert" }, errorText(e)))
+      mount(notice, errorBox(errorText(e)))
+    } finally {
+      busy = false
+      drawStatus()
     }
   }
-  const remove = async () => {
-    if (
-      !(await confirmDialog(
-        `Delete “${bot.name}”?`,
-        "Its webhook is removed and its logs and queue are deleted. This cannot be undone.",
-        "Delete",
-        true,
-      ))
-    )
-      return
+
+  async function del() {
+    const ok = await confirmDialog({
+      title: `Delete “${bot.name}”?`,
+      body: "Its webhook is removed from the platform, and its logs and queue are deleted. This cannot be undone.",
+      confirm: "Delete bot",
+      danger: true,
+    })
+    if (!ok) return
     try {
-      await api("DELETE", `/api/bots/${id}`)
-      toast("Bot deleted")
+      await api.deleteBot(id)
+      toast(`${bot.name} deleted`)
       location.hash = "#/bots"
     } catch (e) {
-      mount(controlResult, h("div", { class: "error-box", role: "alert" }, errorText(e)))
+      mount(notice, errorBox(errorText(e)))
     }
   }
-  const disabled = !canWrite
-  const title = disabled ? "Viewers can't change bots" : undefined
 
-  // Config: handler settings, and each credential as set / not set (or its value when it isn't secret).
-  const handler = bot.handler
-  const config = h(
-    "dl",
-    { class: "kv" },
-    h("dt", {}, "Bot id"),
-    h("dd", { class: "mono" }, bot.id),
-    h("dt", {}, "Webhook URL"),
-    h("dd", { class: "mono" }, bot.webhookUrl),
-    h("dt", {}, "Handler"),
-    h(
-      "dd",
-      {},
-      handler.type === "forward"
-        ? `Forward → ${handler.url}`
-        : handler.type === "ai"
-          ? `AI · ${handler.model} @ ${handler.baseUrl}`
-          : "Echo",
-    ),
-    ...(spec?.credentialFields ?? []).flatMap((/** @type {{name: string, secret: boolean}} */ f) => [
-      h("dt", {}, fieldLabel(f.name)[0]),
+  // Counters and chart.
+  const counters = h("div", { class: "cards five" })
+  const chartPanel = h("div", { class: "chart" })
+  const chart = hourlyChart(chartPanel)
+
+  const log = activityLog(id)
+
+  // Configuration: handler, and each credential as set / not set (or its value when it isn't secret).
+  const config = h("dl", { class: "kv" })
+  function drawConfig() {
+    const handler = bot.handler
+    const creds = spec?.credentialFields ?? []
+    const overrides = Object.entries(bot.limits ?? {})
+    mount(
+      config,
+      h("dt", {}, "Bot ID"),
+      h("dd", { class: "mono", id: "bot-id" }, bot.id),
+      h("dt", {}, "Webhook URL"),
+      h("dd", {}, copyRow(bot.webhookUrl, "detail-webhook-url", "Webhook URL")),
+      h("dt", {}, "Replies"),
       h(
         "dd",
         {},
-        f.secret
-          ? h("span", { class: "badge" }, bot.credentials?.configured ? "set" : "not set")
-          : (bot.credentials?.[f.name] ?? "—"),
+        handler.type === "forward"
+          ? h("span", {}, "Forward to ", h("span", { class: "mono" }, handler.url))
+          : handler.type === "ai"
+            ? h("span", {}, `AI · ${handler.model} `, h("span", { class: "mono muted" }, handler.baseUrl))
+            : "Echo",
       ),
-    ]),
-    h("dt", {}, "Created"),
-    h("dd", {}, new Date(bot.createdAt).toLocaleString()),
-    h("dt", {}, "Last active"),
-    h("dd", {}, ago(bot.lastActive)),
-  )
+      ...creds.flatMap((f) => [
+        h("dt", {}, fieldLabel(f.name)[0]),
+        h(
+          "dd",
+          {},
+          !f.secret
+            ? h("span", { class: "mono" }, String(bot.credentials[f.name] ?? "—"))
+            : f.required
+              ? h(
+                  "span",
+                  { class: `secret-state ${bot.credentials.configured ? "set" : "unset"}` },
+                  bot.credentials.configured ? "Set" : "Not set",
+                )
+              : h("span", { class: "secret-state optional" }, "Optional · write-only"),
+        ),
+      ]),
+      handler.type === "forward" ? h("dt", {}, "Signing secret") : null,
+      handler.type === "forward" ? h("dd", {}, h("span", { class: "secret-state set" }, "Set")) : null,
+      overrides.length ? h("dt", {}, "Pacing overrides") : null,
+      overrides.length ? h("dd", { class: "mono" }, overrides.map(([k, v]) => `${k}=${v}`).join(", ")) : null,
+      h("dt", {}, "Created"),
+      h("dd", {}, dateTime(bot.createdAt)),
+      h("dt", {}, "Last active"),
+      h("dd", { title: bot.lastActive ? dateTime(bot.lastActive) : "" }, ago(bot.lastActive)),
+    )
+  }
 
-  // Test console: runs the handler through POST /test/message; nothing is sent to the platform.
-  const consoleInput = h("input", {
-    type: "text",
-    id: "console-text",
-    placeholder: "Type a message as a user would",
-    "aria-label": "Test message",
-  })
-  const consoleOut = h("div", { class: "console-out", "aria-live": "polite" }, "Replies appear here.")
-  const consoleForm = h(
-    "form",
-    {
-      onsubmit: async (/** @type {SubmitEvent} */ e) => {
-        e.preventDefault()
-        if (!consoleInput.value.trim()) return
-        consoleOut.textContent = "…"
-        try {
-          const res = await api("POST", "/test/message", {
-            botId: id,
-            message: consoleInput.value,
-            chatId: "dashboard-test",
-          })
-          consoleOut.textContent = res.replies.length
-            ? res.replies.map((/** @type {any} */ r) => `→ ${r.text ?? JSON.stringify(r)}`).join("\n")
-            : "(the handler chose not to reply)"
-        } catch (err) {
-          consoleOut.textContent = `Error: ${errorText(err)}`
-        }
-      },
-    },
-    h("div", { class: "toolbar" }, consoleInput, h("button", { type: "submit", class: "primary" }, "Send")),
-    consoleOut,
-  )
-
-  mount(
-    main,
-    h("p", {}, h("a", { href: "#/bots" }, "← Integrations")),
+  append(
+    view,
+    h(
+      "nav",
+      { class: "crumbs", "aria-label": "Breadcrumb" },
+      h("a", { href: "#/bots" }, "Integrations"),
+      h("span", { "aria-current": "page" }, bot.name),
+    ),
     h(
       "div",
       { class: "page-head" },
-      h(
-        "div",
-        {},
-        h("h1", {}, bot.name),
-        h(
-          "p",
-          { class: "sub" },
-          platformBadge(bot.platform),
-          " ",
-          statusEl,
-          bot.statusReason ? h("span", { class: "muted" }, ` · ${bot.statusReason}`) : null,
-        ),
-      ),
-      h(
-        "div",
-        { class: "row-actions" },
-        h("button", { type: "button", disabled, title, onclick: () => control("start") }, "Start"),
-        h("button", { type: "button", disabled, title, onclick: () => control("stop") }, "Stop"),
-        h("button", { type: "button", disabled, title, onclick: () => control("restart") }, "Restart"),
-        canWrite
-          ? h("a", { class: "button", href: `#/bots/${id}/edit` }, "Edit")
-          : h("button", { type: "button", disabled, title }, "Edit"),
-        h("button", { type: "button", class: "danger", disabled, title, onclick: remove }, "Delete"),
-      ),
+      h("div", {}, h("h1", {}, bot.name), h("p", { class: "sub meta" }, platformBadge(bot.platform), statusSlot)),
+      h("div", { class: "row-actions" }, controls.start, controls.stop, controls.restart, edit, remove),
     ),
-    controlResult,
+    canWrite
+      ? null
+      : h(
+          "div",
+          { class: "readonly-note" },
+          "You have read-only access: controls are disabled. The test console sends nothing, so it stays available.",
+        ),
+    notice,
     counters,
     h(
       "div",
-      { class: "grid two" },
+      { class: "detail-grid" },
       h(
-        "section",
-        { class: "panel" },
-        h("h2", {}, "Messages, last 24 hours"),
-        chart,
+        "div",
+        { class: "col" },
         h(
-          "div",
-          { class: "legend" },
-          h("span", { class: "in" }, "Inbound"),
-          h("span", { class: "out" }, "Outbound"),
-          h("span", { class: "failed" }, "Failed"),
+          "section",
+          { class: "panel", "aria-labelledby": "chart-title" },
+          h("h2", { id: "chart-title" }, "Messages, last 24 hours"),
+          chartPanel,
+        ),
+        h(
+          "section",
+          { class: "panel", "aria-labelledby": "log-title" },
+          h("div", { class: "panel-head" }, h("h2", { id: "log-title" }, "Activity"), log.status),
+          log.list,
+          h("div", { class: "panel-foot" }, log.more),
         ),
       ),
-      h("section", { class: "panel" }, h("h2", {}, "Activity"), log),
-      h("section", { class: "panel" }, h("h2", {}, "Configuration"), config),
       h(
-        "section",
-        { class: "panel" },
-        h("h2", {}, "Test console"),
+        "div",
+        { class: "col" },
         h(
-          "p",
-          { class: "hint" },
-          "Runs a message through this bot's handler and shows the reply. Nothing is sent to the platform.",
+          "section",
+          { class: "panel", "aria-labelledby": "config-title" },
+          h("h2", { id: "config-title" }, "Configuration"),
+          config,
         ),
-        consoleForm,
+        h(
+          "section",
+          { class: "panel", "aria-labelledby": "console-title" },
+          h("h2", { id: "console-title" }, "Test console"),
+          h("p", { class: "hint" }, "Runs a message through this bot's handler and shows the reply."),
+          testConsole(id),
+        ),
       ),
     ),
   )
+  drawStatus()
+  drawConfig()
 
+  let tick = 0
   async function refresh() {
-    const [stats, logs] = await Promise.all([
-      api("GET", `/api/bots/${id}/stats`),
-      api("GET", `/api/bots/${id}/logs?limit=50`),
+    const withBot = tick++ % BOT_EVERY === 1
+    const [stats, logs, fresh] = await Promise.all([
+      api.stats(id),
+      api.logs(id, LOG_PAGE),
+      withBot ? api.getBot(id).then((r) => r.bot) : Promise.resolve(null),
     ])
+    if (fresh) {
+      bot = fresh
+      drawStatus()
+      drawConfig()
+    }
+    const t = stats.last24h
     mount(
       counters,
-      stat("Inbound 24 h", fmt(stats.last24h.inbound), "stat-in"),
-      stat("Outbound 24 h", fmt(stats.last24h.outbound), "stat-out"),
-      stat("Failed 24 h", fmt(stats.last24h.failed), "stat-failed"),
-      stat("Failure rate", pct(stats.last24h.failureRate), "stat-rate"),
-      stat("Queued", fmt(stats.queue.queued), "stat-queue"),
+      stat("stat-in", "Inbound 24 h", fmt(t.inbound)),
+      stat("stat-out", "Outbound 24 h", fmt(t.outbound)),
+      stat("stat-failed", "Failed 24 h", fmt(t.failed), t.failed > 0 ? "bad" : ""),
+      stat(
+        "stat-rate",
+        "Failure rate",
+        pct(t.failureRate),
+        (t.failureRate ?? 0) >= 0.05 ? "bad" : "",
+        t.failureRate === null ? "nothing sent yet" : "failed / all sends",
+      ),
+      stat(
+        "stat-queue",
+        "Send queue",
+        fmt(stats.queue.queued),
+        "",
+        `${plural(stats.queue.failed, "dead letter")} · ${fmt(stats.inboxPending)} inbound pending`,
+      ),
     )
-    mount(chart, drawChart(stats.hours))
-    mount(
-      log,
-      ...(logs.logs.length
-        ? logs.logs.map((/** @type {any} */ l) =>
-            h(
-              "li",
-              { class: l.level, "data-event": l.event },
-              h("time", { datetime: l.at }, clock(l.at)),
-              h("div", {}, h("div", { class: "msg" }, l.message), h("div", { class: "event" }, l.event)),
-            ),
-          )
-        : [
-            h(
-              "li",
-              {},
-              h("span", {}),
-              h("span", { class: "muted" }, "No activity yet. Send the bot a message on its platform."),
-            ),
-          ]),
-    )
+    chart.update(stats.hours)
+    log.merge(logs)
   }
   await refresh()
+
   const timer = window.setInterval(() => {
-    if (document.visibilityState === "visible") refresh().catch(() => undefined)
+    if (document.visibilityState !== "visible") return
+    refresh().catch((e) => log.paused(errorText(e)))
   }, POLL_MS)
-  return () => clearInterval(timer)
-}
-
-/** @param {string} label @param {string} value @param {string} id */
-const stat = (label, value, id) =>
-  h("div", { class: "stat", id }, h("div", { class: "label" }, label), h("div", { class: "value" }, value))
-
-const SVG = "http://www.w3.org/2000/svg"
-/** @param {string} tag @param {Record<string, string | number>} attrs */
-function svg(tag, attrs) {
-  const el = document.createElementNS(SVG, tag)
-  for (const [k, v] of Object.entries(attrs)) el.setAttribute(k, String(v))
-  return el
+  return () => {
+    clearInterval(timer)
+    chart.disconnect()
+  }
 }
 
 /**
- * Grouped bars per hour (inbound, outbound, failed), plain SVG.
- * @param {{hour: string, inbound: number, outbound: number, failed: number}[]} hours
+ * @param {string} id @param {string} label @param {string} value @param {string} [tone] @param {string} [note]
  */
-function drawChart(hours) {
-  const width = 380
-  const height = 170
-  const pad = { top: 10, bottom: 22, left: 30, right: 18 }
-  const max = Math.max(1, ...hours.flatMap((b) => [b.inbound, b.outbound, b.failed]))
-  const root = svg("svg", {
-    viewBox: `0 0 ${width} ${height}`,
-    role: "img",
-    "aria-label": `Messages per hour, last 24 hours; peak ${max}`,
-  })
-  const plotH = height - pad.top - pad.bottom
-  const slot = (width - pad.left - pad.right) / hours.length
-  const bar = Math.max(2, (slot - 4) / 3)
-  for (const frac of max >= 4 ? [0, 0.5, 1] : [0, 1]) {
-    const y = pad.top + plotH * (1 - frac)
-    root.append(svg("line", { x1: pad.left, x2: width - pad.right, y1: y, y2: y, stroke: "#e3e6ec" }))
-    const label = svg("text", { x: pad.left - 6, y: y + 4, "text-anchor": "end", "font-size": 10, fill: "#5d6677" })
-    label.textContent = String(Math.round(max * frac))
-    root.append(label)
-  }
-  hours.forEach((b, i) => {
-    const x0 = pad.left + i * slot + 2
-    ;[
-      [b.inbound, "#2563eb"],
-      [b.outbound, "#10b981"],
-      [b.failed, "#d93025"],
-    ].forEach(([value, color], j) => {
-      const hgt = (Number(value) / max) * plotH
-      const rect = svg("rect", {
-        x: x0 + j * bar,
-        y: pad.top + plotH - hgt,
-        width: bar - 0.5,
-        height: hgt,
-        fill: String(color),
-        rx: 1,
-      })
-      const tip = svg("title", {})
-      tip.textContent = `${new Date(b.hour).getHours()}:00 · in ${b.inbound}, out ${b.outbound}, failed ${b.failed}`
-      rect.append(tip)
-      root.append(rect)
-    })
-    if (i % 6 === 0 || i === hours.length - 1) {
-      const t = svg("text", {
-        x: x0 + slot / 2,
-        y: height - 6,
-        "text-anchor": "middle",
-        "font-size": 11,
-        fill: "#5d6677",
-      })
-      t.textContent = `${String(new Date(b.hour).getHours()).padStart(2, "0")}:00`
-      root.append(t)
-    }
-  })
-  return root
-}
+const stat = (id, label, value, tone = "", note = "") =>
+  h(
+    "div",
+    { class: `stat ${tone}`, id },
+    h("div", { class: "label" }, label),
+    h("div", { class: "value" }, value),
+    note ? h("div", { class: "note" }, note) : null,
+  )

@@ -2,97 +2,118 @@
 // Add and edit a bot: credential fields follow the platform (from GET /api/platforms), the handler choice, and the
 // API's validation messages shown next to the field they are about.
 import { ApiError, api, session } from "./api.js"
-import { copy, errorText, fieldLabel, h, mount, platformName, toast } from "./ui.js"
+import { append, copyRow, errorText, fieldLabel, go, h, mount, platformName, toast } from "./ui.js"
+
+/** @typedef {import("./api.js").Bot} Bot */
+/** @typedef {import("./api.js").BotWrite} BotWrite */
+/** @typedef {import("./api.js").FieldError} FieldError */
+/** @typedef {HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement} Control */
+
+const HANDLERS = /** @type {const} */ ([
+  ["echo", "Echo", "Replies with what it received: the quickest end-to-end check."],
+  ["forward", "Forward to my server", "POSTs each message to your HTTPS endpoint; your JSON answer is the reply."],
+  ["ai", "AI assistant", "Answers with an OpenAI-compatible model, using the chat's recent history."],
+])
 
 /**
- * @param {HTMLElement} main
+ * @param {HTMLElement} view
  * @param {string | null} botId  null: add a bot
+ * @returns {Promise<undefined>}
  */
-export async function renderForm(main, botId) {
+export async function renderForm(view, botId) {
   if (!session.canWrite()) {
-    mount(
-      main,
+    append(
+      view,
       h("div", { class: "readonly-note" }, "You have read-only access: adding and editing bots is disabled."),
-      h("a", { href: "#/bots" }, "← Back to integrations"),
+      h("a", { href: botId ? `#/bots/${encodeURIComponent(botId)}` : "#/bots" }, "← Back"),
     )
-    return
+    return undefined
   }
   const [{ platforms }, existing] = await Promise.all([
-    api("GET", "/api/platforms"),
-    botId ? api("GET", `/api/bots/${botId}`).then((r) => r.bot) : null,
+    api.platforms(),
+    botId ? api.getBot(botId).then((r) => r.bot) : Promise.resolve(null),
   ])
-  const editing = Boolean(existing)
-  const form = h("form", { class: "panel", novalidate: true })
-  const topError = h("div", { class: "error-box", role: "alert", hidden: true })
-  /** @type {Map<string, HTMLElement>} */
-  const errorSlots = new Map()
+  const topError = h("div", { class: "error-box", role: "alert", tabIndex: -1, hidden: true })
+  /** Error slot and control of each API field path ("name", "credentials.botToken", "handler.url"). */
+  /** @type {Map<string, { slot: HTMLElement, control: Control }>} */
+  const fields = new Map()
 
-  /** @param {string} path @param {string} labelText @param {HTMLElement} input @param {string} [hint] */
-  const field = (path, labelText, input, hint) => {
+  /**
+   * A labelled control with its hint and its error slot, registered under the API's field path.
+   * @param {string} path @param {string} labelText @param {Control} control @param {string} [hint]
+   */
+  const field = (path, labelText, control, hint) => {
     const id = `f-${path.replace(/\W/g, "-")}`
-    input.id = id
-    input.setAttribute("name", path)
-    const err = h("div", { class: "field-error", id: `${id}-error` })
-    input.setAttribute("aria-describedby", `${id}-error`)
-    errorSlots.set(path, err)
+    control.id = id
+    control.name = path
+    const slot = h("div", { class: "field-error", id: `${id}-error` })
+    control.setAttribute("aria-describedby", hint ? `${id}-hint ${id}-error` : `${id}-error`)
+    fields.set(path, { slot, control })
     return h(
       "div",
       { class: "field" },
       h("label", { for: id }, labelText),
-      input,
-      hint ? h("div", { class: "hint" }, hint) : null,
-      err,
+      control,
+      hint ? h("div", { class: "hint", id: `${id}-hint` }, hint) : null,
+      slot,
     )
   }
 
   const platform = h(
     "select",
-    { disabled: editing },
-    ...platforms.map((/** @type {any} */ p) => h("option", { value: p.platform }, platformName(p.platform))),
+    { disabled: Boolean(existing) },
+    ...platforms.map((p) => h("option", { value: p.platform }, platformName(p.platform))),
   )
   if (existing) platform.value = existing.platform
   const name = h("input", {
     type: "text",
-    required: true,
     maxLength: 100,
     value: existing?.name ?? "",
     placeholder: "e.g. Support (EU)",
+    autocomplete: "off",
+    "data-autofocus": "1",
   })
-  const credentials = h("fieldset", {}, h("legend", {}, "Credentials"))
 
+  // Credentials: one input per field the platform declares. Secrets are write-only: never prefilled.
+  const credentials = h("fieldset", { class: "section" })
+  /** @type {Map<string, { input: HTMLInputElement, initial: string }>} */
+  let credentialInputs = new Map()
   function drawCredentials() {
-    const spec = platforms.find((/** @type {any} */ p) => p.platform === platform.value)
+    const spec = platforms.find((p) => p.platform === platform.value)
+    for (const path of [...fields.keys()]) if (path.startsWith("credentials.")) fields.delete(path)
+    credentialInputs = new Map()
+    const inputs = (spec?.credentialFields ?? []).map((f) => {
+      const [label, hint] = fieldLabel(f.name)
+      const current = existing?.credentials[f.name]
+      const initial = !f.secret && typeof current === "string" ? current : ""
+      const input = h("input", {
+        type: f.secret ? "password" : "text",
+        autocomplete: "off",
+        spellcheck: false,
+        value: initial,
+        placeholder: existing && f.secret ? "•••••••• (set; type to replace)" : "",
+      })
+      credentialInputs.set(f.name, { input, initial })
+      return field(`credentials.${f.name}`, `${label}${f.required ? "" : " (optional)"}`, input, hint)
+    })
     mount(
       credentials,
       h("legend", {}, `${platformName(platform.value)} credentials`),
-      editing
+      existing
         ? h(
             "p",
             { class: "hint" },
-            "Secrets are never shown. Leave these empty to keep the current credentials, or fill them all to replace them.",
+            "Saved secrets are never shown. Leave every field as it is to keep the current credentials, or fill in all required fields to replace them.",
           )
         : null,
-      ...spec.credentialFields.map((/** @type {{name: string, required: boolean, secret: boolean}} */ f) => {
-        const [label, hint] = fieldLabel(f.name)
-        const current = existing?.credentials?.[f.name]
-        const input = h("input", {
-          type: f.secret ? "password" : "text",
-          autocomplete: "off",
-          spellcheck: false,
-          value: typeof current === "string" ? current : "",
-          placeholder: editing && f.secret ? "•••••••• (set)" : "",
-          "data-required": f.required ? "1" : "",
-        })
-        return field(`credentials.${f.name}`, `${label}${f.required ? "" : " (optional)"}`, input, hint)
-      }),
+      ...inputs,
     )
   }
   platform.addEventListener("change", drawCredentials)
   drawCredentials()
 
-  // Handler: echo / forward / AI.
+  // Handler: echo / forward / AI, each with its own fields.
   const handler = existing?.handler ?? { type: "echo" }
-  const kind = h("div", { class: "radios", role: "radiogroup", "aria-label": "Handler" })
   const forwardUrl = h("input", {
     type: "url",
     value: handler.type === "forward" ? handler.url : "",
@@ -111,7 +132,7 @@ export async function renderForm(main, botId) {
   const aiKey = h("input", {
     type: "password",
     autocomplete: "off",
-    placeholder: handler.type === "ai" ? "leave empty to keep the current key" : "sk-…",
+    placeholder: handler.type === "ai" ? "•••••••• (kept unless you type a new key)" : "sk-…",
   })
   const aiPrompt = h("textarea", {
     rows: 3,
@@ -119,77 +140,82 @@ export async function renderForm(main, botId) {
     placeholder: "You are the support assistant of …",
   })
   const panes = {
-    echo: h(
-      "p",
-      { class: "hint" },
-      "Answers every message with what it received: the quickest way to check a bot end to end.",
-    ),
+    echo: h("div", {}),
     forward: h(
       "div",
       {},
       field(
         "handler.url",
-        "Your endpoint (HTTPS)",
+        "Endpoint URL",
         forwardUrl,
-        "We POST each message, signed with HMAC-SHA256; your JSON answer becomes the reply.",
+        "Each message is POSTed with an X-Switchboard-Signature (HMAC-SHA256). A new signing secret is shown once after saving.",
       ),
     ),
     ai: h(
       "div",
-      {},
-      field("handler.baseUrl", "API base URL (OpenAI-compatible)", aiBase),
+      { class: "two-col" },
+      field("handler.baseUrl", "API base URL", aiBase, "Any OpenAI-compatible endpoint."),
       field("handler.model", "Model", aiModel),
       field("handler.apiKey", "API key", aiKey, "Stored encrypted; never shown again."),
       field("handler.systemPrompt", "System prompt (optional)", aiPrompt),
     ),
   }
-  for (const [value, label] of [
-    ["echo", "Echo"],
-    ["forward", "Forward to my URL"],
-    ["ai", "AI (LLM)"],
-  ]) {
-    const radio = h("input", {
-      type: "radio",
-      name: "handler-type",
-      value,
-      checked: handler.type === value,
-      onchange: drawHandler,
-    })
-    kind.append(h("label", {}, radio, label))
-  }
-  const handlerPane = h("div", {})
-  function drawHandler() {
-    const chosen = /** @type {"echo" | "forward" | "ai"} */ (
-      /** @type {HTMLInputElement} */ (kind.querySelector("input:checked")).value
+  const choices = h("div", { class: "choices", role: "radiogroup", "aria-labelledby": "handler-legend" })
+  const handlerPane = h("div", { class: "handler-pane" })
+  for (const [value, label, hint] of HANDLERS) {
+    choices.append(
+      h(
+        "label",
+        { class: "choice" },
+        h("input", {
+          type: "radio",
+          name: "handler-type",
+          value,
+          checked: handler.type === value,
+          onchange: drawHandler,
+        }),
+        h("span", {}, h("strong", {}, label), h("span", { class: "hint" }, hint)),
+      ),
     )
-    mount(handlerPane, panes[chosen])
+  }
+  const chosenHandler = () =>
+    /** @type {"echo" | "forward" | "ai"} */ (
+      /** @type {HTMLInputElement | null} */ (choices.querySelector("input:checked"))?.value ?? "echo"
+    )
+  function drawHandler() {
+    mount(handlerPane, panes[chosenHandler()])
   }
   drawHandler()
 
-  const submit = h("button", { type: "submit", class: "primary" }, editing ? "Save changes" : "Create bot")
-  form.append(
+  const submit = h("button", { type: "submit", class: "primary" }, existing ? "Save changes" : "Create bot")
+  const cancelHref = existing ? `#/bots/${encodeURIComponent(existing.id)}` : "#/bots"
+  const form = h(
+    "form",
+    { class: "panel form", noValidate: true, "aria-labelledby": "form-title" },
     topError,
-    field("platform", "Platform", platform),
-    field("name", "Name", name),
-    credentials,
-    h("fieldset", {}, h("legend", {}, "Replies"), kind, handlerPane),
     h(
       "div",
-      { class: "row-actions" },
-      submit,
-      h("a", { class: "button", href: existing ? `#/bots/${existing.id}` : "#/bots" }, "Cancel"),
+      { class: "two-col" },
+      field("platform", "Platform", platform, existing ? "A bot's platform can't change." : undefined),
+      field("name", "Name", name, "Shown in this dashboard only."),
     ),
+    credentials,
+    h("fieldset", { class: "section" }, h("legend", { id: "handler-legend" }, "Replies"), choices, handlerPane),
+    h("div", { class: "form-actions" }, h("a", { class: "button", href: cancelHref }, "Cancel"), submit),
   )
 
+  /** The request body; on edit, credentials go only when something in them changed (the API replaces them whole). */
   function collect() {
     /** @type {Record<string, string>} */
     const creds = {}
-    for (const input of credentials.querySelectorAll("input")) {
-      const key = (input.getAttribute("name") ?? "").replace(/^credentials\./, "")
-      if (input.value.trim()) creds[key] = input.value.trim()
+    let changed = false
+    for (const [key, { input, initial }] of credentialInputs) {
+      const value = input.value.trim()
+      if (value) creds[key] = value
+      if (value !== initial) changed = true
     }
-    const type = /** @type {HTMLInputElement} */ (kind.querySelector("input:checked")).value
-    /** @type {Record<string, unknown>} */
+    const type = chosenHandler()
+    /** @type {Record<string, string>} */
     let handlerBody = { type: "echo" }
     if (type === "forward") handlerBody = { type, url: forwardUrl.value.trim() }
     if (type === "ai") {
@@ -199,139 +225,171 @@ export async function renderForm(main, botId) {
     }
     /** @type {Record<string, unknown>} */
     const body = { name: name.value.trim(), handler: handlerBody }
-    if (!editing) body.platform = platform.value
-    // Editing: credentials are replaced only when something was typed (public fields are prefilled).
-    const typedSecret = [...credentials.querySelectorAll('input[type="password"]')].some((i) =>
-      /** @type {HTMLInputElement} */ (i).value.trim(),
-    )
-    if (!editing || typedSecret) body.credentials = creds
+    if (!existing) body.platform = platform.value
+    if (!existing || changed) body.credentials = creds
     return body
   }
 
   /**
-   * Puts each API validation message under its field; returns how many found a field.
-   * @param {{path: string, message: string}[]} fields
+   * Puts each validation message under its field (or its closest registered parent path); returns how many landed.
+   * @param {FieldError[]} errors
    */
-  function showErrors(fields) {
-    for (const slot of errorSlots.values()) {
+  function showErrors(errors) {
+    for (const { slot, control } of fields.values()) {
       slot.textContent = ""
-      document.getElementById(slot.id.replace(/-error$/, ""))?.removeAttribute("aria-invalid")
+      control.removeAttribute("aria-invalid")
     }
+    /** @type {Control | null} */
     let first = null
     let placed = 0
-    for (const f of fields) {
-      const slot = errorSlots.get(f.path) ?? errorSlots.get(f.path.split(".").slice(0, 2).join("."))
-      if (!slot) continue
-      slot.textContent = f.message
+    for (const e of errors) {
+      const parts = e.path.split(".")
+      let target = null
+      for (let n = parts.length; n > 0 && !target; n--) target = fields.get(parts.slice(0, n).join(".")) ?? null
+      if (!target) continue
+      target.slot.textContent = target.slot.textContent ? `${target.slot.textContent} ${e.message}` : e.message
+      target.control.setAttribute("aria-invalid", "true")
+      first ??= target.control
       placed++
-      const input = document.getElementById(slot.id.replace(/-error$/, ""))
-      input?.setAttribute("aria-invalid", "true")
-      first ??= input
     }
     first?.focus()
     return placed
   }
 
-  form.addEventListener("submit", async (/** @type {SubmitEvent} */ e) => {
+  form.addEventListener("submit", async (e) => {
     e.preventDefault()
     topError.hidden = true
     showErrors([])
     submit.disabled = true
+    submit.textContent = existing ? "Saving…" : "Creating…"
     try {
-      const res = editing
-        ? await api("PATCH", `/api/bots/${existing.id}`, collect())
-        : await api("POST", "/api/bots", collect())
-      if (editing) {
-        toast("Saved")
-        location.hash = `#/bots/${existing.id}`
-      } else showCreated(res)
+      if (existing) {
+        const res = await api.updateBot(existing.id, collect())
+        // If the user moved on while saving, a toast tells them; they are not pulled back here.
+        if (!view.isConnected) toast(`${res.bot.name} saved`)
+        else if (res.signingSecret) showSaved(view, res, false)
+        else {
+          toast("Changes saved")
+          location.hash = `#/bots/${encodeURIComponent(existing.id)}`
+        }
+      } else {
+        const res = await api.createBot(collect())
+        if (view.isConnected) showSaved(view, res, true)
+        else toast(`${res.bot.name} created`)
+      }
     } catch (err) {
-      topError.hidden = false
       const placed = err instanceof ApiError ? showErrors(err.fields) : 0
-      topError.textContent = placed > 0 ? "Please fix the highlighted fields." : errorText(err)
+      topError.hidden = false
+      topError.textContent =
+        placed > 0 ? `Please fix the highlighted ${placed === 1 ? "field" : "fields"} below.` : errorText(err)
+      if (placed === 0) topError.focus()
     } finally {
       submit.disabled = false
+      submit.textContent = existing ? "Save changes" : "Create bot"
     }
   })
 
-  /** @param {any} res */
-  function showCreated(res) {
-    const bot = res.bot
-    const setupFailed = res.setup && !res.setup.ok
-    mount(
-      main,
-      h("div", { class: "page-head" }, h("h1", {}, `“${bot.name}” is ready`)),
-      h(
-        "div",
-        { class: "success-box", role: "status" },
-        h("strong", {}, "Webhook URL"),
-        h(
-          "p",
-          { class: "hint" },
-          bot.platform === "telegram"
-            ? "Switchboard already registered it with Telegram (setWebhook, with a secret token)."
-            : "Paste it into Meta's webhook settings (Callback URL), with your verify token.",
-        ),
-        h(
-          "div",
-          { class: "copy-row" },
-          h("code", { id: "webhook-url" }, bot.webhookUrl),
-          h("button", { type: "button", onclick: () => copy(bot.webhookUrl) }, "Copy"),
-        ),
-        res.signingSecret
-          ? h(
-              "div",
-              {},
-              h(
-                "p",
-                { class: "hint" },
-                "Forward signing secret: shown once. Verify our X-Switchboard-Signature with it.",
-              ),
-              h(
-                "div",
-                { class: "copy-row" },
-                h("code", {}, res.signingSecret),
-                h("button", { type: "button", onclick: () => copy(res.signingSecret) }, "Copy"),
-              ),
-            )
-          : null,
-      ),
-      setupFailed
-        ? h(
-            "div",
-            { class: "error-box", role: "alert" },
-            `The platform refused the webhook setup: ${res.setup.error?.message ?? "unknown error"}. Check the credentials and restart the bot.`,
-          )
-        : null,
-      h(
-        "div",
-        { class: "row-actions" },
-        h("a", { class: "button primary", href: `#/bots/${bot.id}` }, "Open bot"),
-        h("a", { class: "button", href: "#/bots" }, "Back to integrations"),
-        h("a", { class: "button", href: "#/new" }, "Add another"),
-      ),
-    )
-  }
-
-  mount(
-    main,
+  append(
+    view,
+    h(
+      "nav",
+      { class: "crumbs", "aria-label": "Breadcrumb" },
+      h("a", { href: "#/bots" }, "Integrations"),
+      existing ? h("a", { href: cancelHref }, existing.name) : null,
+    ),
     h(
       "div",
       { class: "page-head" },
       h(
         "div",
         {},
-        h("h1", {}, editing ? `Edit “${existing.name}”` : "Add a bot"),
+        h("h1", { id: "form-title" }, existing ? `Edit “${existing.name}”` : "Add a bot"),
         h(
           "p",
           { class: "sub" },
-          editing
-            ? "Change the name, credentials or how it replies."
-            : "Connect a bot of one of your platforms; Switchboard verifies, queues and answers its messages.",
+          existing
+            ? "Change its name, credentials or how it replies."
+            : "Connect a bot you own on a messaging platform. Switchboard verifies, queues and answers its messages.",
         ),
       ),
     ),
     form,
   )
-  name.focus()
+  return undefined
+}
+
+/**
+ * After create (or an edit that issued a signing secret): the webhook URL to paste, and a one-time secret.
+ * @param {HTMLElement} view
+ * @param {BotWrite} res
+ * @param {boolean} created
+ */
+function showSaved(view, res, created) {
+  const { bot } = res
+  const setupFailed = res.setup && !res.setup.ok
+  mount(
+    view,
+    h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, h("a", { href: "#/bots" }, "Integrations")),
+    h(
+      "div",
+      { class: "page-head" },
+      h(
+        "div",
+        {},
+        h(
+          "h1",
+          { tabIndex: -1, "data-autofocus": "1" },
+          created ? `“${bot.name}” is connected` : `“${bot.name}” saved`,
+        ),
+        h("p", { class: "sub" }, "One more step on the platform's side, then messages start flowing."),
+      ),
+    ),
+    setupFailed
+      ? h(
+          "div",
+          { class: "error-box", role: "alert" },
+          h("strong", {}, "The platform refused the webhook setup. "),
+          `${res.setup?.error?.message ?? "Unknown error"}. Check the credentials (Edit), then Start the bot.`,
+        )
+      : null,
+    h(
+      "section",
+      { class: "panel success" },
+      h("h2", {}, "Webhook URL"),
+      h(
+        "p",
+        { class: "hint" },
+        bot.platform === "telegram"
+          ? "Already registered with Telegram (setWebhook, with a per-bot secret token). Keep it for reference; nothing to paste."
+          : bot.platform === "whatsapp"
+            ? "In Meta's App Dashboard → WhatsApp → Configuration, paste it as the Callback URL, enter your verify token, and subscribe to the messages field."
+            : "Paste it into the platform's webhook settings.",
+      ),
+      copyRow(bot.webhookUrl, "webhook-url", "Webhook URL"),
+      res.signingSecret
+        ? h(
+            "div",
+            { class: "secret" },
+            h("h2", {}, "Signing secret"),
+            h(
+              "p",
+              { class: "hint" },
+              h("strong", {}, "Shown only this once. "),
+              'Your endpoint verifies X-Switchboard-Signature with it: sha256=HMAC-SHA256(secret, "<timestamp>.<body>").',
+            ),
+            copyRow(res.signingSecret, "signing-secret", "Signing secret"),
+          )
+        : null,
+    ),
+    h(
+      "div",
+      { class: "row-actions" },
+      h("a", { class: "button primary", href: `#/bots/${encodeURIComponent(bot.id)}` }, "Open bot"),
+      h("a", { class: "button", href: "#/bots" }, "Back to integrations"),
+      h("button", { type: "button", onclick: () => go("#/new") }, "Add another"),
+    ),
+  )
+  const heading = view.querySelector("h1")
+  heading?.focus()
+  window.scrollTo(0, 0)
 }

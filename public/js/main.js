@@ -1,167 +1,174 @@
 // @ts-check
-// Dashboard entry: hash router, sign-in, and the header; each page lives in its own module.
-import { api, session, setUnauthorizedHandler } from "./api.js"
+// Dashboard entry: hash router and header. Each page renders into a fresh view that replaces <main> only when it is
+// ready and still the current route, so a slow answer never paints over a newer page.
+import { ApiError, session, setUnauthorizedHandler } from "./api.js"
 import { renderBots } from "./bots.js"
 import { renderDetail } from "./detail.js"
 import { renderForm } from "./form.js"
 import { renderOverview } from "./overview.js"
-import { errorText, h, mount } from "./ui.js"
+import { renderSignIn } from "./signin.js"
+import { emptyState, errorText, h, mount } from "./ui.js"
+
+/** @typedef {{ parts: string[], query: URLSearchParams }} Route */
+/** @typedef {(view: HTMLElement, route: Route) => Promise<(() => void) | undefined>} Page */
 
 const main = /** @type {HTMLElement} */ (document.getElementById("main"))
+/** Why the user is on the sign-in page (expired token, signed out); kept until the next successful sign-in. */
 let signInMessage = ""
+/** Where to go after signing in (the page a 401 interrupted). */
+let returnTo = "#/bots"
 /** Stops the current page's timers (log polling) when navigating away. */
 let cleanup = () => {}
+let current = 0
+
+/** @returns {Route} */
+function parseHash() {
+  const [path = "", query = ""] = location.hash.replace(/^#\/?/, "").split("?")
+  return { parts: path.split("/").filter(Boolean).map(decodeURIComponent), query: new URLSearchParams(query) }
+}
+
+/** @param {string} message */
+function toSignIn(message) {
+  signInMessage = message
+  if (!location.hash.startsWith("#/signin")) {
+    returnTo = location.hash || "#/bots"
+    location.replace("#/signin")
+  }
+}
 
 setUnauthorizedHandler((message) => {
-  signInMessage = message
-  location.hash = "#/signin"
-  void route()
+  // During sign-in the form shows the error itself; anywhere else, back to sign-in with the reason.
+  if (parseHash().parts[0] !== "signin") toSignIn(message)
 })
 
-function renderHeader() {
+/** @param {string} section */
+function renderHeader(section) {
   const claims = session.claims()
   const nav = /** @type {HTMLElement} */ (document.getElementById("nav"))
   const who = /** @type {HTMLElement} */ (document.getElementById("who"))
-  nav.hidden = !claims
-  who.hidden = !claims
+  nav.hidden = !claims || section === "signin"
+  who.hidden = nav.hidden
   mount(who)
-  if (claims) {
+  if (claims && !who.hidden) {
     who.append(
-      h("span", {}, `${claims.business_id} · ${claims.role}`),
-      h("button", { type: "button", onclick: () => signOut("You signed out.") }, "Sign out"),
+      h(
+        "span",
+        { class: "who-text", title: claims.sub },
+        h("span", { class: "who-business" }, claims.business_id),
+        h("span", { class: `role role-${claims.role}` }, claims.role === "viewer" ? "viewer · read-only" : claims.role),
+      ),
+      h(
+        "button",
+        {
+          type: "button",
+          onclick: () => {
+            session.clear()
+            returnTo = "#/bots"
+            toSignIn("You signed out.")
+          },
+        },
+        "Sign out",
+      ),
     )
   }
-  const page = location.hash.split("/")[1] ?? "bots"
+  const active = section === "new" ? "bots" : section
   for (const a of nav.querySelectorAll("a[data-nav]")) {
-    if (a.getAttribute("data-nav") === page) a.setAttribute("aria-current", "page")
+    if (a.getAttribute("data-nav") === active) a.setAttribute("aria-current", "page")
     else a.removeAttribute("aria-current")
   }
 }
 
-/** @param {string} message */
-function signOut(message) {
-  session.clear()
-  signInMessage = message
-  location.hash = "#/signin"
-}
-
-async function renderSignIn() {
-  const message = signInMessage
-  signInMessage = ""
-  const token = h("textarea", {
-    id: "token",
-    name: "token",
-    rows: 4,
-    required: true,
-    placeholder: "eyJhbGciOiJIUzI1NiIs…",
-    "aria-describedby": "token-hint",
-  })
-  const error = h("div", { class: "field-error", id: "signin-error", role: "alert" })
-  const dev = h("div", {})
-  const form = h(
-    "form",
-    {
-      class: "panel",
-      onsubmit: async (/** @type {SubmitEvent} */ e) => {
-        e.preventDefault()
-        await signIn(token.value, error)
+/** @param {Route} route @returns {{ page: Page, title: string }} */
+function pick({ parts }) {
+  const [section, id, sub] = parts
+  if (section === "signin")
+    return {
+      title: "Sign in",
+      page: (view) => {
+        const message = signInMessage
+        return renderSignIn(view, message, () => {
+          signInMessage = ""
+          const target = returnTo
+          returnTo = "#/bots"
+          location.hash = target.startsWith("#/signin") ? "#/bots" : target
+        })
       },
-    },
-    h("h1", {}, "Sign in"),
-    h("p", { class: "sub" }, "Manage your messaging bots. Paste an API token (JWT) issued for your business."),
-    message ? h("div", { class: "error-box", role: "alert" }, message) : null,
-    h(
-      "div",
-      { class: "field" },
-      h("label", { for: "token" }, "API token"),
-      token,
-      h("div", { class: "hint", id: "token-hint" }, "Kept for this tab only; sent as a Bearer header."),
-      error,
-    ),
-    h("button", { type: "submit", class: "primary" }, "Sign in"),
-    dev,
-  )
-  token.addEventListener("keydown", (/** @type {KeyboardEvent} */ e) => {
-    if (e.key === "Enter" && !e.shiftKey) {
-      e.preventDefault()
-      form.requestSubmit()
     }
-  })
-  mount(main, h("div", { class: "signin" }, form))
-  token.focus()
-  try {
-    const config = await api("GET", "/auth/config")
-    if (config?.devSignIn) {
-      /** @param {"owner" | "viewer"} role */
-      const devButton = (role) =>
-        h(
-          "button",
-          {
-            type: "button",
-            onclick: async () => {
-              try {
-                const { token: minted } = await api("POST", `/auth/dev-token?role=${role}`)
-                await signIn(minted, error)
-              } catch (e) {
-                error.textContent = errorText(e)
-              }
-            },
-          },
-          role === "owner" ? "Dev sign-in (owner of “demo”)" : "Dev sign-in (viewer)",
-        )
-      dev.append(
-        h("hr", {}),
-        h("p", { class: "hint" }, "Local development only:"),
-        h("div", { class: "row-actions" }, devButton("owner"), devButton("viewer")),
-      )
-    }
-  } catch {
-    // No dev sign-in: nothing to show.
-  }
-}
-
-/**
- * @param {string} token
- * @param {HTMLElement} error
- */
-async function signIn(token, error) {
-  error.textContent = ""
-  if (token.trim().split(".").length !== 3) {
-    error.textContent = "That doesn't look like a JWT (three dot-separated parts)."
-    return
-  }
-  session.set(token)
-  try {
-    await api("GET", "/api/bots?limit=1")
-    location.hash = "#/bots"
-  } catch (e) {
-    session.clear()
-    error.textContent = errorText(e)
-  }
+  if (section === "overview") return { title: "Overview", page: renderOverview }
+  if (section === "new") return { title: "Add a bot", page: (view) => renderForm(view, null) }
+  if (section === "bots" && id && sub === "edit") return { title: "Edit bot", page: (view) => renderForm(view, id) }
+  if (section === "bots" && id) return { title: "Bot", page: (view) => renderDetail(view, id) }
+  return { title: "Messaging Integrations", page: renderBots }
 }
 
 async function route() {
+  const seq = ++current
   cleanup()
   cleanup = () => {}
-  renderHeader()
-  const parts = location.hash.replace(/^#\/?/, "").split("/")
-  if (!session.token() && parts[0] !== "signin") {
-    location.hash = "#/signin"
+  const parsed = parseHash()
+  const section = parsed.parts[0] ?? "bots"
+  if (!session.token() && section !== "signin") {
+    toSignIn("")
     return
   }
-  mount(main, h("p", { class: "muted" }, "Loading…"))
+  renderHeader(section)
+  const { page, title } = pick(parsed)
+  document.title = `${title} · Switchboard`
+  const view = h("div", { class: "view" })
+  // Only show "Loading" when a page is slow, so fast pages don't flash.
+  const loading = window.setTimeout(() => {
+    if (seq === current) mount(main, h("div", { class: "loading", role: "status" }, "Loading…"))
+  }, 200)
+  /** @type {(() => void) | undefined} */
+  let stop
   try {
-    if (parts[0] === "signin") await renderSignIn()
-    else if (parts[0] === "overview") await renderOverview(main)
-    else if (parts[0] === "new") await renderForm(main, null)
-    else if (parts[0] === "bots" && parts[1] && parts[2] === "edit") await renderForm(main, parts[1])
-    else if (parts[0] === "bots" && parts[1]) cleanup = await renderDetail(main, parts[1])
-    else await renderBots(main)
+    stop = await page(view, parsed)
   } catch (e) {
-    if (session.token()) mount(main, h("div", { class: "error-box", role: "alert" }, errorText(e)))
+    if (e instanceof ApiError && e.status === 401) return // the 401 handler is already taking us to sign-in
+    mount(view, failure(e))
+  } finally {
+    clearTimeout(loading)
   }
-  main.focus({ preventScroll: true })
+  if (seq !== current) {
+    stop?.()
+    return
+  }
+  cleanup = stop ?? (() => {})
+  mount(main, view)
+  const focus = view.querySelector("[data-autofocus]")
+  if (focus instanceof HTMLElement) focus.focus()
+  else main.focus({ preventScroll: true })
+  window.scrollTo(0, 0)
 }
 
+/** A page that could not load says why and where to go. @param {unknown} e */
+function failure(e) {
+  if (e instanceof ApiError && e.status === 404)
+    return emptyState(
+      "Not found",
+      "This bot doesn't exist, was deleted, or belongs to another business.",
+      h("a", { class: "button primary", href: "#/bots" }, "Back to integrations"),
+    )
+  return emptyState(
+    "This page could not load",
+    errorText(e),
+    h("button", { type: "button", class: "primary", onclick: () => void route() }, "Try again"),
+  )
+}
+
+// The skip link focuses <main> instead of changing the hash (which is the router's).
+document.querySelector("a.skip")?.addEventListener("click", (e) => {
+  e.preventDefault()
+  main.focus()
+})
+// A link to the page you are on reloads its data (the browser fires no hashchange for it).
+document.addEventListener("click", (e) => {
+  const link = e.target instanceof Element ? e.target.closest("a[href^='#/']") : null
+  if (!link || e.defaultPrevented || e.button !== 0 || e.metaKey || e.ctrlKey || e.shiftKey) return
+  if (link.getAttribute("href") === location.hash) {
+    e.preventDefault()
+    void route()
+  }
+})
 window.addEventListener("hashchange", () => void route())
 void route()

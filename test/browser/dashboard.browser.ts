@@ -11,19 +11,26 @@ import { type Stack, startStack } from "./stack.ts"
 /** Where page screenshots go (git-ignored); CI only checks that they are produced. */
 const SCREENSHOTS = join(import.meta.dirname, "..", "..", "screenshots")
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"
+const WIDTHS = [
+  ["desktop", 1280, 900],
+  ["phone", 390, 844],
+] as const
 
 let stack: Stack
 let browser: Browser
 let page: Page
 const shots: string[] = []
+/** Anything the page fetched from another origin: the dashboard must work offline (no CDN). */
+const foreignRequests: string[] = []
+const pageErrors: string[] = []
 
 async function shoot(name: string) {
-  for (const [label, width, height] of [
-    ["desktop", 1280, 900],
-    ["phone", 390, 844],
-  ] as const) {
+  // A toast from the previous step would cover the page; screenshots start from the top.
+  await page.waitForFunction(() => !document.querySelector(".toast.show"), undefined, { timeout: 4_000 })
+  await page.evaluate(() => window.scrollTo(0, 0))
+  for (const [label, width, height] of WIDTHS) {
     await page.setViewportSize({ width, height })
-    await page.waitForTimeout(150)
+    await page.waitForTimeout(120) // the chart redraws at the new width
     const file = join(SCREENSHOTS, `${name}-${label}.png`)
     await page.screenshot({ path: file, fullPage: true })
     shots.push(file)
@@ -35,7 +42,7 @@ async function devSignIn(role: "owner" | "viewer") {
   await page.goto(`${stack.url}/#/signin`)
   await page.evaluate(() => sessionStorage.clear())
   await page.goto(`${stack.url}/#/signin`)
-  await page.getByRole("button", { name: role === "owner" ? /Dev sign-in \(owner/ : /Dev sign-in \(viewer/ }).click()
+  await page.getByRole("button", { name: `Dev sign-in as ${role}` }).click()
   await page.getByRole("heading", { name: "Messaging Integrations" }).waitFor()
 }
 
@@ -49,6 +56,9 @@ async function apiAs(bearer: string, method: string, path: string, body?: unknow
   })
   return { status: res.status, body: res.status === 204 ? null : await res.json() }
 }
+
+const row = (name: string) =>
+  page.locator("tr[data-bot]").filter({ has: page.getByRole("link", { name, exact: true }) })
 
 beforeAll(async () => {
   if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (CI does)`)
@@ -67,6 +77,12 @@ beforeAll(async () => {
     ],
   })
   page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
+  page.setDefaultTimeout(10_000)
+  page.on("request", (r) => {
+    const url = r.url()
+    if (!url.startsWith(stack.url) && !url.startsWith("data:")) foreignRequests.push(url)
+  })
+  page.on("pageerror", (e) => pageErrors.push(e.message))
 })
 
 afterAll(async () => {
@@ -78,90 +94,181 @@ describe("dashboard", () => {
   const botToken = randomTelegramToken()
   let botId = ""
 
-  it("sends a visitor without a token to sign-in, and a forged token back there with a message", async () => {
+  it("sends a visitor without a token to sign-in, and refuses a forged token with a clear message", async () => {
     await page.goto(stack.url)
-    await page.getByRole("heading", { name: "Sign in" }).waitFor()
+    await page.getByRole("heading", { name: "Sign in to Switchboard" }).waitFor()
+    await page.getByRole("button", { name: "Dev sign-in as owner" }).waitFor()
     await shoot("signin")
-    await page.getByLabel("API token").fill("aaa.bbb.ccc")
-    await page.getByRole("button", { name: "Sign in", exact: true }).click()
-    await expect(
-      page
-        .getByRole("alert")
-        .filter({ hasText: /not accepted|Sign in again/ })
-        .first()
-        .textContent(),
-    ).resolves.toBeTruthy()
+    await page.getByLabel("API token").fill("eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiJ4In0.forged")
+    await page.getByLabel("API token").press("Enter")
+    await expect.poll(() => page.locator("#token-error").textContent()).toMatch(/not accepted/)
+    expect(await token()).toBe("")
   })
 
   it("signs in and shows an empty state that says what to do", async () => {
     await devSignIn("owner")
     await page.getByRole("heading", { name: "No bots yet" }).waitFor()
+    await page.getByRole("link", { name: "+ Add your first bot" }).waitFor()
     await shoot("integrations-empty")
   })
 
-  it("creates a Telegram bot through the form and shows its webhook URL", async () => {
+  it("shows the credential fields of the chosen platform", async () => {
     await page.getByRole("link", { name: "+ Add bot" }).click()
     await page.getByRole("heading", { name: "Add a bot" }).waitFor()
+    await page.getByLabel("Platform").selectOption("whatsapp")
+    for (const label of ["Access token", "Phone number ID", "Verify token", "App secret (optional)"])
+      await page.getByLabel(label, { exact: true }).waitFor()
+    await expect(page.getByLabel("Bot token").count()).resolves.toBe(0)
+    await page.getByLabel("AI assistant").check()
+    await page.getByLabel("Model", { exact: true }).waitFor()
+    await shoot("add-bot")
+    await page.getByLabel("Platform").selectOption("telegram")
+    await page.getByLabel("Echo").check()
+    await page.getByLabel("Bot token").waitFor()
+  })
+
+  it("creates a Telegram bot from the keyboard, with the API's validation message next to the field", async () => {
     await page.getByLabel("Name").fill("Support bot")
     await page.getByLabel("Bot token").fill("not-a-token")
-    await page.getByRole("button", { name: "Create bot" }).click()
-    // The API's validation message lands next to the field.
+    await page.getByLabel("Bot token").press("Enter")
     const fieldError = page.locator("#f-credentials-botToken-error")
-    await expect.poll(() => fieldError.textContent()).not.toBe("")
+    await expect.poll(() => fieldError.textContent()).toMatch(/token/i)
+    await expect(page.getByLabel("Bot token").getAttribute("aria-invalid")).resolves.toBe("true")
     await shoot("add-bot-validation")
     await page.getByLabel("Bot token").fill(botToken)
-    await page.getByRole("button", { name: "Create bot" }).click()
+    await page.getByLabel("Bot token").press("Enter")
     const url = page.locator("#webhook-url")
     await url.waitFor()
     const webhookUrl = (await url.textContent()) ?? ""
     expect(webhookUrl).toMatch(new RegExp(`^${stack.url}/webhooks/telegram/bot_[0-9a-f]{28}$`))
     botId = webhookUrl.split("/").at(-1) ?? ""
+    await page.getByRole("button", { name: "Copy Webhook URL" }).waitFor()
     await shoot("bot-created")
     await page.getByRole("link", { name: "Back to integrations" }).click()
-    await page.locator(`tr[data-bot="${botId}"]`).getByRole("link", { name: "Support bot" }).waitFor()
+    await row("Support bot").waitFor()
+    await expect(row("Support bot").locator(".status").textContent()).resolves.toBe("Active")
     await shoot("integrations")
   })
 
-  it("shows an inbound update from the fake Telegram in the log and the counters", async () => {
+  it("shows an inbound update from the fake Telegram in the log and the counters, and runs the test console", async () => {
+    await row("Support bot").getByRole("link").click()
+    await page.getByRole("heading", { name: "Support bot", level: 1, exact: true }).waitFor()
     const delivered = await fakeControl(stack.fakes.telegramOrigin).deliver({
       account: botToken,
       body: telegramTextUpdate({ chatId: 4242, text: "hello from the browser test" }),
     })
     expect(delivered.status).toBe(200)
-    await page.goto(`${stack.url}/#/bots/${botId}`)
+    // The page polls: no reload needed.
     await page.locator('li[data-event="message.in"]').waitFor({ timeout: 15_000 })
     await expect.poll(() => page.locator("#stat-in .value").textContent(), { timeout: 10_000 }).toBe("1")
     await expect.poll(() => page.locator("#stat-out .value").textContent(), { timeout: 10_000 }).toBe("1")
+    await expect(page.locator("#stat-rate .value").textContent()).resolves.toBe("0%")
+    await expect(page.locator(".chart-plot svg rect[fill]").count()).resolves.toBeGreaterThan(0)
+    // Secrets are shown only as set, never their value.
+    await expect(page.locator("dl.kv").textContent()).resolves.not.toContain(botToken.split(":")[1])
     await page.getByLabel("Test message").fill("ping")
-    await page.getByRole("button", { name: "Send" }).click()
-    await expect.poll(() => page.locator(".console-out").textContent()).toContain("→ ping")
+    await page.getByLabel("Test message").press("Enter")
+    await expect.poll(() => page.locator(".transcript li.bot").textContent()).toContain("ping")
     await shoot("bot-detail")
   })
 
-  it("stops two bots in one bulk action with a per-bot result", async () => {
+  it("edits a bot without showing its secrets", async () => {
+    await page.getByRole("link", { name: "Edit", exact: true }).click()
+    await page.getByRole("heading", { name: "Edit “Support bot”" }).waitFor()
+    await expect(page.getByLabel("Bot token").inputValue()).resolves.toBe("")
+    await page.getByLabel("Name").fill("Support bot EU")
+    await shoot("edit-bot")
+    await page.getByRole("button", { name: "Save changes" }).click()
+    await page.getByRole("heading", { name: "Support bot EU", level: 1, exact: true }).waitFor()
+    await page.getByRole("link", { name: "Edit", exact: true }).click()
+    await page.getByLabel("Name").fill("Support bot")
+    await page.getByLabel("Name").press("Enter")
+    await page.getByRole("heading", { name: "Support bot", level: 1, exact: true }).waitFor()
+  })
+
+  it("creates a WhatsApp bot that forwards, shows its one-time signing secret, and deletes it", async () => {
+    await page.goto(`${stack.url}/#/new`)
+    await page.getByLabel("Platform").selectOption("whatsapp")
+    await page.getByLabel("Name").fill("Orders (WhatsApp)")
+    await page.getByLabel("Access token", { exact: true }).fill(`EAAG${"x".repeat(40)}`)
+    await page.getByLabel("Phone number ID").fill("106540352242922")
+    await page.getByLabel("Verify token", { exact: true }).fill("orders-verify-token")
+    await page.getByLabel("Forward to my server").check()
+    await page.getByLabel("Endpoint URL").fill("not a url")
+    await page.getByLabel("Endpoint URL").press("Enter")
+    await expect.poll(() => page.locator("#f-handler-url-error").textContent()).not.toBe("")
+    await page.getByLabel("Endpoint URL").fill("https://orders.example.com/switchboard")
+    await page.getByRole("button", { name: "Create bot" }).click()
+    await page.locator("#signing-secret").waitFor()
+    expect((await page.locator("#signing-secret").textContent())?.length).toBeGreaterThanOrEqual(16)
+    await expect(page.locator("#webhook-url").textContent()).resolves.toContain("/webhooks/whatsapp/")
+    await shoot("bot-created-forward")
+    await page.getByRole("link", { name: "Open bot" }).click()
+    await page.getByRole("heading", { name: "Orders (WhatsApp)", level: 1, exact: true }).waitFor()
+    await expect(page.locator("dl.kv").textContent()).resolves.toContain("106540352242922")
+    await page.getByRole("button", { name: "Delete", exact: true }).click()
+    await page.getByRole("dialog").getByRole("button", { name: "Delete bot" }).click()
+    await page.getByRole("heading", { name: "Messaging Integrations" }).waitFor()
+    await expect.poll(() => row("Orders (WhatsApp)").count()).toBe(0)
+  })
+
+  it("searches, and stops two bots in one bulk action with a confirmation and a per-bot result", async () => {
     const second = await apiAs(await token(), "POST", "/api/bots", {
       platform: "telegram",
       name: "Sales bot",
       credentials: { botToken: randomTelegramToken() },
     })
     expect(second.status).toBe(201)
-    await page.goto(`${stack.url}/#/bots`)
+    // Already on the list: the nav link reloads it.
+    await page.getByRole("link", { name: "Integrations", exact: true }).first().click()
+    await row("Sales bot").waitFor()
+    await page.getByLabel("Search bots by name").fill("sales")
+    await expect.poll(() => page.locator("tr[data-bot]").count()).toBe(1)
+    await expect.poll(() => page.evaluate(() => location.hash)).toBe("#/bots?q=sales")
+    await page.getByLabel("Search bots by name").fill("")
+    await expect.poll(() => page.locator("tr[data-bot]").count()).toBe(2)
+
     await page.getByLabel("Select Support bot").check()
     await page.getByLabel("Select Sales bot").check()
-    await page.getByRole("region", { name: "Bulk actions" }).getByRole("button", { name: "Stop" }).click()
-    await page.getByRole("dialog").getByRole("button", { name: "Stop" }).click()
+    const bulk = page.getByRole("region", { name: "Bulk actions" })
+    await expect(bulk.getByText("2 bots selected").count()).resolves.toBe(1)
+    // Escape closes the confirmation and nothing happens.
+    await bulk.getByRole("button", { name: "Stop" }).click()
+    await page.getByRole("dialog").waitFor()
+    await page.keyboard.press("Escape")
+    await page.getByRole("dialog").waitFor({ state: "detached" })
+    await expect(row("Support bot").locator(".status").textContent()).resolves.toBe("Active")
+    // Confirm this time.
+    await bulk.getByRole("button", { name: "Stop" }).click()
+    await page.getByRole("dialog").getByRole("button", { name: "Stop 2 bots" }).click()
     await expect.poll(() => page.locator(".results li.ok").count()).toBe(2)
-    await expect(page.locator(".results").textContent()).resolves.toMatch(
-      /Support bot: stopped[\s\S]*|Sales bot: stopped/,
+    await expect(page.locator(".results").textContent()).resolves.toMatch(/2 of 2 bots stopped/)
+    await expect(page.locator(`.results li[data-result="${botId}"]`).textContent()).resolves.toMatch(
+      /Support bot.*stopped/,
     )
-    await page.locator(`tr[data-bot="${botId}"] .status.stopped`).waitFor()
+    await expect.poll(() => row("Support bot").locator(".status").textContent()).toBe("Stopped")
+    await expect.poll(() => row("Sales bot").locator(".status").textContent()).toBe("Stopped")
     await shoot("bulk-stop")
   })
 
-  it("shows the business overview", async () => {
-    await page.goto(`${stack.url}/#/overview`)
+  it("shows the business overview per platform", async () => {
+    await page.getByRole("link", { name: "Overview" }).click()
     await page.locator('tr[data-platform="telegram"]').waitFor()
+    await expect(page.locator('tr[data-platform="telegram"]').textContent()).resolves.toContain("2 bots")
     await shoot("overview")
+  })
+
+  it("returns to sign-in with a message when the token stops being accepted, then back to the page", async () => {
+    await page.evaluate(() => {
+      const [head, payload] = (sessionStorage.getItem("switchboard.token") ?? "").split(".")
+      sessionStorage.setItem("switchboard.token", `${head}.${payload}.invalidsignature`)
+    })
+    await page.getByRole("link", { name: "Integrations" }).click()
+    await page.getByRole("heading", { name: "Sign in to Switchboard" }).waitFor()
+    await expect(page.getByRole("status").filter({ hasText: "not accepted" }).count()).resolves.toBe(1)
+    await shoot("signin-expired")
+    await page.getByRole("button", { name: "Dev sign-in as owner" }).click()
+    await page.getByRole("heading", { name: "Messaging Integrations" }).waitFor()
   })
 
   it("lets a viewer see everything but change nothing", async () => {
@@ -169,16 +276,44 @@ describe("dashboard", () => {
     await expect(page.getByRole("button", { name: "+ Add bot" }).isDisabled()).resolves.toBe(true)
     await expect(page.getByLabel("Select Support bot").isDisabled()).resolves.toBe(true)
     await page.getByText("You have read-only access").waitFor()
-    await page.goto(`${stack.url}/#/bots/${botId}`)
-    await expect(page.getByRole("button", { name: "Stop" }).isDisabled()).resolves.toBe(true)
-    await expect(page.getByRole("button", { name: "Delete" }).isDisabled()).resolves.toBe(true)
+    await shoot("viewer-integrations")
+    await row("Support bot").getByRole("link").click()
+    await page.getByRole("heading", { name: "Support bot", level: 1, exact: true }).waitFor()
+    for (const name of ["Start", "Stop", "Restart", "Edit", "Delete"])
+      await expect(page.getByRole("button", { name, exact: true }).isDisabled()).resolves.toBe(true)
+    await page.locator('li[data-event="message.in"]').waitFor()
     await shoot("viewer-detail")
+    await page.goto(`${stack.url}/#/new`)
+    await page.getByText("adding and editing bots is disabled").waitFor()
     const refused = await apiAs(await token(), "POST", `/api/bots/${botId}/control`, { action: "start" })
     expect(refused.status).toBe(403)
   })
 
-  it("wrote a screenshot of every page at both widths", () => {
-    expect(shots.length).toBeGreaterThanOrEqual(16)
+  it("pages through many bots with Load more", async () => {
+    await devSignIn("owner")
+    const bearer = await token()
+    const created = await Promise.all(
+      Array.from({ length: 25 }, (_, i) =>
+        apiAs(bearer, "POST", "/api/bots", {
+          platform: "telegram",
+          name: `Campaign ${String(i + 1).padStart(2, "0")}`,
+          credentials: { botToken: randomTelegramToken() },
+        }),
+      ),
+    )
+    expect(created.every((r) => r.status === 201)).toBe(true)
+    await page.getByRole("button", { name: "Refresh" }).click()
+    await expect.poll(() => page.locator("tr[data-bot]").count()).toBe(25)
+    await page.getByRole("button", { name: "Load more" }).click()
+    await expect.poll(() => page.locator("tr[data-bot]").count()).toBe(27)
+    await expect(page.getByRole("button", { name: "Load more" }).isHidden()).resolves.toBe(true)
+    await expect(page.locator("#bots-count").textContent()).resolves.toBe("Showing 27 bots")
+  })
+
+  it("fetched nothing from another origin, threw no errors, and wrote a screenshot of every page at both widths", () => {
+    expect(foreignRequests).toEqual([])
+    expect(pageErrors).toEqual([])
+    expect(shots.length).toBeGreaterThanOrEqual(26)
     for (const file of shots) expect(statSync(file).size).toBeGreaterThan(5_000)
   })
 })
