@@ -216,6 +216,10 @@ export class Processor {
       const start = pacer.earliest(next.readyAt, now)
       if (start > now) {
         if (start - now > MAX_IDLE_WAIT_MS && inFlight.size === 0) break
+        // New events arrived while we wait for a slot: go handle them, so their replies join the queue now
+        // instead of after this drain (which can run for as long as chats keep their pacing busy).
+        const inboxDue = this.bot.inbox.nextDueAt()
+        if (inboxDue !== null && inboxDue <= now) break
         await Promise.race([sleep(Math.min(start - now, MAX_IDLE_WAIT_MS)), ...inFlight.values()])
         if (this.epoch !== seenEpoch) {
           batch = [] // a retry or pause may have changed what's ready first

@@ -1,0 +1,171 @@
+// End to end: a burst of Telegram updates over many bots and chats, delivered as Telegram would, until every echo
+// reply has reached the fake Telegram. Checks that no reply is lost or duplicated and that each chat's order holds.
+import { randomTelegramToken } from "../test/fakes/client.ts"
+import type { RecordedRequest } from "../test/fakes/types.ts"
+import { createTelegramBots, SECRET_HEADER, spawnFakes, startGrammyPeer, telegramUpdate } from "./api.ts"
+import { API_LATENCY_MS, type BenchContext, telegramLimits } from "./context.ts"
+import { cpuSeconds, type DeliveryBot, deliverLikeTelegram } from "./load.ts"
+import { percentile, round, sleep } from "./stats.ts"
+import { startWorker } from "./worker.ts"
+
+/** `grammy-unlimited`: the fake enforces no limits, so grammY sends as fast as it likes (a reference, not a target). */
+export type E2eTarget = "router" | "grammy" | "grammy-unlimited"
+
+export interface E2eRun {
+  target: E2eTarget
+  updates: number
+  replies: number
+  lost: number
+  duplicated: number
+  /** Chats whose replies reached the fake out of the order their updates were sent in. */
+  outOfOrderChats: number
+  timeToLastReplyMs: number
+  repliesPerSecond: number
+  /** Sends the fake refused with 429 (its limits: Telegram's published ones). */
+  rejected429: number
+  /** Webhook deliveries answered non-2xx (redelivered, as Telegram does). */
+  failedDeliveries: number
+  /** Time-to-200 of the webhook deliveries. */
+  ackP50Ms: number
+  ackP99Ms: number
+  peakMemoryMb: number
+  /** CPU seconds the serving process used from the first update to the last reply. */
+  serverCpuS: number
+  problems: string[]
+}
+
+interface Endpoint {
+  url: string
+  secret: string
+  token: string
+}
+
+const textOf = (chat: number, k: number) => `c${chat} m${k}`
+
+function isRecord(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null && !Array.isArray(v)
+}
+
+/** Counts accepted replies per chat and checks them against what was sent, in arrival order. */
+function check(requests: RecordedRequest[], chats: number, perChat: number) {
+  const seen = new Map<string, number[]>()
+  let accepted = 0
+  let last = 0
+  for (const r of requests) {
+    if (r.outcome !== "ok" || !isRecord(r.body)) continue
+    const m = /^c(\d+) m(\d+)$/.exec(String(r.body.text))
+    if (!m) continue
+    accepted++
+    last = Math.max(last, r.at)
+    const list = seen.get(String(r.body.chat_id)) ?? []
+    list.push(Number(m[2]))
+    seen.set(String(r.body.chat_id), list)
+  }
+  let distinct = 0
+  let outOfOrder = 0
+  for (const list of seen.values()) {
+    const unique = [...new Set(list)]
+    distinct += unique.length
+    if (unique.some((k, i) => i > 0 && k < (unique[i - 1] ?? 0))) outOfOrder++
+  }
+  return { accepted, distinct, outOfOrder, last, expected: chats * perChat }
+}
+
+/**
+ * One run: fresh server process, fresh fakes process, fresh bots, the whole burst, then the replies read back from the
+ * fake. Shares nothing with other runs, so runs may overlap.
+ */
+export async function e2eRun(ctx: BenchContext, target: E2eTarget): Promise<E2eRun> {
+  const { bots, chatsPerBot, updatesPerChat, maxConnections, deadlineMs } = ctx.sizes.e2e
+  const fakes = await spawnFakes(API_LATENCY_MS)
+  let endpoints: Endpoint[]
+  let memory: () => number
+  let pid: number
+  let problems: string[] = []
+  let stop: () => Promise<void>
+  if (target === "router") {
+    const worker = await startWorker(ctx.bundle, fakes)
+    const refs = await createTelegramBots(worker, fakes.telegram, bots)
+    endpoints = refs.map((r) => ({ url: r.webhookUrl, secret: r.secret, token: r.token }))
+    memory = () => worker.peakMemoryMb()
+    pid = worker.pid
+    problems = worker.problems
+    stop = () => worker.dispose()
+  } else {
+    const tokens = Array.from({ length: bots }, randomTelegramToken)
+    const secret = "bench-secret-token"
+    const peer = await startGrammyPeer({
+      apiRoot: fakes.telegramApiBase,
+      tokens,
+      secret,
+      autoRetry: target === "grammy",
+    })
+    endpoints = tokens.map((token, i) => ({ url: `${peer.origin}/${i}`, secret, token }))
+    memory = () => peer.peakMemoryMb()
+    pid = peer.pid
+    stop = () => peer.stop()
+  }
+  try {
+    const limits =
+      target === "grammy-unlimited" ? {} : { ...telegramLimits, perSecond: ctx.sizes.pacing.telegramPerSecond }
+    await Promise.all(endpoints.map((e) => fakes.telegram.limits({ account: e.token, ...limits })))
+    const delivery: DeliveryBot[] = endpoints.map((e) => ({
+      url: e.url,
+      headers: { "content-type": "application/json", [SECRET_HEADER]: e.secret },
+      chats: Array.from({ length: chatsPerBot }, (_, c) =>
+        Array.from({ length: updatesPerChat }, (_, k) =>
+          telegramUpdate(c * updatesPerChat + k + 1, 10_000 + c, textOf(10_000 + c, k + 1)),
+        ),
+      ),
+    }))
+    const expected = bots * chatsPerBot * updatesPerChat
+    const started = Date.now()
+    const cpuAtStart = cpuSeconds(pid)
+    const deadline = started + deadlineMs
+    const delivered = deliverLikeTelegram(delivery, maxConnections, deadline)
+    // Wait for the last reply: the fake's accepted count, polled.
+    for (;;) {
+      const stats = await Promise.all(endpoints.map((e) => fakes.telegram.stats(e.token)))
+      if (stats.reduce((n, s) => n + s.accepted, 0) >= expected || Date.now() > deadline) break
+      await sleep(200)
+    }
+    const serverCpuS = cpuSeconds(pid) - cpuAtStart
+    const acks = await delivered
+    await sleep(API_LATENCY_MS + 100) // the fake records an outcome once its latency has passed
+    const perBot = await Promise.all(
+      endpoints.map(async (e) => ({
+        checked: check(
+          await fakes.telegram.requests({ account: e.token, method: "sendMessage" }),
+          chatsPerBot,
+          updatesPerChat,
+        ),
+        stats: await fakes.telegram.stats(e.token),
+      })),
+    )
+    const sum = (f: (x: (typeof perBot)[number]) => number) => perBot.reduce((n, x) => n + f(x), 0)
+    const distinct = sum((x) => x.checked.distinct)
+    const accepted = sum((x) => x.checked.accepted)
+    const last = Math.max(...perBot.map((x) => x.checked.last))
+    const elapsed = last > 0 ? last - started : Number.NaN
+    return {
+      target,
+      updates: expected,
+      replies: accepted,
+      lost: expected - distinct,
+      duplicated: accepted - distinct,
+      outOfOrderChats: sum((x) => x.checked.outOfOrder),
+      timeToLastReplyMs: Math.round(elapsed),
+      repliesPerSecond: round(distinct / (elapsed / 1000), 1),
+      rejected429: sum((x) => x.stats.rejected429),
+      failedDeliveries: acks.failedAttempts,
+      ackP50Ms: round(percentile(acks.latencies, 50)),
+      ackP99Ms: round(percentile(acks.latencies, 99)),
+      peakMemoryMb: round(memory(), 1),
+      serverCpuS: round(serverCpuS, 1),
+      problems: problems.slice(0, 5),
+    }
+  } finally {
+    await stop()
+    await fakes.close()
+  }
+}

@@ -1,0 +1,175 @@
+// Ingest: Telegram webhook updates/s and time-to-200 at N connections, for the router (1 bot or many), the bare route
+// of the same build (the runtime's limit) and the grammY peer (which replies inside the request).
+import { join } from "node:path"
+import { randomTelegramToken } from "../test/fakes/client.ts"
+import {
+  createTelegramBots,
+  type FakesHandle,
+  SECRET_HEADER,
+  spawnFakes,
+  startGrammyPeer,
+  telegramUpdate,
+} from "./api.ts"
+import { API_LATENCY_MS, type BenchContext } from "./context.ts"
+import { closedLoop, type Shot } from "./load.ts"
+import { type ProfileSummary, profiled } from "./profile.ts"
+import { percentile, round } from "./stats.ts"
+import { startWorker } from "./worker.ts"
+
+/** `floor`: bench/floor-worker.js, a route + one Durable Object RPC + one SQLite insert (see --floor). */
+export type IngestTarget = "bare" | "router" | "grammy" | "floor"
+
+export interface IngestRun {
+  target: IngestTarget
+  connections: number
+  bots: number
+  updatesPerSecond: number
+  p50Ms: number
+  p99Ms: number
+  ok: number
+  failed: number
+  /** CPU cores the serving process used in the window (1.0 = one core saturated). */
+  serverCores: number
+  /** CPU cores of the bench's own process (load generator and fake platform APIs). */
+  benchCores: number
+  failures: Record<string, number>
+  /** Peak resident memory of the process serving the webhooks (workerd, or the grammY peer's Node). */
+  peakMemoryMb: number
+  problems: string[]
+  /** Replies the fake Telegram received during the run (the router paces them at 30/s per bot; grammY sends inline). */
+  repliesSent: number
+  profile?: ProfileSummary
+}
+
+/** 1,000 chats, so no two requests in flight are for one chat (Telegram sends a chat's updates one at a time). */
+const CHATS = 1000
+
+function shot(url: (seq: number) => string, secret: string): (seq: number) => Shot {
+  const headers = { "content-type": "application/json", [SECRET_HEADER]: secret }
+  return (seq) => ({ url: url(seq), headers, body: telegramUpdate(seq + 1, 1 + (seq % CHATS), `ingest ${seq}`) })
+}
+
+function figures(
+  target: IngestTarget,
+  connections: number,
+  bots: number,
+  result: Awaited<ReturnType<typeof closedLoop>>,
+  peakMemoryMb: number,
+  problems: string[],
+  repliesSent: number,
+): IngestRun {
+  return {
+    target,
+    connections,
+    bots,
+    updatesPerSecond: round(result.ok / (result.windowMs / 1000), 1),
+    p50Ms: round(percentile(result.latencies, 50)),
+    p99Ms: round(percentile(result.latencies, 99)),
+    ok: result.ok,
+    failed: result.failed,
+    serverCores: round(result.serverCores),
+    benchCores: round(result.benchCores),
+    failures: result.failures,
+    peakMemoryMb: round(peakMemoryMb, 1),
+    problems: problems.slice(0, 5),
+    repliesSent,
+  }
+}
+
+/** sendMessage calls the fake Telegram has recorded. */
+async function sent(fakes: FakesHandle): Promise<number> {
+  return (await fakes.telegram.requests({ method: "sendMessage" })).length
+}
+
+/** One measured run on a fresh server process and blank fakes: nothing of a previous run is left running. */
+export async function ingestRun(
+  ctx: BenchContext,
+  target: IngestTarget,
+  connections: number,
+  bots = 1,
+  profileTo?: string,
+): Promise<IngestRun> {
+  // The ingest phase's fakes, blank again; setup (setWebhook) at full speed, the platform's latency for the run.
+  ctx.ingestFakes ??= await spawnFakes(0)
+  const fakes = ctx.ingestFakes
+  await Promise.all([fakes.telegram.reset(), fakes.whatsapp.reset()])
+  await fakes.telegram.latency(0)
+  return measure(ctx, fakes, target, connections, bots, profileTo)
+}
+
+async function measure(
+  ctx: BenchContext,
+  fakes: FakesHandle,
+  target: IngestTarget,
+  connections: number,
+  bots: number,
+  profileTo: string | undefined,
+): Promise<IngestRun> {
+  const { warmupMs, durationMs } = ctx.sizes
+  const loop = (next: (seq: number) => Shot, serverPid: number) =>
+    closedLoop({ connections, warmupMs, durationMs, next, serverPid })
+  if (target === "grammy") {
+    const secret = "bench-secret-token"
+    const peer = await startGrammyPeer({
+      apiRoot: fakes.telegramApiBase,
+      tokens: Array.from({ length: bots }, randomTelegramToken),
+      secret,
+      autoRetry: false,
+    })
+    try {
+      await fakes.telegram.latency(API_LATENCY_MS)
+      const result = await loop(
+        shot((seq) => `${peer.origin}/${seq % bots}`, secret),
+        peer.pid,
+      )
+      return figures(target, connections, bots, result, peer.peakMemoryMb(), [], await sent(fakes))
+    } finally {
+      await peer.stop()
+    }
+  }
+  if (target === "floor") {
+    if (!ctx.floorBundle) throw new Error("the floor target needs --floor (its bundle)")
+    const worker = await startWorker(ctx.floorBundle, fakes)
+    try {
+      const result = await loop(
+        shot((seq) => `${worker.origin}/floor/bot-${seq % bots}`, "unused"),
+        worker.pid,
+      )
+      return figures(target, connections, bots, result, worker.peakMemoryMb(), worker.problems, 0)
+    } finally {
+      await worker.dispose()
+    }
+  }
+  const worker = await startWorker(ctx.bundle, { ...fakes, inspect: profileTo !== undefined })
+  try {
+    if (target === "bare") {
+      const result = await loop(
+        shot(() => `${worker.origin}/__bench/bare`, "unused"),
+        worker.pid,
+      )
+      return figures(target, connections, bots, result, worker.peakMemoryMb(), worker.problems, 0)
+    }
+    const refs = await createTelegramBots(worker, fakes.telegram, bots)
+    await fakes.telegram.latency(API_LATENCY_MS)
+    const urls = refs.map((r) => r.webhookUrl)
+    const secrets = refs.map((r) => r.secret)
+    const next = (seq: number): Shot => {
+      const i = seq % refs.length
+      return {
+        url: urls[i] ?? "",
+        headers: { "content-type": "application/json", [SECRET_HEADER]: secrets[i] ?? "" },
+        body: telegramUpdate(seq + 1, 1 + (seq % CHATS), `ingest ${seq}`),
+      }
+    }
+    if (profileTo !== undefined && worker.inspectorUrl) {
+      const path = join(ctx.bundle.dir, ctx.bundle.main)
+      const { result, summary } = await profiled(worker.inspectorUrl, path, profileTo, () => loop(next, worker.pid))
+      const run = figures(target, connections, bots, result, worker.peakMemoryMb(), worker.problems, await sent(fakes))
+      return { ...run, profile: summary }
+    }
+    const result = await loop(next, worker.pid)
+    return figures(target, connections, bots, result, worker.peakMemoryMb(), worker.problems, await sent(fakes))
+  } finally {
+    await worker.dispose()
+  }
+}

@@ -1,0 +1,282 @@
+// `npm run bench`: Switchboard in workerd side by side with the runtime's limit (a bare route of the same build) and
+// with grammY on Node, all against the fake platforms of test/fakes, in one run. Prints a table, writes JSON.
+//   --smoke        every scenario for about a second with tiny sizes; validates the JSON it wrote (exit 1 if not)
+//   --out FILE     where the JSON goes (default bench/results.json; bench/results.smoke.json with --smoke)
+//   --serial       run the end-to-end router and grammY runs one after the other instead of at once (slower)
+//   --floor        also measure bench/floor-worker.js (route + one Durable Object RPC + one SQLite insert): what the
+//                  runtime allows the router's architecture with none of its logic (about a minute longer)
+//   --profile      afterwards, CPU-profile the worker isolate in a 1-bot and an N-bot ingest run (not in the figures)
+import { spawnSync } from "node:child_process"
+import { readFileSync, writeFileSync } from "node:fs"
+import { cpus, tmpdir } from "node:os"
+import { join } from "node:path"
+import { parseArgs } from "node:util"
+import { API_LATENCY_MS, type BenchContext, fullSizes, smokeSizes, telegramLimits } from "./context.ts"
+import { type E2eRun, type E2eTarget, e2eRun } from "./e2e.ts"
+import { type IngestRun, type IngestTarget, ingestRun } from "./ingest.ts"
+import { pacingRun } from "./pacing.ts"
+import { LIST_BUSINESS, type ListFigures, listFigures, listRound, listSetup } from "./registry.ts"
+import {
+  type BenchResults,
+  e2eSeries,
+  ingestSeries,
+  judge,
+  listSeries,
+  renderTable,
+  SCHEMA,
+  validate,
+} from "./report.ts"
+import { ratioSpread, roundSpread } from "./stats.ts"
+import { buildBundle, buildFloorBundle, root } from "./worker.ts"
+
+const { values } = parseArgs({
+  options: {
+    smoke: { type: "boolean", default: false },
+    out: { type: "string" },
+    profile: { type: "boolean", default: false },
+    serial: { type: "boolean", default: false },
+    floor: { type: "boolean", default: false },
+  },
+})
+const smoke = values.smoke ?? false
+const serial = values.serial ?? false
+const out = values.out ?? join(root, "bench", smoke ? "results.smoke.json" : "results.json")
+const sizes = smoke ? smokeSizes : fullSizes
+const started = Date.now()
+const log = (line: string) => process.stderr.write(`[bench +${Math.round((Date.now() - started) / 1000)}s] ${line}\n`)
+
+function version(pkg: string): string {
+  try {
+    const json: unknown = JSON.parse(readFileSync(join(root, "node_modules", pkg, "package.json"), "utf8"))
+    const v = typeof json === "object" && json !== null && "version" in json ? json.version : undefined
+    return typeof v === "string" ? v : "?"
+  } catch {
+    return "?"
+  }
+}
+
+log("building the worker bundle (wrangler deploy --dry-run)")
+const bundle = buildBundle()
+const ctx: BenchContext = { bundle, sizes, log }
+if (values.floor) ctx.floorBundle = await buildFloorBundle(bundle)
+
+try {
+  // 1 and 4 (ingest scale): every round runs each target once, so each ratio compares runs a few seconds apart.
+  const ingest = new Map<string, IngestRun[]>()
+  const push = <T>(map: Map<string, T[]>, key: string, value: T) => map.set(key, [...(map.get(key) ?? []), value])
+  const scaleConnections = sizes.connections.at(-1) ?? 64
+  for (let round = 1; round <= sizes.rounds; round++) {
+    for (const connections of sizes.connections) {
+      const targets: IngestTarget[] = values.floor ? ["bare", "floor", "router", "grammy"] : ["bare", "router", "grammy"]
+      for (const target of targets) {
+        const run = await ingestRun(ctx, target, connections)
+        log(`ingest round ${round} ${target}@${connections}: ${run.updatesPerSecond}/s p99 ${run.p99Ms} ms`)
+        push(ingest, `${target}@${connections}`, run)
+      }
+    }
+    const run = await ingestRun(ctx, "router", scaleConnections, sizes.scaleBots)
+    log(`ingest round ${round} router@${scaleConnections} over ${sizes.scaleBots} bots: ${run.updatesPerSecond}/s`)
+    push(ingest, "scale", run)
+    if (values.floor) {
+      const floor = await ingestRun(ctx, "floor", scaleConnections, sizes.scaleBots)
+      log(`ingest round ${round} floor@${scaleConnections} over ${sizes.scaleBots} objects: ${floor.updatesPerSecond}/s`)
+      push(ingest, "scale-floor", floor)
+    }
+  }
+  const runsOf = (key: string) => ingest.get(key) ?? []
+  const rate = (runs: IngestRun[]) => runs.map((r) => r.updatesPerSecond)
+
+  await ctx.ingestFakes?.close()
+
+  // 2. End to end. The run is rate-limit bound, not CPU bound, and each run has its own server and fakes processes:
+  // in each round the router and the grammY peer take the same burst at the same time (--serial: one after the
+  // other). The no-limits reference is CPU-bound for its few seconds, so it runs alone, once.
+  const e2e = new Map<string, E2eRun[]>()
+  const e2eLog = (round: number, run: E2eRun) =>
+    log(
+      `e2e round ${round} ${run.target}: last reply ${run.timeToLastReplyMs} ms, lost ${run.lost}, 429s ${run.rejected429}`,
+    )
+  for (let round = 1; round <= sizes.rounds; round++) {
+    const pair: E2eTarget[] = ["router", "grammy"]
+    const runs = serial
+      ? [await e2eRun(ctx, "router"), await e2eRun(ctx, "grammy")]
+      : await Promise.all(pair.map((target) => e2eRun(ctx, target)))
+    if (round === 1 || serial) runs.push(await e2eRun(ctx, "grammy-unlimited"))
+    for (const run of runs) {
+      e2eLog(round, run)
+      push(e2e, run.target, run)
+    }
+  }
+  const e2eOf = (key: string) => e2e.get(key) ?? []
+
+  // 3. Pacing, alone: its figure is a rate, and a timer or a fake clock that waits for a core costs slots.
+  log(`pacing: ${sizes.pacing.messages} Telegram and ${sizes.pacing.messages} WhatsApp messages`)
+  const pacing = await pacingRun(ctx)
+  const [telegramPacing, whatsappPacing] = pacing.runs
+  if (!telegramPacing || !whatsappPacing) throw new Error("pacing: missing a platform")
+  log(`pacing: telegram ${telegramPacing.ratio}, whatsapp ${whatsappPacing.ratio} of the allowed rate`)
+
+  // 4. Registry scale: both sizes alive at once, queried in alternating rounds.
+  log(`registry: seeding ${sizes.registry.totalBots} and ${sizes.registry.businessBots} bots`)
+  const small = await listSetup(ctx, sizes.registry.businessBots)
+  const large = await listSetup(ctx, sizes.registry.totalBots)
+  const lists = new Map<string, ListFigures[]>()
+  try {
+    for (let round = 1; round <= sizes.rounds; round++) {
+      for (const setup of [small, large]) {
+        const first = await listRound(ctx, setup, false)
+        const deep = await listRound(ctx, setup, true)
+        push(lists, setup === small ? "small" : "large", listFigures(setup, first, deep))
+      }
+    }
+  } finally {
+    await Promise.all([small.worker.dispose(), large.worker.dispose()])
+  }
+  const listsOf = (key: string) => lists.get(key) ?? []
+  const p95 = (key: string, f: (l: ListFigures) => number) => listsOf(key).map(f)
+
+  const profiles: BenchResults["profiles"] = []
+  if (values.profile) {
+    for (const bots of [1, sizes.scaleBots]) {
+      const file = join(tmpdir(), `switchboard-ingest-${bots}-bots.cpuprofile`)
+      const run = await ingestRun(ctx, "router", scaleConnections, bots, file)
+      if (run.profile)
+        profiles.push({ run: `router ingest, ${bots} bot(s), ${scaleConnections} conns`, summary: run.profile })
+      log(`profile of the ${bots}-bot ingest run: ${file}`)
+    }
+  }
+
+  const body: Omit<BenchResults, "targets"> = {
+    schema: SCHEMA,
+    date: new Date(started).toISOString(),
+    smoke,
+    durationS: 0,
+    environment: {
+      cpus: cpus().length,
+      cpuModel: cpus()[0]?.model ?? "?",
+      node: process.versions.node,
+      workerd: version("workerd"),
+      miniflare: version("miniflare"),
+      wrangler: version("wrangler"),
+      grammy: version("grammy"),
+      hono: version("hono"),
+    },
+    config: {
+      apiLatencyMs: API_LATENCY_MS,
+      overlap: serial
+        ? "none (--serial)"
+        : "in each e2e round the router and grammY + auto-retry ran at the same time (own processes and fakes)",
+      telegramLimits: { ...telegramLimits, perSecond: sizes.pacing.telegramPerSecond },
+      whatsappLimits: { perSecond: sizes.pacing.whatsappPerSecond },
+      e2eShape: `${sizes.e2e.bots} bots × ${sizes.e2e.chatsPerBot} chats × ${sizes.e2e.updatesPerChat} updates`,
+      pageSize: sizes.registry.pageSize,
+      listBusiness: LIST_BUSINESS,
+      sizes,
+    },
+    ingest: sizes.connections.map((connections) => {
+      const bare = runsOf(`bare@${connections}`)
+      const router = runsOf(`router@${connections}`)
+      const grammy = runsOf(`grammy@${connections}`)
+      const floor = runsOf(`floor@${connections}`)
+      return {
+        connections,
+        bare: ingestSeries(bare),
+        router: ingestSeries(router),
+        grammy: ingestSeries(grammy),
+        routerOverBare: roundSpread(ratioSpread(rate(router), rate(bare)), 3),
+        routerOverGrammy: roundSpread(ratioSpread(rate(router), rate(grammy)), 3),
+        ...(floor.length > 0
+          ? {
+              floor: ingestSeries(floor),
+              floorOverBare: roundSpread(ratioSpread(rate(floor), rate(bare)), 3),
+              routerOverFloor: roundSpread(ratioSpread(rate(router), rate(floor)), 3),
+            }
+          : {}),
+      }
+    }),
+    scale: {
+      connections: scaleConnections,
+      bots: sizes.scaleBots,
+      oneBot: ingestSeries(runsOf(`router@${scaleConnections}`)),
+      manyBots: ingestSeries(runsOf("scale")),
+      ratio: roundSpread(ratioSpread(rate(runsOf("scale")), rate(runsOf(`router@${scaleConnections}`))), 3),
+      ...(values.floor
+        ? {
+            floorManyObjects: ingestSeries(runsOf("scale-floor")),
+            floorRatio: roundSpread(
+              ratioSpread(rate(runsOf("scale-floor")), rate(runsOf(`floor@${scaleConnections}`))),
+              3,
+            ),
+          }
+        : {}),
+      list: {
+        small: listSeries(listsOf("small")),
+        large: listSeries(listsOf("large")),
+        firstPageP95Ratio: roundSpread(
+          ratioSpread(
+            p95("large", (l) => l.firstPage.p95Ms),
+            p95("small", (l) => l.firstPage.p95Ms),
+          ),
+          3,
+        ),
+        deepCursorP95Ratio: roundSpread(
+          ratioSpread(
+            p95("large", (l) => l.deepCursor.p95Ms),
+            p95("small", (l) => l.deepCursor.p95Ms),
+          ),
+          3,
+        ),
+      },
+    },
+    e2e: {
+      router: e2eSeries(e2eOf("router")),
+      grammy: e2eSeries(e2eOf("grammy")),
+      grammyUnlimited: e2eSeries(e2eOf("grammy-unlimited")),
+      routerOverGrammy: roundSpread(
+        ratioSpread(
+          e2eOf("router").map((r) => r.repliesPerSecond),
+          e2eOf("grammy").map((r) => r.repliesPerSecond),
+        ),
+        3,
+      ),
+    },
+    pacing: {
+      telegram: telegramPacing,
+      whatsapp: whatsappPacing,
+      peakMemoryMb: pacing.peakMemoryMb,
+      serverCores: pacing.serverCores,
+    },
+    profiles,
+  }
+  body.durationS = Math.round((Date.now() - started) / 1000)
+  const results: BenchResults = { ...body, targets: judge(body) }
+  writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`)
+  // `npm run lint` (biome check .) covers bench/: leave the file as biome formats JSON, so a run never breaks lint.
+  spawnSync(
+    process.execPath,
+    [join(root, "node_modules", "@biomejs", "biome", "bin", "biome"), "format", "--write", out],
+    {
+      cwd: root,
+      stdio: "ignore",
+    },
+  )
+  process.stdout.write(`${renderTable(results)}\n`)
+  for (const p of profiles) {
+    process.stdout.write(`\nProfile: ${p.run} (${p.summary.file}), self time by source file:\n`)
+    for (const f of p.summary.byFile.slice(0, 12))
+      process.stdout.write(`  ${String(f.selfPct).padStart(5)}%  ${f.file}\n`)
+    process.stdout.write("  top functions:\n")
+    for (const h of p.summary.byFunction.slice(0, 15))
+      process.stdout.write(`  ${String(h.selfPct).padStart(5)}%  ${h.name}  ${h.file}\n`)
+  }
+  process.stdout.write(`\nJSON: ${out}\n`)
+  // The smoke run checks that what it wrote reads back as the results it describes.
+  const problems = validate(JSON.parse(readFileSync(out, "utf8")))
+  if (problems.length > 0) {
+    process.stderr.write(`results do not validate: ${problems.join("; ")}\n`)
+    process.exitCode = 1
+  }
+} finally {
+  bundle.cleanup()
+  ctx.floorBundle?.cleanup()
+}

@@ -1,0 +1,230 @@
+// The worker under test: one esbuild bundle (wrangler's), served by workerd through Miniflare's API (not wrangler dev,
+// whose proxy caps throughput: DESIGN.md §7), with D1 migrated, a JWT for the API, and the runtime's peak memory.
+import { spawnSync } from "node:child_process"
+import { createHmac, randomBytes } from "node:crypto"
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import { createServer } from "node:net"
+import { tmpdir } from "node:os"
+import { join } from "node:path"
+import { build } from "esbuild"
+import { convertV4MiniflareOptions, Miniflare } from "miniflare"
+
+export const root = join(import.meta.dirname, "..")
+
+export interface Bundle {
+  dir: string
+  /** The entry module inside `dir`. */
+  main: string
+  durableObjects: Record<string, { className: string; useSQLite: boolean }>
+  /** Whether the worker has the registry (D1, migrated at start). */
+  registry: boolean
+  compatibilityDate: string
+  compatibilityFlags: string[]
+  cleanup(): void
+}
+
+/** `wrangler deploy --dry-run --outdir`: the exact bundle a deploy would upload. */
+export function buildBundle(): Bundle {
+  const dir = mkdtempSync(join(tmpdir(), "switchboard-bench-"))
+  const wrangler = join(root, "node_modules", "wrangler", "bin", "wrangler.js")
+  const r = spawnSync(process.execPath, [wrangler, "deploy", "--dry-run", "--outdir", dir], {
+    cwd: root,
+    encoding: "utf8",
+    env: { ...process.env, WRANGLER_SEND_METRICS: "false" },
+  })
+  if (r.status !== 0) throw new Error(`wrangler build failed (${r.status}):\n${r.stdout}\n${r.stderr}`)
+  const toml = readFileSync(join(root, "wrangler.toml"), "utf8")
+  const date = /^compatibility_date\s*=\s*"([^"]+)"/m.exec(toml)?.[1]
+  const flags = /^compatibility_flags\s*=\s*\[([^\]]*)\]/m.exec(toml)?.[1]
+  if (!date) throw new Error("wrangler.toml has no compatibility_date")
+  return {
+    dir,
+    main: "index.js",
+    durableObjects: {
+      BOT: { className: "BotDurableObject", useSQLite: true },
+      ROUTES: { className: "RouteDirectory", useSQLite: true },
+    },
+    registry: true,
+    compatibilityDate: date,
+    compatibilityFlags: [...(flags ?? "").matchAll(/"([^"]+)"/g)].map((m) => m[1] ?? ""),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  }
+}
+
+/** bench/floor-worker.js bundled with esbuild (as wrangler would), with the main bundle's compatibility settings. */
+export async function buildFloorBundle(main: Bundle): Promise<Bundle> {
+  const dir = mkdtempSync(join(tmpdir(), "switchboard-bench-floor-"))
+  await build({
+    entryPoints: [join(root, "bench", "floor-worker.js")],
+    bundle: true,
+    format: "esm",
+    platform: "neutral",
+    external: ["cloudflare:*"],
+    outfile: join(dir, "floor.js"),
+    logLevel: "warning",
+  })
+  return {
+    ...main,
+    dir,
+    main: "floor.js",
+    durableObjects: { FLOOR: { className: "FloorObject", useSQLite: true } },
+    registry: false,
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  }
+}
+
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createServer()
+    server.on("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      const port = typeof address === "object" && address ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
+}
+
+/** Children of this process whose command is workerd. */
+function workerdChildren(): Set<number> {
+  const out = new Set<number>()
+  for (const entry of readdirSync("/proc")) {
+    if (!/^\d+$/.test(entry)) continue
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, "utf8")
+      // pid (comm) state ppid ...: comm may hold spaces, so split after the last ")".
+      const comm = stat.slice(stat.indexOf("(") + 1, stat.lastIndexOf(")"))
+      const ppid = Number(stat.slice(stat.lastIndexOf(")") + 2).split(" ")[1])
+      if (comm === "workerd" && ppid === process.pid) out.add(Number(entry))
+    } catch {
+      // the process ended while we looked
+    }
+  }
+  return out
+}
+
+/** Peak resident set (VmHWM) of a process in MiB, or NaN when it is gone. */
+export function peakMemoryMb(pid: number): number {
+  try {
+    const status = readFileSync(`/proc/${pid}/status`, "utf8")
+    const kb = Number(/^VmHWM:\s+(\d+)\s+kB/m.exec(status)?.[1])
+    return kb / 1024
+  } catch {
+    return Number.NaN
+  }
+}
+
+export interface WorkerConfig {
+  telegramApiBase: string
+  whatsappApiBase: string
+  /** Open workerd's inspector (for --profile). */
+  inspect?: boolean
+}
+
+export interface RunningWorker {
+  origin: string
+  /** The workerd process serving this instance (one per instance: its VmHWM is this run's peak). */
+  pid: number
+  mf: Miniflare
+  /** DevTools protocol base URL when started with `inspect`. */
+  inspectorUrl?: string
+  /** HS256 admin token for `business`. */
+  token(business: string): string
+  /** Worker log lines at warn or error level (a healthy run has none). */
+  problems: string[]
+  peakMemoryMb(): number
+  dispose(): Promise<void>
+}
+
+/** The D1 schema, as `wrangler d1 migrations apply` would lay it: files in order, statement by statement. */
+async function migrate(mf: Miniflare): Promise<void> {
+  const db = await mf.getD1Database("DB")
+  const files = readdirSync(join(root, "migrations"))
+    .filter((f) => f.endsWith(".sql"))
+    .sort()
+  for (const file of files) {
+    const sql = readFileSync(join(root, "migrations", file), "utf8")
+    const statements = sql
+      .replace(/--[^\n]*/g, "")
+      .split(";")
+      .map((s) => s.trim())
+      .filter((s) => s !== "")
+    for (const statement of statements) await db.prepare(statement).run()
+  }
+}
+
+function signJwt(secret: string, business: string): string {
+  const b64 = (o: object) => Buffer.from(JSON.stringify(o)).toString("base64url")
+  const now = Math.floor(Date.now() / 1000)
+  const claims = { sub: `bench@${business}`, business_id: business, role: "admin", iat: now, exp: now + 3600 }
+  const unsigned = `${b64({ alg: "HS256", typ: "JWT" })}.${b64(claims)}`
+  return `${unsigned}.${createHmac("sha256", secret).update(unsigned).digest("base64url")}`
+}
+
+let starting: Promise<unknown> = Promise.resolve()
+
+/**
+ * Starts a fresh workerd with the bundle: empty D1 (migrated), empty Durable Objects, its own process. Starts are
+ * serialized, so each new workerd child can be told apart from the others.
+ */
+export function startWorker(bundle: Bundle, config: WorkerConfig): Promise<RunningWorker> {
+  const started = starting.then(() => start(bundle, config))
+  starting = started.catch(() => undefined)
+  return started
+}
+
+async function start(bundle: Bundle, config: WorkerConfig): Promise<RunningWorker> {
+  const port = await freePort()
+  const origin = `http://127.0.0.1:${port}`
+  const jwtSecret = randomBytes(32).toString("base64url")
+  const problems: string[] = []
+  const before = workerdChildren()
+  const mf = new Miniflare(
+    convertV4MiniflareOptions({
+      host: "127.0.0.1",
+      port,
+      ...(config.inspect ? { inspectorPort: 0 } : {}),
+      logRequests: false,
+      handleStructuredLogs: (log) => {
+        if ((log.level === "warn" || log.level === "error") && problems.length < 50) problems.push(log.message)
+      },
+      modules: true,
+      modulesRoot: bundle.dir,
+      scriptPath: join(bundle.dir, bundle.main),
+      compatibilityDate: bundle.compatibilityDate,
+      compatibilityFlags: bundle.compatibilityFlags,
+      d1Databases: { DB: "switchboard-bench" },
+      durableObjects: bundle.durableObjects,
+      bindings: {
+        JWT_SECRET: jwtSecret,
+        ENCRYPTION_KEY: randomBytes(32).toString("base64"),
+        WHATSAPP_APP_SECRET: randomBytes(16).toString("hex"),
+        PUBLIC_BASE_URL: origin,
+        TELEGRAM_API_BASE: config.telegramApiBase,
+        WHATSAPP_API_BASE: config.whatsappApiBase,
+        MESSAGING_PLATFORM: "telegram",
+        // Every instance has the baseline route; the router runs never call it.
+        BENCH_BARE: "1",
+      },
+    }),
+  )
+  await mf.ready
+  if (bundle.registry) await migrate(mf)
+  const pids = [...workerdChildren()].filter((p) => !before.has(p))
+  const pid = pids[0]
+  if (pid === undefined || pids.length !== 1) {
+    await mf.dispose()
+    throw new Error(`could not identify the workerd process (new children: ${pids.join(", ") || "none"})`)
+  }
+  const inspectorUrl = config.inspect ? (await mf.getInspectorURL()).href : undefined
+  return {
+    origin,
+    pid,
+    mf,
+    ...(inspectorUrl ? { inspectorUrl } : {}),
+    token: (business) => signJwt(jwtSecret, business),
+    problems,
+    peakMemoryMb: () => peakMemoryMb(pid),
+    dispose: () => mf.dispose(),
+  }
+}
