@@ -92,7 +92,13 @@ function figures(
     ratio: round(achieved / allowed, 3),
     ratioByThird: roundSpread(spread(thirds.map((r) => r / allowed)), 3),
     rejected429,
-    medianGapMs: round(percentile(times.slice(1).map((t, i) => t - (times[i] ?? t)), 50), 1),
+    medianGapMs: round(
+      percentile(
+        times.slice(1).map((t, i) => t - (times[i] ?? t)),
+        50,
+      ),
+      1,
+    ),
     lost: messages - chats.size,
     duplicated: ok.length - chats.size,
     enqueueMs: Math.round(enqueueMs),

@@ -6,7 +6,6 @@
 //   --floor        also measure bench/floor-worker.js (route + one Durable Object RPC + one SQLite insert): what the
 //                  runtime allows the router's architecture with none of its logic (about a minute longer)
 //   --profile      afterwards, CPU-profile the worker isolate in a 1-bot and an N-bot ingest run (not in the figures)
-import { spawnSync } from "node:child_process"
 import { readFileSync, writeFileSync } from "node:fs"
 import { cpus, tmpdir } from "node:os"
 import { join } from "node:path"
@@ -67,7 +66,9 @@ try {
   const scaleConnections = sizes.connections.at(-1) ?? 64
   for (let round = 1; round <= sizes.rounds; round++) {
     for (const connections of sizes.connections) {
-      const targets: IngestTarget[] = values.floor ? ["bare", "floor", "router", "grammy"] : ["bare", "router", "grammy"]
+      const targets: IngestTarget[] = values.floor
+        ? ["bare", "floor", "router", "grammy"]
+        : ["bare", "router", "grammy"]
       for (const target of targets) {
         const run = await ingestRun(ctx, target, connections)
         log(`ingest round ${round} ${target}@${connections}: ${run.updatesPerSecond}/s p99 ${run.p99Ms} ms`)
@@ -79,7 +80,9 @@ try {
     push(ingest, "scale", run)
     if (values.floor) {
       const floor = await ingestRun(ctx, "floor", scaleConnections, sizes.scaleBots)
-      log(`ingest round ${round} floor@${scaleConnections} over ${sizes.scaleBots} objects: ${floor.updatesPerSecond}/s`)
+      log(
+        `ingest round ${round} floor@${scaleConnections} over ${sizes.scaleBots} objects: ${floor.updatesPerSecond}/s`,
+      )
       push(ingest, "scale-floor", floor)
     }
   }
@@ -251,15 +254,6 @@ try {
   body.durationS = Math.round((Date.now() - started) / 1000)
   const results: BenchResults = { ...body, targets: judge(body) }
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`)
-  // `npm run lint` (biome check .) covers bench/: leave the file as biome formats JSON, so a run never breaks lint.
-  spawnSync(
-    process.execPath,
-    [join(root, "node_modules", "@biomejs", "biome", "bin", "biome"), "format", "--write", out],
-    {
-      cwd: root,
-      stdio: "ignore",
-    },
-  )
   process.stdout.write(`${renderTable(results)}\n`)
   for (const p of profiles) {
     process.stdout.write(`\nProfile: ${p.run} (${p.summary.file}), self time by source file:\n`)
