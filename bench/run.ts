@@ -90,6 +90,7 @@ try {
   const rate = (runs: IngestRun[]) => runs.map((r) => r.updatesPerSecond)
 
   await ctx.ingestFakes?.close()
+  ctx.ingestFakes = undefined
 
   // 2. End to end. The run is rate-limit bound, not CPU bound, and each run has its own server and fakes processes:
   // in each round the router and the grammY peer take the same burst at the same time (--serial: one after the
