@@ -3,11 +3,11 @@
 import { spawnSync } from "node:child_process"
 import { createHmac, randomBytes } from "node:crypto"
 import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
-import { createServer } from "node:net"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { build } from "esbuild"
 import { convertV4MiniflareOptions, Miniflare } from "miniflare"
+import { freePort } from "../test/fakes/http.ts"
 
 export const root = join(import.meta.dirname, "..")
 
@@ -71,18 +71,6 @@ export async function buildFloorBundle(main: Bundle): Promise<Bundle> {
     registry: false,
     cleanup: () => rmSync(dir, { recursive: true, force: true }),
   }
-}
-
-function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer()
-    server.on("error", reject)
-    server.listen(0, "127.0.0.1", () => {
-      const address = server.address()
-      const port = typeof address === "object" && address ? address.port : 0
-      server.close(() => resolve(port))
-    })
-  })
 }
 
 /** Children of this process whose command is workerd. */

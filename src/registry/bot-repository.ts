@@ -187,11 +187,6 @@ export function createBotRepository(db: D1Database) {
       return result.meta.changes > 0
     },
 
-    /** Written by the DO, coarsely (at most once a minute per bot), so D1 is not on the message hot path. */
-    async touch(id: string, at: number): Promise<void> {
-      await db.prepare("UPDATE bots SET last_active = ?2 WHERE id = ?1").bind(id, at).run()
-    },
-
     /** Sets status from the DO side (e.g. the platform revoked the token), whoever the business is. */
     async setStatusById(id: string, status: BotStatus, reason: string | null, now: number): Promise<void> {
       await db

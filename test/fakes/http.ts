@@ -2,7 +2,7 @@
 
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { createServer } from "node:http"
-import type { Socket } from "node:net"
+import { createServer as createNetServer, type Socket } from "node:net"
 
 export interface ApiRequest {
   method: string
@@ -254,4 +254,17 @@ export async function post(
   } catch (err) {
     return { status: 0, body: "", error: err instanceof Error ? err.message : String(err) }
   }
+}
+
+/** A port on 127.0.0.1 that was free a moment ago (for servers started by another process, e.g. wrangler dev). */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const server = createNetServer()
+    server.once("error", reject)
+    server.listen(0, "127.0.0.1", () => {
+      const address = server.address()
+      const port = typeof address === "object" && address ? address.port : 0
+      server.close(() => resolve(port))
+    })
+  })
 }
