@@ -52,6 +52,20 @@ describe.each(contractCases)("$platform provider contract", (c) => {
       expect(await provider.verify(await c.sign(raw), utf8(raw), c.bot)).toEqual({ ok: true, value: undefined })
     })
 
+    it("needs no header beyond webhookHeaders (only those reach the bot's Durable Object)", async () => {
+      const signed = await c.sign(raw)
+      const kept = new Headers()
+      for (const name of provider.webhookHeaders) {
+        const value = signed.headers.get(name)
+        if (value !== null) kept.set(name, value)
+      }
+      expect(provider.webhookHeaders).toContain(c.credentialHeader.toLowerCase())
+      expect(await provider.verify({ ...signed, headers: kept }, utf8(raw), c.bot)).toEqual({
+        ok: true,
+        value: undefined,
+      })
+    })
+
     it("rejects a forged credential as unauthorized", async () => {
       const result = await provider.verify(await c.forge(raw), utf8(raw), c.bot)
       expect(result.ok ? null : result.error.kind).toBe("unauthorized")

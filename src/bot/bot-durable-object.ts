@@ -4,14 +4,16 @@
  */
 import { DurableObject } from "cloudflare:workers"
 import type { Env } from "../env"
+import { fromUtf8 } from "../lib/encoding"
 import { getProvider, isPlatform } from "../providers"
-import type { InboundRequest, OutboundMessage, ProviderError } from "../providers/types"
+import type { InboundMessage, InboundRequest, OutboundMessage, ProviderError } from "../providers/types"
 import { createBotRepository } from "../registry/bot-repository"
 import { createRollupRepository, currentHour } from "../registry/rollup-repository"
 import { type BotSnapshot, botSnapshotSchema } from "../registry/schemas"
 import { ActivityLog, type LogDetail, type LogEntry, type LogLevel } from "./activity-log"
 import { ChatHistory } from "./chat-history"
 import { Counters, type HourBucket } from "./counters"
+import { GroupCommit } from "./group-commit"
 import { Inbox } from "./inbox"
 import { type MessageView, Outbox } from "./outbox"
 import { type Loaded, Processor } from "./processor"
@@ -62,6 +64,12 @@ export class BotDurableObject extends DurableObject<Env> {
   private readonly activity: ActivityLog
   private readonly history: ChatHistory
   private readonly processor: Processor
+  /** Webhook events and API sends, each written with whatever else arrived during the previous commit. */
+  private readonly intake: GroupCommit<{ events: InboundMessage[]; now: number }, { fresh: number; duplicates: number }>
+  private readonly sends: GroupCommit<
+    { message: OutboundMessage; idempotencyKey: string | undefined; now: number },
+    ReturnType<Outbox["enqueue"]>
+  >
   private snapshotCache: BotSnapshot | null | undefined
   private loaded: Promise<Loaded> | null = null
   private lastFlush = 0
@@ -79,6 +87,15 @@ export class BotDurableObject extends DurableObject<Env> {
     this.counters = new Counters(this.sql)
     this.activity = new ActivityLog(this.sql)
     this.history = new ChatHistory(this.sql)
+    this.intake = new GroupCommit(ctx.storage, ({ events, now }) => {
+      const { fresh, duplicates } = this.inbox.accept(events, now)
+      const messages = fresh.filter((e) => e.kind !== "status").length
+      if (messages > 0) this.counters.add("inbound", now, messages)
+      return { fresh: fresh.length, duplicates }
+    })
+    this.sends = new GroupCommit(ctx.storage, ({ message, idempotencyKey, now }) =>
+      this.outbox.enqueue(message, { source: "api", idempotencyKey, now }),
+    )
     // The processor sees a narrow port, not the object: public methods of a DO are its RPC surface.
     this.processor = new Processor({
       storage: ctx.storage,
@@ -177,7 +194,7 @@ export class BotDurableObject extends DurableObject<Env> {
         return { status: 401, body: "unauthorized" }
       }
     }
-    const parsed = provider.parse(new TextDecoder().decode(raw), runtime)
+    const parsed = provider.parse(fromUtf8(raw), runtime)
     if (!parsed.ok) return { status: 400, body: `malformed update: ${parsed.error.message}` }
     if (snapshot.status === "stopped") {
       // 200 so the platform stops retrying: a stopped bot does not answer.
@@ -185,18 +202,15 @@ export class BotDurableObject extends DurableObject<Env> {
       return { status: 200, body: "bot stopped", accepted: 0, duplicates: 0 }
     }
     const now = Date.now()
-    const { fresh, duplicates } = this.ctx.storage.transactionSync(() => {
-      const result = this.inbox.accept(parsed.value, now)
-      const messages = result.fresh.filter((e) => e.kind !== "status").length
-      if (messages > 0) this.counters.add("inbound", now, messages)
-      return result
-    })
-    if (fresh.length > 0) {
+    const written = await this.intake.submit({ events: parsed.value, now })
+    if (!written.ok) throw written.error // nothing was stored: the platform gets a 500 and delivers again
+    const { fresh, duplicates } = written.value
+    if (fresh > 0) {
       this.lastActive = now
       await this.schedule(now)
       await this.noteActivity(now)
     }
-    return { status: 200, body: "ok", accepted: fresh.length, duplicates }
+    return { status: 200, body: "ok", accepted: fresh, duplicates }
   }
 
   /** The send API: validated upstream; queued durably before the 202. */
@@ -206,7 +220,9 @@ export class BotDurableObject extends DurableObject<Env> {
     if (snapshot.status === "stopped")
       return { ok: false, status: 409, code: "bot_stopped", message: "Bot is stopped: start it before sending" }
     const now = Date.now()
-    const queued = this.outbox.enqueue(message, { source: "api", idempotencyKey, now })
+    const written = await this.sends.submit({ message, idempotencyKey, now })
+    if (!written.ok) throw written.error
+    const queued = written.value
     if (!queued.duplicate) {
       await this.schedule(now)
       await this.noteActivity(now)

@@ -2,9 +2,17 @@
 import { z } from "zod"
 import { type InboundMessage, inboundMessageSchema } from "../providers/types"
 
-const inboxRow = z.object({ event_id: z.string(), event: z.string(), attempts: z.number(), chat_id: z.string() })
+const inboxRow = z.object({
+  seq: z.number(),
+  event_id: z.string(),
+  event: z.string(),
+  attempts: z.number(),
+  chat_id: z.string(),
+})
 
 export interface PendingEvent {
+  /** Arrival order (the row's rowid). */
+  seq: number
   eventId: string
   chatId: string
   event: InboundMessage
@@ -36,7 +44,7 @@ export class Inbox {
   due(now: number, limit: number): PendingEvent[] {
     return this.sql
       .exec(
-        `SELECT event_id, event, attempts, chat_id FROM inbox WHERE state = 'pending' AND next_at <= ?
+        `SELECT rowid AS seq, event_id, event, attempts, chat_id FROM inbox WHERE state = 'pending' AND next_at <= ?
          ORDER BY received_at, rowid LIMIT ?`,
         now,
         limit,
@@ -45,7 +53,7 @@ export class Inbox {
       .map((raw) => {
         const r = inboxRow.parse(raw)
         const event = inboundMessageSchema.parse(JSON.parse(r.event))
-        return { eventId: r.event_id, chatId: r.chat_id, event, attempts: r.attempts }
+        return { seq: r.seq, eventId: r.event_id, chatId: r.chat_id, event, attempts: r.attempts }
       })
   }
 
@@ -53,18 +61,18 @@ export class Inbox {
     return this.sql.exec<{ at: number | null }>("SELECT MIN(next_at) AS at FROM inbox WHERE state = 'pending'").one().at
   }
 
-  /** Whether an earlier event of this chat is still waiting (a retry): later ones must wait behind it. */
-  chatBlocked(chatId: string, eventId: string): boolean {
-    const row = this.sql
-      .exec<{ n: number }>(
-        `SELECT COUNT(*) AS n FROM inbox WHERE chat_id = ? AND state = 'pending' AND event_id != ?
-         AND rowid < (SELECT rowid FROM inbox WHERE event_id = ?)`,
-        chatId,
-        eventId,
-        eventId,
-      )
-      .one()
-    return row.n > 0
+  /**
+   * Chats with an event that waits for a later retry, with that event's arrival seq: the chat's later events must
+   * wait behind it. One query per batch (it reads the `inbox_due` index past `now`, usually nothing).
+   */
+  waiting(now: number): Map<string, number> {
+    const rows = this.sql.exec<{ chat_id: string; first: number }>(
+      `SELECT chat_id, MIN(rowid) AS first FROM inbox WHERE state = 'pending' AND next_at > ? GROUP BY chat_id`,
+      now,
+    )
+    const out = new Map<string, number>()
+    for (const row of rows) out.set(row.chat_id, row.first)
+    return out
   }
 
   done(eventId: string): void {

@@ -118,8 +118,10 @@ export class Processor {
   }
 
   private async handleInbox(loaded: Loaded, deadline: number): Promise<number> {
-    const due = this.bot.inbox.due(Date.now(), INBOX_BATCH)
+    const now = Date.now()
+    const due = this.bot.inbox.due(now, INBOX_BATCH)
     if (due.length === 0) return 0
+    const waiting = this.bot.inbox.waiting(now)
     // Group by chat: a chat's events are handled in arrival order, different chats in parallel.
     const byChat = new Map<string, PendingEvent[]>()
     for (const item of due) byChat.set(item.chatId, [...(byChat.get(item.chatId) ?? []), item])
@@ -129,7 +131,7 @@ export class Processor {
       for (let chat = chats.shift(); chat; chat = chats.shift()) {
         for (const item of chat) {
           if (Date.now() > deadline) return
-          if (this.bot.inbox.chatBlocked(item.chatId, item.eventId)) break
+          if ((waiting.get(item.chatId) ?? Number.POSITIVE_INFINITY) < item.seq) break // behind a retry
           if (!(await this.handleOne(loaded, item))) break // a retry holds the rest of this chat back
           handled++
         }

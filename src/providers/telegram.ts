@@ -298,6 +298,7 @@ export const telegram: MessagingProvider<TelegramCredentials> = {
   webhookPath: (botId) => `/webhooks/telegram/${botId}`,
   apiBaseEnv: "TELEGRAM_API_BASE",
   defaultApiBase: "https://api.telegram.org",
+  webhookHeaders: [TELEGRAM_SECRET_HEADER.toLowerCase()],
   fromEnv: (vars) => {
     const botToken = vars("TELEGRAM_BOT_TOKEN")
     return botToken ? { botToken } : null

@@ -189,6 +189,11 @@ export interface MessagingProvider<C extends Record<string, string> = Record<str
   readonly apiBaseEnv: string
   readonly defaultApiBase: string
   /**
+   * Request headers `verify` and `challenge` read (lower case). Only these travel from the edge to the bot's
+   * Durable Object with each webhook: copying every header was a tenth of a webhook's CPU (bench --profile).
+   */
+  readonly webhookHeaders: readonly string[]
+  /**
    * The original guide's single-bot mode: credentials read from env variables (e.g. TELEGRAM_BOT_TOKEN),
    * or null when this platform isn't configured that way. Validated with `credentialsSchema` by the caller.
    */

@@ -263,6 +263,7 @@ export const whatsapp: MessagingProvider<WhatsAppCredentials> = {
   webhookPath: (botId) => `/webhooks/whatsapp/${botId}`,
   apiBaseEnv: "WHATSAPP_API_BASE",
   defaultApiBase: "https://graph.facebook.com/v21.0",
+  webhookHeaders: [WHATSAPP_SIGNATURE_HEADER.toLowerCase()],
   fromEnv: (vars) => {
     const accessToken = vars("WHATSAPP_ACCESS_TOKEN")
     const phoneNumberId = vars("WHATSAPP_PHONE_NUMBER_ID")

@@ -9,8 +9,9 @@ import { bodyLimit } from "hono/body-limit"
 import type { WebhookInput, WebhookOutput } from "../bot/bot-durable-object"
 import { routeStub } from "../bot/route-directory"
 import type { AppEnv } from "../env"
+import { fromUtf8 } from "../lib/encoding"
 import { errorBody, HttpError } from "../lib/errors"
-import { getProvider, isPlatform } from "../providers"
+import { getProvider, isPlatform, type Platform } from "../providers"
 import { whatsappRoutingKeys } from "../providers/whatsapp"
 import { botStub } from "../services/bot-service"
 import { envBot } from "../services/env-bot"
@@ -24,13 +25,24 @@ const limit = bodyLimit({
   onError: (c) => c.json(errorBody("payload_too_large", "Webhook body exceeds 3 MB"), 413),
 })
 
-async function toInput(c: Context<AppEnv>, platform: string): Promise<WebhookInput> {
+/** The headers the platform's verification reads, and nothing else, travel to the bot's Durable Object. */
+function verificationHeaders(platform: Platform, headers: Headers): [string, string][] {
+  const out: [string, string][] = []
+  for (const name of getProvider(platform).webhookHeaders) {
+    const value = headers.get(name)
+    if (value !== null) out.push([name, value])
+  }
+  return out
+}
+
+async function toInput(c: Context<AppEnv>, platform: Platform): Promise<WebhookInput> {
   return {
     platform,
     method: c.req.method,
     url: c.req.url,
-    headers: [...c.req.raw.headers.entries()],
-    body: c.req.method === "GET" ? new ArrayBuffer(0) : await c.req.arrayBuffer(),
+    headers: verificationHeaders(platform, c.req.raw.headers),
+    // The raw request's body, not Hono's cached copy: nothing else here reads it.
+    body: c.req.method === "GET" ? new ArrayBuffer(0) : await c.req.raw.arrayBuffer(),
   }
 }
 
@@ -92,13 +104,13 @@ export const webhooksApp = new Hono<AppEnv>()
     const runtime = { botId: "app", credentials: {}, webhookSecret: "", webhookUrl: "", apiBase: "", appSecret }
     const verified = await provider.verify({ method: "POST", url: c.req.url, headers: c.req.raw.headers }, raw, runtime)
     if (!verified.ok) throw new HttpError(401, "unauthorized", "Signature mismatch")
-    const keys = whatsappRoutingKeys(new TextDecoder().decode(raw))
+    const keys = whatsappRoutingKeys(fromUtf8(raw))
     if (keys === null) throw new HttpError(400, "bad_request", "Not a WhatsApp webhook payload")
     const input: WebhookInput = {
       platform: "whatsapp",
       method: "POST",
       url: c.req.url,
-      headers: [...c.req.raw.headers.entries()],
+      headers: verificationHeaders("whatsapp", c.req.raw.headers),
       body: raw.buffer,
       preVerified: true,
     }
