@@ -116,6 +116,16 @@ describe("send API and queue", () => {
     expect(await sentTexts(bot.token)).toEqual([])
   })
 
+  it("404s a send through a deleted bot or an id that names no bot", async () => {
+    const bot = await createTelegramBot()
+    expect((await api("DELETE", `/api/bots/${bot.id}`, { token: bot.admin })).status).toBe(204)
+    const body = { chatId: "1", text: "hi" }
+    expect((await api("POST", `/api/bots/${bot.id}/messages`, { token: bot.admin, body })).status).toBe(404)
+    expect((await api("POST", "/api/bots/bot_nope/messages", { token: bot.admin, body })).status).toBe(404)
+    const unknown = `bot_${"0".repeat(28)}`
+    expect((await api("POST", `/api/bots/${unknown}/messages`, { token: bot.admin, body })).status).toBe(404)
+  })
+
   it("rejects an invalid message with 422 and a stopped bot's send with 409", async () => {
     const bot = await createTelegramBot()
     expect(

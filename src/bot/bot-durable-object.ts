@@ -55,6 +55,7 @@ export type SendOutcome =
 const SNAPSHOT_KEY = "snapshot"
 /** D1 hears about this bot's traffic at most this often: the registry is off the message hot path. */
 const ROLLUP_EVERY_MS = 15_000
+const PRUNE_EVERY_MS = 10 * 60_000
 
 export class BotDurableObject extends DurableObject<Env> {
   private readonly sql: SqlStorage
@@ -73,6 +74,7 @@ export class BotDurableObject extends DurableObject<Env> {
   private snapshotCache: BotSnapshot | null | undefined
   private loaded: Promise<Loaded> | null = null
   private lastFlush = 0
+  private lastPrune = 0
   private pausedUntilAt = 0
   /** When the alarm is set for (null: none), once known; undefined until read from storage. */
   private alarmAt: number | null | undefined
@@ -214,9 +216,11 @@ export class BotDurableObject extends DurableObject<Env> {
   }
 
   /** The send API: validated upstream; queued durably before the 202. */
-  async send(message: OutboundMessage, idempotencyKey?: string): Promise<SendOutcome> {
+  async send(message: OutboundMessage, idempotencyKey: string | undefined, businessId: string): Promise<SendOutcome> {
     const snapshot = this.snapshot()
-    if (!snapshot) return { ok: false, status: 404, code: "not_found", message: "Bot not found" }
+    // Another business's bot is as unknown as a missing one.
+    if (!snapshot || snapshot.businessId !== businessId)
+      return { ok: false, status: 404, code: "not_found", message: "Bot not found" }
     if (snapshot.status === "stopped")
       return { ok: false, status: 409, code: "bot_stopped", message: "Bot is stopped: start it before sending" }
     const now = Date.now()
@@ -272,9 +276,13 @@ export class BotDurableObject extends DurableObject<Env> {
     if (!snapshot) return
     const now = Date.now()
     const worked = await this.processor.run(now + 25_000)
-    this.inbox.prune(now - INBOX_RETENTION_MS)
-    this.outbox.prune(now - OUTBOX_RETENTION_MS)
-    this.counters.prune(now)
+    // Retention is days long: prune now and then, not in every alarm (each prune is a write, so a commit).
+    if (now - this.lastPrune >= PRUNE_EVERY_MS) {
+      this.lastPrune = now
+      this.inbox.prune(now - INBOX_RETENTION_MS)
+      this.outbox.prune(now - OUTBOX_RETENTION_MS)
+      this.counters.prune(now)
+    }
     const after = Date.now()
     if (this.flushDueAt !== null && after >= this.flushDueAt) await this.flushRollup(after)
     else if (worked > 0) await this.noteActivity(after)

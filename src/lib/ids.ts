@@ -15,3 +15,8 @@ export function newId(prefix: string, now = Date.now()): string {
   const s = seq.toString(16).padStart(4, "0")
   return `${prefix}_${time}${s}${toHex(crypto.getRandomValues(new Uint8Array(6)))}`
 }
+
+/** Whether `id` has the shape `newId` gives (`prefix` + 28 hex digits): anything else names nothing of ours. */
+export function isId(prefix: string, id: string): boolean {
+  return id.length === prefix.length + 29 && id.startsWith(`${prefix}_`) && /^[0-9a-f]{28}$/.test(id.slice(-28))
+}

@@ -2,7 +2,8 @@
 import { createRoute, z } from "@hono/zod-openapi"
 import { requireAuth, requireWriter } from "../auth/jwt"
 import { messageStatuses } from "../bot/outbox"
-import { HttpError } from "../lib/errors"
+import { HttpError, notFound } from "../lib/errors"
+import { isId } from "../lib/ids"
 import { outboundMessageSchema } from "../providers/types"
 import { botStub, createBotService } from "../services/bot-service"
 import { commonErrors, createOpenApiApp, errorResponse } from "./openapi"
@@ -48,9 +49,11 @@ export const messagesApp = createOpenApiApp()
       },
     }),
     async (c) => {
-      const bot = await createBotService(c.env, c.var.auth).load(c.req.valid("param").id)
+      // The bot's Durable Object knows its business: no registry query per message (a bulk send is thousands).
+      const { id } = c.req.valid("param")
+      if (!isId("bot", id)) throw notFound()
       const { idempotencyKey, ...message } = c.req.valid("json")
-      const out = await botStub(c.env, bot.id).send(message, idempotencyKey)
+      const out = await botStub(c.env, id).send(message, idempotencyKey, c.var.auth.business_id)
       if (!out.ok) throw new HttpError(out.status, out.code, out.message)
       return c.json({ id: out.id, status: out.status, duplicate: out.duplicate }, 202)
     },

@@ -11,6 +11,7 @@ import { routeStub } from "../bot/route-directory"
 import type { AppEnv } from "../env"
 import { fromUtf8 } from "../lib/encoding"
 import { errorBody, HttpError } from "../lib/errors"
+import { isId } from "../lib/ids"
 import { getProvider, isPlatform, type Platform } from "../providers"
 import { whatsappRoutingKeys } from "../providers/whatsapp"
 import { botStub } from "../services/bot-service"
@@ -18,7 +19,6 @@ import { envBot } from "../services/env-bot"
 
 /** Meta batches up to 3 MB per POST; Telegram updates are far smaller. Anything bigger is not a platform. */
 export const WEBHOOK_BODY_LIMIT = 3 * 1024 * 1024
-const BOT_ID = /^bot_[0-9a-f]{28}$/
 
 const limit = bodyLimit({
   maxSize: WEBHOOK_BODY_LIMIT,
@@ -63,7 +63,7 @@ async function perBot(c: Context<AppEnv>): Promise<Response> {
   const platform = c.req.param("platform") ?? ""
   const botId = c.req.param("botId") ?? ""
   if (!isPlatform(platform)) throw new HttpError(404, "not_found", "Unknown platform")
-  if (!BOT_ID.test(botId)) throw new HttpError(404, "not_found", "Unknown bot")
+  if (!isId("bot", botId)) throw new HttpError(404, "not_found", "Unknown bot")
   const out = await botStub(c.env, botId).ingest(await toInput(c, platform))
   if (out.status === 404) throw new HttpError(404, "not_found", "Unknown bot")
   return reply(c, out)
