@@ -45,7 +45,7 @@ export class Inbox {
     return this.sql
       .exec(
         `SELECT rowid AS seq, event_id, event, attempts, chat_id FROM inbox WHERE state = 'pending' AND next_at <= ?
-         ORDER BY received_at, rowid LIMIT ?`,
+         ORDER BY rowid LIMIT ?`,
         now,
         limit,
       )
@@ -100,7 +100,11 @@ export class Inbox {
     return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM inbox WHERE state = 'pending'").one().n
   }
 
+  /** Forgets handled events received before `olderThan`. Rowid is arrival order: the old rows are a prefix. */
   prune(olderThan: number): void {
-    this.sql.exec("DELETE FROM inbox WHERE state != 'pending' AND received_at < ?", olderThan)
+    const first = this.sql
+      .exec<{ seq: number }>("SELECT rowid AS seq FROM inbox WHERE received_at >= ? ORDER BY rowid LIMIT 1", olderThan)
+      .toArray()[0]
+    this.sql.exec("DELETE FROM inbox WHERE rowid < ? AND state != 'pending'", first?.seq ?? Number.MAX_SAFE_INTEGER)
   }
 }

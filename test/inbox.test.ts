@@ -1,0 +1,58 @@
+// The inbox's storage rules against a real Durable Object's SQLite (the bot object's own schema).
+import { env, runInDurableObject } from "cloudflare:test"
+import { describe, expect, it } from "vitest"
+import { Inbox } from "../src/bot/inbox"
+import type { InboundMessage } from "../src/providers/types"
+
+const event = (eventId: string, chatId = "1"): InboundMessage => ({
+  eventId,
+  botId: "bot_test",
+  platform: "telegram",
+  kind: "text",
+  messageId: eventId,
+  chatId,
+  userId: chatId,
+  text: eventId,
+  timestamp: 0,
+  metadata: {},
+})
+
+const scratchBot = () => env.BOT.get(env.BOT.idFromName(`inbox-${crypto.randomUUID()}`))
+
+describe("Inbox", () => {
+  it("prunes handled events older than the cutoff, keeps pending ones and newer ones", async () => {
+    await runInDurableObject(scratchBot(), async (_instance, state) => {
+      const inbox = new Inbox(state.storage.sql)
+      inbox.accept([event("old-done"), event("old-pending")], 1_000)
+      inbox.accept([event("old-failed")], 2_000)
+      inbox.accept([event("new-done")], 5_000)
+      inbox.done("old-done")
+      inbox.fail("old-failed", "gave up")
+      inbox.done("new-done")
+      inbox.prune(4_000)
+      const left = state.storage.sql
+        .exec<{ event_id: string }>("SELECT event_id FROM inbox ORDER BY rowid")
+        .toArray()
+        .map((r) => r.event_id)
+      expect(left).toEqual(["old-pending", "new-done"])
+      // A pruned id is forgotten (a redelivery that late is new again); a kept one still de-duplicates.
+      expect(inbox.accept([event("new-done"), event("old-done")], 6_000).duplicates).toBe(1)
+      inbox.prune(10_000)
+      expect(inbox.pendingCount()).toBe(2)
+    })
+  })
+
+  it("hands out due events in arrival order and holds a chat behind its waiting retry", async () => {
+    await runInDurableObject(scratchBot(), async (_instance, state) => {
+      const inbox = new Inbox(state.storage.sql)
+      inbox.accept([event("a1", "a"), event("b1", "b")], 1_000)
+      inbox.accept([event("a2", "a")], 1_001)
+      expect(inbox.due(2_000, 10).map((e) => e.eventId)).toEqual(["a1", "b1", "a2"])
+      inbox.retry("a1", 9_000, "handler failed")
+      const waiting = inbox.waiting(2_000)
+      const a2 = inbox.due(2_000, 10).find((e) => e.eventId === "a2")
+      expect(a2 && (waiting.get("a") ?? Number.POSITIVE_INFINITY) < a2.seq).toBe(true) // a2 waits behind a1
+      expect(waiting.has("b")).toBe(false)
+    })
+  })
+})
