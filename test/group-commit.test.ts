@@ -53,10 +53,15 @@ describe("GroupCommit", () => {
       state.storage.sql.exec("CREATE TABLE scratch (n INTEGER PRIMARY KEY)")
       const { storage, batches } = counting(state.storage)
       const order: number[] = []
-      const commit = new GroupCommit(storage, (n: number) => {
-        order.push(n)
-        return state.storage.sql.exec("INSERT INTO scratch VALUES (?) ON CONFLICT DO NOTHING", n).rowsWritten
-      })
+      const finished: number[] = []
+      const commit = new GroupCommit(
+        storage,
+        (n: number) => {
+          order.push(n)
+          return state.storage.sql.exec("INSERT INTO scratch VALUES (?) ON CONFLICT DO NOTHING", n).rowsWritten
+        },
+        () => finished.push(order.length),
+      )
       const inputs = Array.from({ length: 50 }, (_, i) => i + 1)
       // The first is written at once; the other 49 wait for its commit and go out as one batch.
       const results = await Promise.all([...inputs, 7].map((n) => commit.submit(n)))
@@ -65,6 +70,7 @@ describe("GroupCommit", () => {
       expect(rows(state.storage.sql)).toEqual(inputs)
       expect(order).toEqual([...inputs, 7])
       expect(batches()).toBe(2)
+      expect(finished).toEqual([1, 51]) // once per batch, after its inputs
     })
   })
 

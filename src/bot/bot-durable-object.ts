@@ -12,7 +12,7 @@ import { createRollupRepository, currentHour } from "../registry/rollup-reposito
 import { type BotSnapshot, botSnapshotSchema } from "../registry/schemas"
 import { ActivityLog, type LogDetail, type LogEntry, type LogLevel } from "./activity-log"
 import { ChatHistory } from "./chat-history"
-import { Counters, type HourBucket } from "./counters"
+import { Counters, type HourBucket, hourStart } from "./counters"
 import { GroupCommit } from "./group-commit"
 import { Inbox } from "./inbox"
 import { type MessageView, Outbox } from "./outbox"
@@ -89,12 +89,25 @@ export class BotDurableObject extends DurableObject<Env> {
     this.counters = new Counters(this.sql)
     this.activity = new ActivityLog(this.sql)
     this.history = new ChatHistory(this.sql)
-    this.intake = new GroupCommit(ctx.storage, ({ events, now }) => {
-      const { fresh, duplicates } = this.inbox.accept(events, now)
-      const messages = fresh.filter((e) => e.kind !== "status").length
-      if (messages > 0) this.counters.add("inbound", now, messages)
-      return { fresh: fresh.length, duplicates }
-    })
+    // Inbound counts are summed per hour over the batch: one counters upsert per commit, not per webhook.
+    const inbound = new Map<number, number>()
+    this.intake = new GroupCommit(
+      ctx.storage,
+      ({ events, now }) => {
+        const { fresh, duplicates } = this.inbox.accept(events, now)
+        const messages = fresh.filter((e) => e.kind !== "status").length
+        if (messages > 0) {
+          const hour = hourStart(now)
+          inbound.set(hour, (inbound.get(hour) ?? 0) + messages)
+        }
+        return { fresh: fresh.length, duplicates }
+      },
+      () => {
+        const hours = [...inbound]
+        inbound.clear()
+        for (const [hour, n] of hours) this.counters.add("inbound", hour, n)
+      },
+    )
     this.sends = new GroupCommit(ctx.storage, ({ message, idempotencyKey, now }) =>
       this.outbox.enqueue(message, { source: "api", idempotencyKey, now }),
     )

@@ -21,6 +21,9 @@ export interface HourBucket {
   avgLatencyMs: number | null
 }
 
+/** The start of `now`'s hour bucket. */
+export const hourStart = (now: number): number => Math.floor(now / HOUR) * HOUR
+
 export class Counters {
   constructor(private readonly sql: SqlStorage) {}
 

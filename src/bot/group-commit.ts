@@ -33,6 +33,8 @@ export class GroupCommit<I, O> {
   constructor(
     private readonly storage: CommitStorage,
     private readonly write: (input: I) => O,
+    /** Runs once per batch, in its transaction, after the inputs: for what the batch's writes share (counters). */
+    private readonly finish?: () => void,
   ) {}
 
   /** Writes `input` with whatever else is waiting; resolves with its result or the error its write threw. */
@@ -50,7 +52,11 @@ export class GroupCommit<I, O> {
         const batch = this.queue.splice(0)
         let results: Written<O>[]
         try {
-          results = this.storage.transactionSync(() => batch.map(({ input }) => this.writeOne(input)))
+          results = this.storage.transactionSync(() => {
+            const written = batch.map(({ input }) => this.writeOne(input))
+            this.finish?.()
+            return written
+          })
         } catch (error) {
           results = batch.map(() => ({ ok: false, error }))
         }
