@@ -60,7 +60,7 @@ describe("GroupCommit", () => {
           order.push(n)
           return state.storage.sql.exec("INSERT INTO scratch VALUES (?) ON CONFLICT DO NOTHING", n).rowsWritten
         },
-        () => finished.push(order.length),
+        (written) => finished.push(written.length),
       )
       const inputs = Array.from({ length: 50 }, (_, i) => i + 1)
       // The first is written at once; the other 49 wait for its commit and go out as one batch.
@@ -70,7 +70,7 @@ describe("GroupCommit", () => {
       expect(rows(state.storage.sql)).toEqual(inputs)
       expect(order).toEqual([...inputs, 7])
       expect(batches()).toBe(2)
-      expect(finished).toEqual([1, 51]) // once per batch, after its inputs
+      expect(finished).toEqual([1, 50]) // once per batch, with the inputs it wrote
     })
   })
 
@@ -78,16 +78,28 @@ describe("GroupCommit", () => {
     await runInDurableObject(scratchObject(), async (_instance, state) => {
       const sql = state.storage.sql
       sql.exec("CREATE TABLE scratch (n INTEGER PRIMARY KEY)")
-      const commit = new GroupCommit(state.storage, (n: number) => {
-        sql.exec("INSERT INTO scratch VALUES (?)", n)
-        if (n === 3) throw new Error("bad input 3") // after its insert: that insert must not survive
-        return n
-      })
+      sql.exec("CREATE TABLE total (n INTEGER NOT NULL)")
+      sql.exec("INSERT INTO total VALUES (0)")
+      const commit = new GroupCommit(
+        state.storage,
+        (n: number) => {
+          sql.exec("INSERT INTO scratch VALUES (?)", n)
+          if (n === 3) throw new Error("bad input 3") // after its insert: that insert must not survive
+          return n
+        },
+        (written) =>
+          sql.exec(
+            "UPDATE total SET n = n + ?",
+            written.reduce((sum, w) => sum + w.value, 0),
+          ),
+      )
+      // 1 goes alone; 2, 3 and 4 share a batch, which rolls back and is written again without 3.
       const results = await Promise.all([1, 2, 3, 4].map((n) => commit.submit(n)))
       expect(results.map((r) => r.ok)).toEqual([true, true, false, true])
       const failed = results[2]
       expect(failed && !failed.ok && String(failed.error)).toContain("bad input 3")
       expect(rows(sql)).toEqual([1, 2, 4])
+      expect(sql.exec<{ n: number }>("SELECT n FROM total").one().n).toBe(7) // finish saw 1, then 2 and 4, once
     })
   })
 })

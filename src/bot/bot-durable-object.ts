@@ -66,7 +66,10 @@ export class BotDurableObject extends DurableObject<Env> {
   private readonly history: ChatHistory
   private readonly processor: Processor
   /** Webhook events and API sends, each written with whatever else arrived during the previous commit. */
-  private readonly intake: GroupCommit<{ events: InboundMessage[]; now: number }, { fresh: number; duplicates: number }>
+  private readonly intake: GroupCommit<
+    { events: InboundMessage[]; now: number },
+    { fresh: number; messages: number; duplicates: number }
+  >
   private readonly sends: GroupCommit<
     { message: OutboundMessage; idempotencyKey: string | undefined; now: number },
     ReturnType<Outbox["enqueue"]>
@@ -89,23 +92,20 @@ export class BotDurableObject extends DurableObject<Env> {
     this.counters = new Counters(this.sql)
     this.activity = new ActivityLog(this.sql)
     this.history = new ChatHistory(this.sql)
-    // Inbound counts are summed per hour over the batch: one counters upsert per commit, not per webhook.
-    const inbound = new Map<number, number>()
     this.intake = new GroupCommit(
       ctx.storage,
       ({ events, now }) => {
         const { fresh, duplicates } = this.inbox.accept(events, now)
-        const messages = fresh.filter((e) => e.kind !== "status").length
-        if (messages > 0) {
-          const hour = hourStart(now)
-          inbound.set(hour, (inbound.get(hour) ?? 0) + messages)
-        }
-        return { fresh: fresh.length, duplicates }
+        return { fresh: fresh.length, messages: fresh.filter((e) => e.kind !== "status").length, duplicates }
       },
-      () => {
-        const hours = [...inbound]
-        inbound.clear()
-        for (const [hour, n] of hours) this.counters.add("inbound", hour, n)
+      // Inbound counts summed per hour over the batch: one counters upsert per commit, not per webhook.
+      (written) => {
+        const byHour = new Map<number, number>()
+        for (const { input, value } of written) {
+          const hour = hourStart(input.now)
+          if (value.messages > 0) byHour.set(hour, (byHour.get(hour) ?? 0) + value.messages)
+        }
+        for (const [hour, n] of byHour) this.counters.add("inbound", hour, n)
       },
     )
     this.sends = new GroupCommit(ctx.storage, ({ message, idempotencyKey, now }) =>

@@ -28,13 +28,13 @@ export class GroupCommit<I, O> {
 
   /**
    * `write` runs for one input inside the batch's transaction; if it throws, only that input's changes are
-   * rolled back (it runs in a nested savepoint) and only its caller sees the error.
+   * rolled back and only its caller sees the error. `finish` runs once per batch in the same transaction, after
+   * the inputs, with the ones that were written: for what they share (one counters upsert, not one each).
    */
   constructor(
     private readonly storage: CommitStorage,
     private readonly write: (input: I) => O,
-    /** Runs once per batch, in its transaction, after the inputs: for what the batch's writes share (counters). */
-    private readonly finish?: () => void,
+    private readonly finish?: (written: { input: I; value: O }[]) => void,
   ) {}
 
   /** Writes `input` with whatever else is waiting; resolves with its result or the error its write threw. */
@@ -52,11 +52,7 @@ export class GroupCommit<I, O> {
         const batch = this.queue.splice(0)
         let results: Written<O>[]
         try {
-          results = this.storage.transactionSync(() => {
-            const written = batch.map(({ input }) => this.writeOne(input))
-            this.finish?.()
-            return written
-          })
+          results = this.writeBatch(batch.map((waiting) => waiting.input))
         } catch (error) {
           results = batch.map(() => ({ ok: false, error }))
         }
@@ -69,6 +65,31 @@ export class GroupCommit<I, O> {
       for (const waiting of this.queue.splice(0)) waiting.settle({ ok: false, error })
     } finally {
       this.draining = false
+    }
+  }
+
+  /**
+   * All inputs in one transaction. If one throws, the whole batch rolls back and is written again with a savepoint
+   * per input, so only the one that failed is left out: the common case pays no savepoint.
+   */
+  private writeBatch(inputs: I[]): Written<O>[] {
+    try {
+      return this.storage.transactionSync(() => {
+        const written = inputs.map((input) => ({ input, value: this.write(input) }))
+        this.finish?.(written)
+        return written.map(({ value }): Written<O> => ({ ok: true, value }))
+      })
+    } catch {
+      return this.storage.transactionSync(() => {
+        const results = inputs.map((input) => this.writeOne(input))
+        const written: { input: I; value: O }[] = []
+        for (const [i, result] of results.entries()) {
+          const input = inputs[i]
+          if (result.ok && input !== undefined) written.push({ input, value: result.value })
+        }
+        this.finish?.(written)
+        return results
+      })
     }
   }
 

@@ -65,6 +65,9 @@ const migrations: string[] = [
   // Rows arrive in rowid order, so rowid is arrival order: `due` sorts by it and `prune` finds its cutoff with it.
   // One index less to maintain on every webhook.
   `DROP INDEX inbox_received;`,
+  // Only sent messages have a platform id (receipts look them up): queued ones stay out of the index.
+  `DROP INDEX outbox_platform_id;
+   CREATE INDEX outbox_platform_id ON outbox (platform_message_id) WHERE platform_message_id IS NOT NULL;`,
 ]
 
 /** Applies pending migrations; called from the constructor inside blockConcurrencyWhile. */
