@@ -30,6 +30,8 @@ export interface IngestRun {
   failed: number
   /** CPU cores the serving process used in the window (1.0 = one core saturated). */
   serverCores: number
+  /** The serving process's CPU time per accepted update: the cost of one, whatever the machine's other load. */
+  cpuMsPerUpdate: number
   /** CPU cores of the bench's own process (load generator and fake platform APIs). */
   benchCores: number
   failures: Record<string, number>
@@ -68,6 +70,7 @@ function figures(
     ok: result.ok,
     failed: result.failed,
     serverCores: round(result.serverCores),
+    cpuMsPerUpdate: round((result.serverCores * result.windowMs) / Math.max(1, result.ok), 3),
     benchCores: round(result.benchCores),
     failures: result.failures,
     peakMemoryMb: round(peakMemoryMb, 1),

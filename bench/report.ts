@@ -7,7 +7,7 @@ import type { ProfileSummary } from "./profile.ts"
 import type { ListFigures } from "./registry.ts"
 import { round, roundSpread, type Spread, spread } from "./stats.ts"
 
-export const SCHEMA = "switchboard-bench/1"
+export const SCHEMA = "switchboard-bench/2"
 
 export interface Series<R> {
   runs: R[]
@@ -18,6 +18,7 @@ export interface IngestSeries extends Series<IngestRun> {
   p50Ms: Spread
   p99Ms: Spread
   serverCores: Spread
+  cpuMsPerUpdate: Spread
   peakMemoryMb: Spread
 }
 
@@ -98,6 +99,7 @@ export function ingestSeries(runs: IngestRun[]): IngestSeries {
     p50Ms: s((r) => r.p50Ms),
     p99Ms: s((r) => r.p99Ms),
     serverCores: s((r) => r.serverCores),
+    cpuMsPerUpdate: s((r) => r.cpuMsPerUpdate, 3),
     peakMemoryMb: s((r) => r.peakMemoryMb, 1),
   }
 }
@@ -327,6 +329,7 @@ export function renderTable(r: BenchResults): string {
       ["p50 ms", 20],
       ["p99 ms", 20],
       ["cores", 5],
+      ["CPU ms/update", 13],
       ["peak MB", 7],
       ["replies sent", 12],
     ]),
@@ -342,15 +345,17 @@ export function renderTable(r: BenchResults): string {
         [sp(series.p50Ms, 1), 20],
         [sp(series.p99Ms, 1), 20],
         [num(series.serverCores.median, 2), 5],
+        [num(series.cpuMsPerUpdate.median, 3), 13],
         [num(series.peakMemoryMb.median), 7],
         [num(spread(series.runs.map((x) => x.repliesSent)).median), 12],
       ]),
     )
   }
   out.push(`      ${s.bots} bots / 1 bot ${sp(s.ratio, 2)}`)
-  if (s.floorManyObjects && s.floorRatio)
+  const floorOne = r.ingest.find((i) => i.connections === s.connections)?.floor
+  if (s.floorManyObjects && s.floorRatio && floorOne)
     out.push(
-      `      floor worker over ${s.bots} objects: ${sp(s.floorManyObjects.updatesPerSecond)}/s, ${s.bots} / 1 object ${sp(s.floorRatio, 2)}`,
+      `      floor worker over ${s.bots} objects: ${sp(s.floorManyObjects.updatesPerSecond)}/s, ${s.bots} / 1 object ${sp(s.floorRatio, 2)}; CPU ms/update ${num(s.floorManyObjects.cpuMsPerUpdate.median, 3)} vs ${num(floorOne.cpuMsPerUpdate.median, 3)} for 1 object`,
     )
   const l = s.list
   const small = l.small.runs[0]
