@@ -1,7 +1,8 @@
-// The inbox's storage rules against a real Durable Object's SQLite (the bot object's own schema).
+// The inbox's storage rules against a real Durable Object's SQLite, with the bot object's own schema.
 import { env, runInDurableObject } from "cloudflare:test"
 import { describe, expect, it } from "vitest"
 import { Inbox } from "../src/bot/inbox"
+import { migrate } from "../src/bot/storage"
 import type { InboundMessage } from "../src/providers/types"
 
 const event = (eventId: string, chatId = "1"): InboundMessage => ({
@@ -22,6 +23,7 @@ const scratchBot = () => env.BOT.get(env.BOT.idFromName(`inbox-${crypto.randomUU
 describe("Inbox", () => {
   it("prunes handled events older than the cutoff, keeps pending ones and newer ones", async () => {
     await runInDurableObject(scratchBot(), async (_instance, state) => {
+      migrate(state.storage.sql)
       const inbox = new Inbox(state.storage.sql)
       inbox.accept([event("old-done"), event("old-pending")], 1_000)
       inbox.accept([event("old-failed")], 2_000)
@@ -44,6 +46,7 @@ describe("Inbox", () => {
 
   it("hands out due events in arrival order and holds a chat behind its waiting retry", async () => {
     await runInDurableObject(scratchBot(), async (_instance, state) => {
+      migrate(state.storage.sql)
       const inbox = new Inbox(state.storage.sql)
       inbox.accept([event("a1", "a"), event("b1", "b")], 1_000)
       inbox.accept([event("a2", "a")], 1_001)

@@ -1,5 +1,5 @@
 // End to end on Telegram: webhook -> DO inbox -> handler -> send queue -> fake Telegram, with failures injected.
-import { evictDurableObject } from "cloudflare:test"
+import { evictDurableObject, runInDurableObject } from "cloudflare:test"
 import { describe, expect, it } from "vitest"
 import { api, tokenFor, uniqueBusiness } from "./helpers"
 import { botStub, createTelegramBot, eventually, fakes, postTelegramUpdate, textUpdate } from "./messaging-helpers"
@@ -51,6 +51,24 @@ describe("telegram round trip", () => {
     expect(stats.hours.reduce((n, h) => n + h.inbound, 0)).toBe(0)
     await new Promise((r) => setTimeout(r, 300))
     expect(await sentTexts(bot.token)).toEqual([])
+  })
+
+  it("leaves nothing stored for a webhook to a well-formed id that no bot has", async () => {
+    const bot = await createTelegramBot()
+    const id = `bot_${crypto.randomUUID().replaceAll("-", "").slice(0, 28)}`
+    const unknown = { ...bot, webhookUrl: bot.webhookUrl.replace(bot.id, id) }
+    expect((await postTelegramUpdate(unknown, textUpdate(1, "x"))).status).toBe(404)
+    expect(
+      (await api("POST", `/api/bots/${id}/messages`, { token: bot.admin, body: { chatId: "1", text: "x" } })).status,
+    ).toBe(404)
+    const tables = await runInDurableObject(botStub(id), async (_instance, state) =>
+      state.storage.sql
+        .exec<{ name: string }>("SELECT name FROM sqlite_master WHERE type = 'table'")
+        .toArray()
+        .map((r) => r.name)
+        .filter((name) => !name.startsWith("_cf_")),
+    )
+    expect(tables).toEqual([])
   })
 
   it("404s an unknown bot, 400s a malformed body, 413s an oversized one", async () => {

@@ -18,7 +18,7 @@ import { Inbox } from "./inbox"
 import { type MessageView, Outbox } from "./outbox"
 import { type Loaded, Processor } from "./processor"
 import { buildRuntime } from "./runtime"
-import { INBOX_RETENTION_MS, migrate, OUTBOX_RETENTION_MS } from "./storage"
+import { hasSchema, INBOX_RETENTION_MS, migrate, OUTBOX_RETENTION_MS } from "./storage"
 
 export type ControlAction = "start" | "stop" | "restart"
 export type { LogDetail, LogEntry, LogLevel } from "./activity-log"
@@ -83,6 +83,7 @@ export class BotDurableObject extends DurableObject<Env> {
   private alarmAt: number | null | undefined
   private flushDueAt: number | null = null
   private lastActive: number | null = null
+  private schemaReady = false
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -133,6 +134,10 @@ export class BotDurableObject extends DurableObject<Env> {
       },
     })
     ctx.blockConcurrencyWhile(async () => {
+      // An object nobody configured (a webhook to a well-formed id no bot has) writes nothing, so it leaves
+      // nothing behind: the schema is created by the first configure.
+      this.schemaReady = hasSchema(this.sql)
+      if (!this.schemaReady) return
       migrate(this.sql)
       const paused = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = 'paused_until'").toArray()[0]
       this.pausedUntilAt = paused ? Number(paused.value) : 0
@@ -150,6 +155,7 @@ export class BotDurableObject extends DurableObject<Env> {
   /** The API pushes the bot's registry row here on every create and update. */
   async configure(input: BotSnapshot): Promise<void> {
     const snapshot = botSnapshotSchema.parse(input)
+    this.ensureSchema()
     const previous = this.snapshot()
     if (previous && previous.updatedAt > snapshot.updatedAt) return // an older push arrived late
     this.writeSnapshot(snapshot)
@@ -183,6 +189,7 @@ export class BotDurableObject extends DurableObject<Env> {
     if (this.snapshot()?.status === "active") await this.runLifecycle("teardown")
     await this.ctx.storage.deleteAlarm()
     await this.ctx.storage.deleteAll()
+    this.schemaReady = false
     this.alarmAt = null
     this.snapshotCache = null
     this.loaded = null
@@ -248,6 +255,7 @@ export class BotDurableObject extends DurableObject<Env> {
   }
 
   async message(id: string): Promise<MessageView | null> {
+    if (!this.schemaReady) return null
     return this.outbox.get(id)
   }
 
@@ -265,10 +273,12 @@ export class BotDurableObject extends DurableObject<Env> {
 
   /** Newest first; `before` is the id of the oldest entry already shown. */
   async logs(query: { limit: number; before?: number | undefined }): Promise<LogEntry[]> {
+    if (!this.schemaReady) return []
     return this.activity.list(query.limit, query.before)
   }
 
   async stats(): Promise<{ hours: HourBucket[]; queue: { queued: number; failed: number }; inboxPending: number }> {
+    this.ensureSchema() // the API asks only for bots the registry has: a push that never arrived reads as empty
     return {
       hours: this.counters.series(Date.now()),
       queue: this.outbox.depth(),
@@ -306,6 +316,7 @@ export class BotDurableObject extends DurableObject<Env> {
   // ---- internals (private: a DO's public methods are callable over RPC) ----
 
   private snapshot(): BotSnapshot | null {
+    if (!this.schemaReady) return null
     if (this.snapshotCache === undefined) {
       const row = this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", SNAPSHOT_KEY).toArray()[0]
       this.snapshotCache = row ? botSnapshotSchema.parse(JSON.parse(row.value)) : null
@@ -332,6 +343,12 @@ export class BotDurableObject extends DurableObject<Env> {
       })
     }
     return this.loaded
+  }
+
+  private ensureSchema(): void {
+    if (this.schemaReady) return
+    migrate(this.sql)
+    this.schemaReady = true
   }
 
   private setStatus(status: BotSnapshot["status"]): void {

@@ -70,7 +70,12 @@ const migrations: string[] = [
    CREATE INDEX outbox_platform_id ON outbox (platform_message_id) WHERE platform_message_id IS NOT NULL;`,
 ]
 
-/** Applies pending migrations; called from the constructor inside blockConcurrencyWhile. */
+/** Whether this object's schema was ever created (it is, on the first configure: never for an unknown id). */
+export function hasSchema(sql: SqlStorage): boolean {
+  return sql.exec("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = '_schema'").toArray().length > 0
+}
+
+/** Applies pending migrations, creating the schema if there is none. */
 export function migrate(sql: SqlStorage): void {
   sql.exec("CREATE TABLE IF NOT EXISTS _schema (version INTEGER NOT NULL)")
   const row = sql.exec<{ version: number }>("SELECT version FROM _schema").toArray()[0]
