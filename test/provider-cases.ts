@@ -104,7 +104,10 @@ export const whatsappBot: BotRuntime<WhatsAppCredentials> = {
   appSecret: APP_SECRET,
 }
 
-export function request(path: string, headers: Record<string, string>, method = "POST"): InboundRequest {
+/** An InboundRequest whose headers are a real `Headers` (the suite edits them). */
+export type SignedRequest = InboundRequest & { headers: Headers }
+
+export function request(path: string, headers: Record<string, string>, method = "POST"): SignedRequest {
   return { method, url: `https://switchboard.test${path}`, headers: new Headers(headers) }
 }
 
@@ -118,8 +121,8 @@ export interface ContractCase {
   /** A fixture that is a valid payload with nothing to handle. */
   ignored: string
   credentialHeader: string
-  sign(body: string): Promise<InboundRequest>
-  forge(body: string): Promise<InboundRequest>
+  sign(body: string): Promise<SignedRequest>
+  forge(body: string): Promise<SignedRequest>
   /** The platform's answer to a successful send, and the id the provider should report. */
   sendOk: { response: () => Response; platformMessageId: string }
 }

@@ -202,7 +202,13 @@ export class BotDurableObject extends DurableObject<Env> {
     const snapshot = this.snapshot()
     if (!snapshot || snapshot.platform !== input.platform) return { status: 404, body: "unknown bot" }
     const { provider, runtime } = await this.load()
-    const req: InboundRequest = { method: input.method, url: input.url, headers: new Headers(input.headers) }
+    // The worker sends only the (lower-case) headers the provider's check reads: a lookup, no Headers object.
+    const headers = new Map(input.headers)
+    const req: InboundRequest = {
+      method: input.method,
+      url: input.url,
+      headers: { get: (name) => headers.get(name.toLowerCase()) ?? null },
+    }
     if (input.method === "GET") {
       const challenge = provider.challenge?.(req, runtime)
       if (!challenge) return { status: 400, body: "no challenge in request" }

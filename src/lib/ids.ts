@@ -16,7 +16,14 @@ export function newId(prefix: string, now = Date.now()): string {
   return `${prefix}_${time}${s}${toHex(crypto.getRandomValues(new Uint8Array(6)))}`
 }
 
-/** Whether `id` has the shape `newId` gives (`prefix` + 28 hex digits): anything else names nothing of ours. */
+const idShapes = new Map<string, RegExp>()
+
+/** Whether `id` has the shape `newId` gives (`prefix_` + 28 hex digits): anything else names nothing of ours. */
 export function isId(prefix: string, id: string): boolean {
-  return id.length === prefix.length + 29 && id.startsWith(`${prefix}_`) && /^[0-9a-f]{28}$/.test(id.slice(-28))
+  let shape = idShapes.get(prefix)
+  if (!shape) {
+    shape = new RegExp(`^${prefix}_[0-9a-f]{28}$`)
+    idShapes.set(prefix, shape)
+  }
+  return shape.test(id)
 }

@@ -153,10 +153,15 @@ export interface ProviderIO {
   timeoutMs?: number
 }
 
+/** What `verify` and `challenge` may read of a request's headers: a `Headers` fits, so does a small lookup. */
+export interface HeaderLookup {
+  get(name: string): string | null
+}
+
 export interface InboundRequest {
   method: string
   url: string
-  headers: Headers
+  headers: HeaderLookup
 }
 
 export type VerifyError = { kind: "unauthorized" | "bad_request"; message: string }
