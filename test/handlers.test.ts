@@ -44,7 +44,8 @@ describe("forward handler", () => {
 
   it("signs with the secret the create call returned once, over timestamp and raw body", async () => {
     const name = uniqueName()
-    const admin = await tokenFor(uniqueBusiness("fwd"))
+    const business = uniqueBusiness("fwd")
+    const admin = await tokenFor(business)
     const botToken = randomTelegramToken()
     const res = await api<{ bot: { id: string; webhookUrl: string }; signingSecret: string }>("POST", "/api/bots", {
       token: admin,
@@ -76,11 +77,20 @@ describe("forward handler", () => {
     expect(call?.headers["x-switchboard-signature"]).not.toBe(
       `sha256=${await hmacHex("wrong", `${timestamp}.${call?.raw}`)}`,
     )
-    // The test console is tenant-scoped: another business can't run this bot's handler.
+    // The test console is tenant-scoped: another business can't run this bot's handler; and writers only: a viewer
+    // can't make it call the business's endpoint.
     const other = await tokenFor(uniqueBusiness("other"))
     expect(
       (await api("POST", "/test/message", { token: other, body: { botId: res.body.bot.id, message: "x" } })).status,
     ).toBe(404)
+    const viewer = await tokenFor(business, "viewer")
+    const before = (await endpointCalls(name)).length
+    const refused = await api("POST", "/test/message", {
+      token: viewer,
+      body: { botId: res.body.bot.id, message: "x" },
+    })
+    expect(refused.status).toBe(403)
+    expect((await endpointCalls(name)).length).toBe(before)
   })
 
   it("retries a failing endpoint and answers once it recovers", async () => {

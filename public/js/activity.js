@@ -117,15 +117,16 @@ const entry = (l, fresh) =>
  * @param {string} botId
  * @returns {HTMLFormElement}
  */
-export function testConsole(botId) {
+export function testConsole(botId, canWrite = true) {
   const input = h("input", {
     type: "text",
     id: "console-text",
     autocomplete: "off",
-    placeholder: "Type a message as a user would",
+    placeholder: canWrite ? "Type a message as a user would" : "Viewers can't run the bot's handler",
+    disabled: !canWrite,
   })
   const transcript = h("ol", { class: "transcript", "aria-live": "polite", "aria-label": "Test conversation" })
-  const send = h("button", { type: "submit", class: "primary" }, "Send")
+  const send = h("button", { type: "submit", class: "primary", disabled: !canWrite }, "Send")
   /** @param {"you" | "bot" | "note" | "error"} who @param {string} text */
   const say = (who, text) => {
     transcript.querySelector(".placeholder")?.remove()

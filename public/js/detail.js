@@ -188,7 +188,7 @@ export async function renderDetail(view, id) {
       : h(
           "div",
           { class: "readonly-note" },
-          "You have read-only access: controls are disabled. The test console sends nothing, so it stays available.",
+          "You have read-only access: controls and the test console are disabled (a test runs the bot's handler, which may call your endpoint or an AI model).",
         ),
     notice,
     counters,
@@ -226,7 +226,7 @@ export async function renderDetail(view, id) {
           { class: "panel", "aria-labelledby": "console-title" },
           h("h2", { id: "console-title" }, "Test console"),
           h("p", { class: "hint" }, "Runs a message through this bot's handler and shows the reply."),
-          testConsole(id),
+          testConsole(id, canWrite),
         ),
       ),
     ),

@@ -1,7 +1,10 @@
-/** `POST /test/message`: runs a message through a bot's handler and returns the reply, sending nothing. */
+/**
+ * `POST /test/message`: runs a message through a bot's handler and returns the reply, sending nothing to the
+ * platform. Writers only: the handler may call the business's endpoint or a paid AI model.
+ */
 import { Hono } from "hono"
 import { z } from "zod"
-import { requireAuth } from "../auth/jwt"
+import { requireAuth, requireWriter } from "../auth/jwt"
 import type { AppEnv } from "../env"
 import { HttpError, validationError } from "../lib/errors"
 import { botStub, createBotService } from "../services/bot-service"
@@ -13,7 +16,7 @@ const bodySchema = z.object({
   platform: z.string().optional(),
 })
 
-export const testMessageApp = new Hono<AppEnv>().post("/message", requireAuth, async (c) => {
+export const testMessageApp = new Hono<AppEnv>().post("/message", requireAuth, requireWriter, async (c) => {
   const json: unknown = await c.req.json().catch(() => {
     throw new HttpError(400, "bad_request", "Body must be JSON")
   })

@@ -279,7 +279,7 @@ describe("dashboard", () => {
     await shoot("viewer-integrations")
     await row("Support bot").getByRole("link").click()
     await page.getByRole("heading", { name: "Support bot", level: 1, exact: true }).waitFor()
-    for (const name of ["Start", "Stop", "Restart", "Edit", "Delete"])
+    for (const name of ["Start", "Stop", "Restart", "Edit", "Delete", "Send"])
       await expect(page.getByRole("button", { name, exact: true }).isDisabled()).resolves.toBe(true)
     await page.locator('li[data-event="message.in"]').waitFor()
     await shoot("viewer-detail")
