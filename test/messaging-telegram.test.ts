@@ -1,6 +1,7 @@
 // End to end on Telegram: webhook -> DO inbox -> handler -> send queue -> fake Telegram, with failures injected.
 import { evictDurableObject, runInDurableObject } from "cloudflare:test"
 import { describe, expect, it } from "vitest"
+import { randomTelegramToken } from "./fakes/client"
 import { api, tokenFor, uniqueBusiness } from "./helpers"
 import { botStub, createTelegramBot, eventually, fakes, postTelegramUpdate, textUpdate } from "./messaging-helpers"
 
@@ -332,5 +333,29 @@ describe("per-bot pacing limits", () => {
       body: { limits: { perBotPerSecond: 1e6 } },
     })
     expect(absurd.status).toBe(422)
+  })
+})
+
+describe("changing a bot's token", () => {
+  it("removes the old token's webhook and registers the new one; a handler change leaves both alone", async () => {
+    const bot = await createTelegramBot()
+    const handler = await api("PATCH", `/api/bots/${bot.id}`, {
+      token: bot.admin,
+      body: { handler: { type: "forward", url: "https://example.com/hook" } },
+    })
+    expect(handler.status).toBe(200)
+    expect(await fakes.telegram.requests({ account: bot.token, method: "deleteWebhook" })).toEqual([])
+
+    const next = randomTelegramToken()
+    const patched = await api("PATCH", `/api/bots/${bot.id}`, {
+      token: bot.admin,
+      body: { credentials: { botToken: next } },
+    })
+    expect(patched.status).toBe(200)
+    expect(await fakes.telegram.requests({ account: bot.token, method: "deleteWebhook" })).toHaveLength(1)
+    const [registered] = await fakes.telegram.requests({ account: next, method: "setWebhook" })
+    expect(registered?.body).toMatchObject({ url: bot.webhookUrl, secret_token: bot.secret })
+    const log = await api<{ logs: { event: string }[] }>("GET", `/api/bots/${bot.id}/logs`, { token: bot.admin })
+    expect(log.body.logs.map((l) => l.event)).toContain("webhook.retired")
   })
 })

@@ -17,7 +17,7 @@ import { GroupCommit } from "./group-commit"
 import { Inbox } from "./inbox"
 import { type MessageView, Outbox } from "./outbox"
 import { type Loaded, Processor } from "./processor"
-import { buildRuntime } from "./runtime"
+import { buildRuntime, openSecrets } from "./runtime"
 import { hasSchema, INBOX_RETENTION_MS, migrate, OUTBOX_RETENTION_MS } from "./storage"
 
 export type ControlAction = "start" | "stop" | "restart"
@@ -161,6 +161,8 @@ export class BotDurableObject extends DurableObject<Env> {
     this.writeSnapshot(snapshot)
     if (!previous) this.log("info", "config.created", "Bot created")
     else if (previous.updatedAt !== snapshot.updatedAt) this.log("info", "config.updated", "Configuration updated")
+    if (previous && previous.status !== "stopped" && previous.secretsEnc !== snapshot.secretsEnc)
+      await this.retireCredentials(previous, snapshot)
   }
 
   /** start: register the webhook with the platform; stop: remove it; restart: both. */
@@ -351,6 +353,30 @@ export class BotDurableObject extends DurableObject<Env> {
     return this.loaded
   }
 
+  /**
+   * New platform credentials (another Telegram token): unregister the webhook the old ones set, or the old bot would
+   * keep delivering here, with a secret we still accept. Best effort: an old token that no longer works is logged.
+   */
+  private async retireCredentials(previous: BotSnapshot, next: BotSnapshot): Promise<void> {
+    const platform = previous.platform
+    if (!isPlatform(platform)) return
+    const provider = getProvider(platform)
+    if (!provider.teardown) return
+    const [old, fresh] = await Promise.all([buildRuntime(this.env, previous, provider), openSecrets(this.env, next)])
+    if (sameCredentials(old.runtime.credentials, fresh.credentials)) return // only handler secrets changed
+    const result = await provider.teardown(old.runtime, { fetch: (i, init) => fetch(i, init), timeoutMs: 10_000 })
+    if (result.ok) this.log("info", "webhook.retired", "Webhook of the previous credentials removed")
+    else
+      this.log(
+        "warn",
+        "webhook.retire_failed",
+        `Could not remove the previous credentials' webhook: ${result.error.message}`,
+        {
+          kind: result.error.kind,
+        },
+      )
+  }
+
   private ensureSchema(): void {
     if (this.schemaReady) return
     migrate(this.sql)
@@ -437,4 +463,9 @@ export class BotDurableObject extends DurableObject<Env> {
       console.warn(JSON.stringify({ level: "warn", event: "rollup.failed", botId: snapshot.id, error: String(cause) }))
     }
   }
+}
+
+function sameCredentials(a: Record<string, string>, b: Record<string, string>): boolean {
+  const keys = Object.keys(a)
+  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k])
 }
