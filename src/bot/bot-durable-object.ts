@@ -362,19 +362,23 @@ export class BotDurableObject extends DurableObject<Env> {
     if (!isPlatform(platform)) return
     const provider = getProvider(platform)
     if (!provider.teardown) return
-    const [old, fresh] = await Promise.all([buildRuntime(this.env, previous, provider), openSecrets(this.env, next)])
-    if (sameCredentials(old.runtime.credentials, fresh.credentials)) return // only handler secrets changed
-    const result = await provider.teardown(old.runtime, { fetch: (i, init) => fetch(i, init), timeoutMs: 10_000 })
+    let result: Awaited<ReturnType<typeof provider.teardown>>
+    try {
+      const [old, fresh] = await Promise.all([buildRuntime(this.env, previous, provider), openSecrets(this.env, next)])
+      if (sameCredentials(old.runtime.credentials, fresh.credentials)) return // only handler secrets changed
+      result = await provider.teardown(old.runtime, { fetch: (i, init) => fetch(i, init), timeoutMs: 10_000 })
+    } catch (cause) {
+      // The new configuration is stored either way; a stale webhook is worth a log line, not a failed update.
+      // Only the error's name: a message could quote a URL, and a Telegram URL holds the token.
+      result = { ok: false, error: { kind: "unavailable", message: cause instanceof Error ? cause.name : "error" } }
+    }
     if (result.ok) this.log("info", "webhook.retired", "Webhook of the previous credentials removed")
-    else
-      this.log(
-        "warn",
-        "webhook.retire_failed",
-        `Could not remove the previous credentials' webhook: ${result.error.message}`,
-        {
-          kind: result.error.kind,
-        },
-      )
+    else {
+      const { kind, message } = result.error
+      this.log("warn", "webhook.retire_failed", `Could not remove the previous credentials' webhook: ${message}`, {
+        kind,
+      })
+    }
   }
 
   private ensureSchema(): void {
