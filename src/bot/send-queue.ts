@@ -84,9 +84,8 @@ export const RATE_WINDOW_MS = 1000
  * interval. The grid keeps the steady state smooth and a bot that was idle starts a fresh one (no burst). A send
  * that starts late (a busy thread, a slow timer) does not push every later slot back, which would leave the bot
  * below its rate for good: slots missed within the last window are caught up, two sends never closer than half
- * the platform's spacing. What makes catching up safe is
- * a log of the last sends: never more than `budget` (the rate with headroom) start in any one window, which is
- * the platform's own rule, so a burst of catch-up can't cost a 429 and a bot-wide pause.
+ * the platform's spacing. What makes catching up safe is a log of the last sends: never more than `budget` (the
+ * rate with headroom) start in any one window, the platform's own rule, so a catch-up burst stays within it.
  */
 export class Pacer {
   private nextBotSlot = 0
