@@ -1,42 +1,25 @@
 // `--floor`: the runtime's cost of the router's architecture with none of its logic. A Hono route hands the raw body
 // to a Durable Object named by the path (one RPC), which inserts it into SQLite and answers once that is stored,
-// committing the way the router does (src/bot/group-commit.ts: what arrives during a commit goes into the next one).
+// committing the way the router does: through the same GroupCommit (src/bot/group-commit.ts).
 // Switchboard's webhook can't beat this on the same runtime: the gap between it and the bare route is the price of
 // "stored durably before the 200" itself. Plain JS: bench/ is typechecked for Node, and this runs in workerd.
 import { DurableObject } from "cloudflare:workers"
 import { Hono } from "hono"
+import { GroupCommit } from "../src/bot/group-commit.ts"
 
 export class FloorObject extends DurableObject {
-  waiting = []
-  draining = false
-
   constructor(ctx, env) {
     super(ctx, env)
     ctx.storage.sql.exec("CREATE TABLE IF NOT EXISTS inbox (id INTEGER PRIMARY KEY, body BLOB NOT NULL)")
+    this.intake = new GroupCommit(ctx.storage, (body) =>
+      ctx.storage.sql.exec("INSERT INTO inbox (body) VALUES (?)", body),
+    )
   }
 
-  ingest(body) {
-    return new Promise((resolve) => {
-      this.waiting.push({ body, resolve })
-      if (!this.draining) void this.drain()
-    })
-  }
-
-  async drain() {
-    this.draining = true
-    try {
-      while (this.waiting.length > 0) {
-        const batch = this.waiting.splice(0)
-        const { storage } = this.ctx
-        storage.transactionSync(() => {
-          for (const { body } of batch) storage.sql.exec("INSERT INTO inbox (body) VALUES (?)", body)
-        })
-        for (const { resolve } of batch) resolve(1)
-        await storage.sync()
-      }
-    } finally {
-      this.draining = false
-    }
+  async ingest(body) {
+    const written = await this.intake.submit(body)
+    if (!written.ok) throw written.error
+    return 1
   }
 }
 

@@ -5,6 +5,7 @@ import { randomTelegramToken } from "../test/fakes/client.ts"
 import {
   createTelegramBots,
   type FakesHandle,
+  pool,
   SECRET_HEADER,
   spawnFakes,
   startGrammyPeer,
@@ -84,19 +85,15 @@ function figures(
  * secrets: the measured window compares steady states, not 200 cold starts with one.
  */
 async function warmEveryBot(refs: { webhookUrl: string; secret: string }[]): Promise<void> {
-  const queue = refs.map((ref, i) => ({ ref, i }))
-  const worker = async () => {
-    for (let item = queue.shift(); item; item = queue.shift()) {
-      const res = await fetch(item.ref.webhookUrl, {
-        method: "POST",
-        headers: { "content-type": "application/json", [SECRET_HEADER]: item.ref.secret },
-        body: telegramUpdate(1_000_000_000 + item.i, 1, "warm-up"),
-      })
-      await res.arrayBuffer()
-      if (!res.ok) throw new Error(`warm-up of bot ${item.i} answered ${res.status}`)
-    }
-  }
-  await Promise.all(Array.from({ length: 16 }, worker))
+  await pool(refs, 16, async (ref, i) => {
+    const res = await fetch(ref.webhookUrl, {
+      method: "POST",
+      headers: { "content-type": "application/json", [SECRET_HEADER]: ref.secret },
+      body: telegramUpdate(1_000_000_000 + i, 1, "warm-up"),
+    })
+    await res.arrayBuffer()
+    if (!res.ok) throw new Error(`warm-up of bot ${i} answered ${res.status}`)
+  })
 }
 
 /** sendMessage calls the fake Telegram has recorded. */

@@ -1,12 +1,11 @@
 // Group commit against a real Durable Object's SQLite storage (inside workerd): batching, per-input rollback,
 // and no delay for a lone write.
-import { env, runInDurableObject } from "cloudflare:test"
+import { runInDurableObject } from "cloudflare:test"
 import { describe, expect, it } from "vitest"
 import { type CommitStorage, GroupCommit } from "../src/bot/group-commit"
+import { botStub } from "./messaging-helpers"
 
-function scratchObject() {
-  return env.BOT.get(env.BOT.idFromName(`group-commit-${crypto.randomUUID()}`))
-}
+const scratchObject = () => botStub(`group-commit-${crypto.randomUUID()}`)
 
 /** The object's storage, counting the outermost transactions: one per batch GroupCommit writes. */
 function counting(storage: DurableObjectStorage): { storage: CommitStorage; batches: () => number } {

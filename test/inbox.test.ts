@@ -1,9 +1,10 @@
 // The inbox's storage rules against a real Durable Object's SQLite, with the bot object's own schema.
-import { env, runInDurableObject } from "cloudflare:test"
+import { runInDurableObject } from "cloudflare:test"
 import { describe, expect, it } from "vitest"
 import { Inbox } from "../src/bot/inbox"
 import { migrate } from "../src/bot/storage"
 import type { InboundMessage } from "../src/providers/types"
+import { botStub } from "./messaging-helpers"
 
 const event = (eventId: string, chatId = "1"): InboundMessage => ({
   eventId,
@@ -18,7 +19,7 @@ const event = (eventId: string, chatId = "1"): InboundMessage => ({
   metadata: {},
 })
 
-const scratchBot = () => env.BOT.get(env.BOT.idFromName(`inbox-${crypto.randomUUID()}`))
+const scratchBot = () => botStub(`inbox-${crypto.randomUUID()}`)
 
 describe("Inbox", () => {
   it("prunes handled events older than the cutoff, keeps pending ones and newer ones", async () => {

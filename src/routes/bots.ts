@@ -5,6 +5,7 @@ import { requireAuth, requireWriter } from "../auth/jwt"
 import type { AppEnv } from "../env"
 import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "../lib/encoding"
 import { HttpError } from "../lib/errors"
+import { isId } from "../lib/ids"
 import { platforms } from "../providers"
 import { createRollupRepository, failureRate } from "../registry/rollup-repository"
 import {
@@ -131,7 +132,7 @@ const encodeCursor = (id: string) => toBase64Url(utf8(id))
 function decodeCursor(cursor: string): string {
   const bytes = fromBase64Url(cursor)
   const id = bytes ? fromUtf8(bytes) : ""
-  if (!/^bot_[0-9a-f]{28}$/.test(id)) throw new HttpError(400, "invalid_cursor", "cursor is not one this API issued")
+  if (!isId("bot", id)) throw new HttpError(400, "invalid_cursor", "cursor is not one this API issued")
   return id
 }
 
