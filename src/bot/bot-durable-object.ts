@@ -6,18 +6,18 @@ import { DurableObject } from "cloudflare:workers"
 import type { Env } from "../env"
 import { fromUtf8 } from "../lib/encoding"
 import { getProvider, isPlatform } from "../providers"
-import type { InboundMessage, InboundRequest, OutboundMessage, ProviderError } from "../providers/types"
+import type { InboundRequest, OutboundMessage, ProviderError, ProviderIO } from "../providers/types"
 import { createBotRepository } from "../registry/bot-repository"
 import { createRollupRepository, currentHour } from "../registry/rollup-repository"
 import { type BotSnapshot, botSnapshotSchema } from "../registry/schemas"
 import { ActivityLog, type LogDetail, type LogEntry, type LogLevel } from "./activity-log"
 import { ChatHistory } from "./chat-history"
-import { Counters, type HourBucket, hourStart } from "./counters"
-import { GroupCommit } from "./group-commit"
+import { Counters, type HourBucket } from "./counters"
 import { Inbox } from "./inbox"
+import { headerLookup, type SendIntake, sendIntake, type WebhookIntake, webhookIntake } from "./intake"
 import { type MessageView, Outbox } from "./outbox"
 import { type Loaded, Processor } from "./processor"
-import { buildRuntime, openSecrets } from "./runtime"
+import { buildRuntime, retireCredentials } from "./runtime"
 import { hasSchema, INBOX_RETENTION_MS, migrate, OUTBOX_RETENTION_MS } from "./storage"
 
 export type ControlAction = "start" | "stop" | "restart"
@@ -56,6 +56,8 @@ const SNAPSHOT_KEY = "snapshot"
 /** D1 hears about this bot's traffic at most this often: the registry is off the message hot path. */
 const ROLLUP_EVERY_MS = 15_000
 const PRUNE_EVERY_MS = 10 * 60_000
+/** setWebhook / deleteWebhook and the like: the platform's API through the global fetch, 10 s at most. */
+const LIFECYCLE_IO: ProviderIO = { fetch: (input, init) => fetch(input, init), timeoutMs: 10_000 }
 
 export class BotDurableObject extends DurableObject<Env> {
   private readonly sql: SqlStorage
@@ -66,14 +68,8 @@ export class BotDurableObject extends DurableObject<Env> {
   private readonly history: ChatHistory
   private readonly processor: Processor
   /** Webhook events and API sends, each written with whatever else arrived during the previous commit. */
-  private readonly intake: GroupCommit<
-    { events: InboundMessage[]; now: number },
-    { fresh: number; messages: number; duplicates: number }
-  >
-  private readonly sends: GroupCommit<
-    { message: OutboundMessage; idempotencyKey: string | undefined; now: number },
-    ReturnType<Outbox["enqueue"]>
-  >
+  private readonly intake: WebhookIntake
+  private readonly sends: SendIntake
   private snapshotCache: BotSnapshot | null | undefined
   private loaded: Promise<Loaded> | null = null
   private lastFlush = 0
@@ -93,25 +89,8 @@ export class BotDurableObject extends DurableObject<Env> {
     this.counters = new Counters(this.sql)
     this.activity = new ActivityLog(this.sql)
     this.history = new ChatHistory(this.sql)
-    this.intake = new GroupCommit(
-      ctx.storage,
-      ({ events, now }) => {
-        const { fresh, duplicates } = this.inbox.accept(events, now)
-        return { fresh: fresh.length, messages: fresh.filter((e) => e.kind !== "status").length, duplicates }
-      },
-      // Inbound counts summed per hour over the batch: one counters upsert per commit, not per webhook.
-      (written) => {
-        const byHour = new Map<number, number>()
-        for (const { input, value } of written) {
-          const hour = hourStart(input.now)
-          if (value.messages > 0) byHour.set(hour, (byHour.get(hour) ?? 0) + value.messages)
-        }
-        for (const [hour, n] of byHour) this.counters.add("inbound", hour, n)
-      },
-    )
-    this.sends = new GroupCommit(ctx.storage, ({ message, idempotencyKey, now }) =>
-      this.outbox.enqueue(message, { source: "api", idempotencyKey, now }),
-    )
+    this.intake = webhookIntake(ctx.storage, this.inbox, this.counters)
+    this.sends = sendIntake(ctx.storage, this.outbox)
     // The processor sees a narrow port, not the object: public methods of a DO are its RPC surface.
     this.processor = new Processor({
       storage: ctx.storage,
@@ -204,13 +183,7 @@ export class BotDurableObject extends DurableObject<Env> {
     const snapshot = this.snapshot()
     if (!snapshot || snapshot.platform !== input.platform) return { status: 404, body: "unknown bot" }
     const { provider, runtime } = await this.load()
-    // The worker sends only the (lower-case) headers the provider's check reads: a lookup, no Headers object.
-    const headers = new Map(input.headers)
-    const req: InboundRequest = {
-      method: input.method,
-      url: input.url,
-      headers: { get: (name) => headers.get(name.toLowerCase()) ?? null },
-    }
+    const req: InboundRequest = { method: input.method, url: input.url, headers: headerLookup(input.headers) }
     if (input.method === "GET") {
       const challenge = provider.challenge?.(req, runtime)
       if (!challenge) return { status: 400, body: "no challenge in request" }
@@ -353,25 +326,10 @@ export class BotDurableObject extends DurableObject<Env> {
     return this.loaded
   }
 
-  /**
-   * New platform credentials (another Telegram token): unregister the webhook the old ones set, or the old bot would
-   * keep delivering here, with a secret we still accept. Best effort: an old token that no longer works is logged.
-   */
+  /** New platform credentials: remove the webhook the previous ones registered (runtime.ts), and say how it went. */
   private async retireCredentials(previous: BotSnapshot, next: BotSnapshot): Promise<void> {
-    const platform = previous.platform
-    if (!isPlatform(platform)) return
-    const provider = getProvider(platform)
-    if (!provider.teardown) return
-    let result: Awaited<ReturnType<typeof provider.teardown>>
-    try {
-      const [old, fresh] = await Promise.all([buildRuntime(this.env, previous, provider), openSecrets(this.env, next)])
-      if (sameCredentials(old.runtime.credentials, fresh.credentials)) return // only handler secrets changed
-      result = await provider.teardown(old.runtime, { fetch: (i, init) => fetch(i, init), timeoutMs: 10_000 })
-    } catch (cause) {
-      // The new configuration is stored either way; a stale webhook is worth a log line, not a failed update.
-      // Only the error's name: a message could quote a URL, and a Telegram URL holds the token.
-      result = { ok: false, error: { kind: "unavailable", message: cause instanceof Error ? cause.name : "error" } }
-    }
+    const result = await retireCredentials(this.env, previous, next, LIFECYCLE_IO)
+    if (!result) return
     if (result.ok) this.log("info", "webhook.retired", "Webhook of the previous credentials removed")
     else {
       const { kind, message } = result.error
@@ -430,7 +388,7 @@ export class BotDurableObject extends DurableObject<Env> {
     const { provider, runtime } = await this.load()
     const run = provider[step]
     if (!run) return { ok: true }
-    const result = await run.call(provider, runtime, { fetch: (input, init) => fetch(input, init), timeoutMs: 10_000 })
+    const result = await run.call(provider, runtime, LIFECYCLE_IO)
     if (result.ok) {
       this.log("info", `webhook.${step}`, step === "setup" ? "Webhook registered" : "Webhook removed")
       return { ok: true }
@@ -467,9 +425,4 @@ export class BotDurableObject extends DurableObject<Env> {
       console.warn(JSON.stringify({ level: "warn", event: "rollup.failed", botId: snapshot.id, error: String(cause) }))
     }
   }
-}
-
-function sameCredentials(a: Record<string, string>, b: Record<string, string>): boolean {
-  const keys = Object.keys(a)
-  return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k])
 }
