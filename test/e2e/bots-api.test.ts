@@ -2,7 +2,7 @@
 import { env } from "cloudflare:test"
 import { sign } from "hono/jwt"
 import { describe, expect, it } from "vitest"
-import { api, phoneNumberId, telegramToken, tokenFor, uniqueBusiness } from "./helpers"
+import { api, phoneNumberId, telegramToken, tokenFor, uniqueBusiness } from "../helpers"
 
 interface BotBody {
   id: string
@@ -395,7 +395,7 @@ describe("health and docs", () => {
 
 describe("insights", () => {
   it("counts traffic per bot (live) and rolls it up for the list and the overview", async () => {
-    const { createTelegramBot, postTelegramUpdate, textUpdate, eventually } = await import("./messaging-helpers")
+    const { createTelegramBot, postTelegramUpdate, textUpdate, eventually } = await import("../messaging-helpers")
     const bot = await createTelegramBot()
     await postTelegramUpdate(bot, textUpdate(321, "count me"))
     const stats = await eventually(async () => {

@@ -1,7 +1,7 @@
 // WhatsApp provider: each message kind, statuses, multi-number batches, signatures, challenge and Graph errors.
 import { describe, expect, it } from "vitest"
-import { utf8 } from "../src/lib/encoding"
-import type { InboundMessage, OutboundMessage } from "../src/providers/types"
+import { utf8 } from "../../src/lib/encoding"
+import type { InboundMessage, OutboundMessage } from "../../src/providers/types"
 import {
   escapeNonAscii,
   splitByPhoneNumber,
@@ -9,7 +9,7 @@ import {
   whatsapp,
   whatsappRoutingKeys,
   whatsappSendBody,
-} from "../src/providers/whatsapp"
+} from "../../src/providers/whatsapp"
 import {
   APP_SECRET,
   body,
@@ -20,7 +20,7 @@ import {
   whatsappBodies,
   whatsappBot,
   whatsappSignature,
-} from "./provider-cases"
+} from "../provider-cases"
 
 const W = "wamid.HBgMMzUxOTEyMzQ1Njc4FQIAEhgg"
 

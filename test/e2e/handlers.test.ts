@@ -1,8 +1,8 @@
 // The reply handlers against fake endpoints of their own: forward (signed, retried) and AI (history kept, trimmed).
 import { describe, expect, it } from "vitest"
-import { randomTelegramToken } from "./fakes/client"
-import { api, tokenFor, uniqueBusiness } from "./helpers"
-import { createTelegramBot, eventually, fakes, hmacHex, postTelegramUpdate, textUpdate } from "./messaging-helpers"
+import { randomTelegramToken } from "../fakes/client"
+import { api, tokenFor, uniqueBusiness } from "../helpers"
+import { createTelegramBot, eventually, fakes, hmacHex, postTelegramUpdate, textUpdate } from "../messaging-helpers"
 
 interface Recorded {
   headers: Record<string, string>

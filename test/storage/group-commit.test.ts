@@ -2,8 +2,8 @@
 // and no delay for a lone write.
 import { runInDurableObject } from "cloudflare:test"
 import { describe, expect, it } from "vitest"
-import { type CommitStorage, GroupCommit } from "../src/bot/group-commit"
-import { botStub } from "./messaging-helpers"
+import { type CommitStorage, GroupCommit } from "../../src/bot/group-commit"
+import { botStub } from "../messaging-helpers"
 
 const scratchObject = () => botStub(`group-commit-${crypto.randomUUID()}`)
 

@@ -1,9 +1,9 @@
 // End to end on WhatsApp: verification challenge, signed webhooks (per bot and app-level), replies, receipts, pair limits.
 import { env, SELF } from "cloudflare:test"
 import { describe, expect, it } from "vitest"
-import { whatsappStatusEvent, whatsappTextEvent } from "./fakes/builders"
-import { api } from "./helpers"
-import { createWhatsAppBot, eventually, fakes, postWhatsApp, type WhatsAppBot } from "./messaging-helpers"
+import { whatsappStatusEvent, whatsappTextEvent } from "../fakes/builders"
+import { api } from "../helpers"
+import { createWhatsAppBot, eventually, fakes, postWhatsApp, type WhatsAppBot } from "../messaging-helpers"
 
 type WaBody = { to: string; type: string; text?: { body: string } }
 const sent = async (bot: WhatsAppBot) =>

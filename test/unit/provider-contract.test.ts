@@ -1,9 +1,9 @@
 // The provider contract: one suite every registered provider passes with its own fixtures and signing.
 import { describe, expect, it } from "vitest"
-import { utf8 } from "../src/lib/encoding"
-import { getProvider, isPlatform, parseCredentials, platforms, providers } from "../src/providers"
-import { messageKinds, type OutboundMessage, providerErrorKinds } from "../src/providers/types"
-import { body, contractCases, fakeFetch, hangingFetch } from "./provider-cases"
+import { utf8 } from "../../src/lib/encoding"
+import { getProvider, isPlatform, parseCredentials, platforms, providers } from "../../src/providers"
+import { messageKinds, type OutboundMessage, providerErrorKinds } from "../../src/providers/types"
+import { body, contractCases, fakeFetch, hangingFetch } from "../provider-cases"
 
 describe("provider registry", () => {
   it("lists every registered provider under the name it reports", () => {

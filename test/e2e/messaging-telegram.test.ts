@@ -1,9 +1,9 @@
 // End to end on Telegram: webhook -> DO inbox -> handler -> send queue -> fake Telegram, with failures injected.
 import { evictDurableObject, runInDurableObject } from "cloudflare:test"
 import { describe, expect, it } from "vitest"
-import { randomTelegramToken } from "./fakes/client"
-import { api, tokenFor, uniqueBusiness } from "./helpers"
-import { botStub, createTelegramBot, eventually, fakes, postTelegramUpdate, textUpdate } from "./messaging-helpers"
+import { randomTelegramToken } from "../fakes/client"
+import { api, tokenFor, uniqueBusiness } from "../helpers"
+import { botStub, createTelegramBot, eventually, fakes, postTelegramUpdate, textUpdate } from "../messaging-helpers"
 
 type Sent = { chat_id: number | string; text: string }
 const sentTexts = async (token: string) =>

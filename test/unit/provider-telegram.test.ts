@@ -1,9 +1,9 @@
 // Telegram provider: each Update kind, the outbound Bot API calls, and error mapping from platforms.md.
 import { describe, expect, it } from "vitest"
-import { utf8 } from "../src/lib/encoding"
-import { classifyTelegramError, TELEGRAM_SECRET_HEADER, telegram } from "../src/providers/telegram"
-import type { InboundMessage, OutboundMessage } from "../src/providers/types"
-import { body, fakeFetch, request, TELEGRAM_TOKEN, telegramBodies, telegramBot } from "./provider-cases"
+import { utf8 } from "../../src/lib/encoding"
+import { classifyTelegramError, TELEGRAM_SECRET_HEADER, telegram } from "../../src/providers/telegram"
+import type { InboundMessage, OutboundMessage } from "../../src/providers/types"
+import { body, fakeFetch, request, TELEGRAM_TOKEN, telegramBodies, telegramBot } from "../provider-cases"
 
 function only(name: string): InboundMessage {
   const result = telegram.parse(body(telegramBodies, name), telegramBot)

@@ -1,8 +1,8 @@
 // The fake platform servers behave as shared/platforms.md says: shapes, errors, limits, recording, signed delivery.
 import { env } from "cloudflare:test"
 import { describe, expect, it } from "vitest"
-import { whatsappTextEvent } from "./fakes/builders.ts"
-import { fakesFromEnv, randomPhoneNumberId, randomTelegramToken } from "./fakes/client.ts"
+import { whatsappTextEvent } from "../fakes/builders.ts"
+import { fakesFromEnv, randomPhoneNumberId, randomTelegramToken } from "../fakes/client.ts"
 
 const fakes = fakesFromEnv(env)
 const tgBase = env.TELEGRAM_API_BASE ?? ""

@@ -1,10 +1,10 @@
 // The original guide's single-bot mode: bots configured from env, served at /api/{platform}/webhook.
 import { env, SELF } from "cloudflare:test"
 import { describe, expect, it, vi } from "vitest"
-import { defaultPlatform } from "../src/routes/health"
-import { whatsappTextEvent } from "./fakes/builders"
-import { api } from "./helpers"
-import { eventually, fakes, postWhatsApp, textUpdate } from "./messaging-helpers"
+import { defaultPlatform } from "../../src/routes/health"
+import { whatsappTextEvent } from "../fakes/builders"
+import { api } from "../helpers"
+import { eventually, fakes, postWhatsApp, textUpdate } from "../messaging-helpers"
 
 const compatTelegram = (update: unknown, secret: string) =>
   SELF.fetch("https://switchboard.test/api/telegram/webhook", {

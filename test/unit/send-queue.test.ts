@@ -8,9 +8,9 @@ import {
   Pacer,
   RATE_HEADROOM,
   RETRY_BACKOFF,
-} from "../src/bot/send-queue"
-import { backoffDelay } from "../src/lib/backoff"
-import type { ProviderError } from "../src/providers/types"
+} from "../../src/bot/send-queue"
+import { backoffDelay } from "../../src/lib/backoff"
+import type { ProviderError } from "../../src/providers/types"
 
 const now = 1_000_000
 const fresh = { attempts: 0, rateLimited: 0 }

@@ -1,10 +1,10 @@
 // The inbox's storage rules against a real Durable Object's SQLite, with the bot object's own schema.
 import { runInDurableObject } from "cloudflare:test"
 import { describe, expect, it } from "vitest"
-import { Inbox } from "../src/bot/inbox"
-import { migrate } from "../src/bot/storage"
-import type { InboundMessage } from "../src/providers/types"
-import { botStub } from "./messaging-helpers"
+import { Inbox } from "../../src/bot/inbox"
+import { migrate } from "../../src/bot/storage"
+import type { InboundMessage } from "../../src/providers/types"
+import { botStub } from "../messaging-helpers"
 
 const event = (eventId: string, chatId = "1"): InboundMessage => ({
   eventId,
