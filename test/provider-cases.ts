@@ -2,7 +2,7 @@
 import { hmacSha256Hex } from "../src/lib/crypto"
 import type { Platform } from "../src/providers"
 import { TELEGRAM_SECRET_HEADER, type TelegramCredentials } from "../src/providers/telegram"
-import type { BotRuntime, InboundRequest } from "../src/providers/types"
+import type { BotRuntime, InboundRequest, ProviderErrorKind } from "../src/providers/types"
 import { WHATSAPP_SIGNATURE_HEADER, type WhatsAppCredentials } from "../src/providers/whatsapp"
 import tgAudio from "./fixtures/telegram/audio.json"
 import tgCallbackQuery from "./fixtures/telegram/callback_query.json"
@@ -125,7 +125,36 @@ export interface ContractCase {
   forge(body: string): Promise<SignedRequest>
   /** The platform's answer to a successful send, and the id the provider should report. */
   sendOk: { response: () => Response; platformMessageId: string }
+  /** One refusal per HTTP status, in the platform's own error shape, and the kind the provider must classify it as. */
+  sendErrors: SendErrorCase[]
 }
+
+export interface SendErrorCase {
+  status: number
+  /** What the platform means by it, for the test name. */
+  meaning: string
+  body: unknown
+  kind: ProviderErrorKind
+}
+
+/** `{ ok: false, error_code, description, parameters? }`, the Bot API's error envelope. */
+export const telegramErrorBody = (code: number, description: string, parameters?: Record<string, number>) => ({
+  ok: false,
+  error_code: code,
+  description,
+  ...(parameters ? { parameters } : {}),
+})
+
+/** `{ error: { message, type, code, error_subcode?, fbtrace_id } }`, the Graph API's error envelope. */
+export const graphErrorBody = (code: number, message: string, subcode?: number) => ({
+  error: {
+    message,
+    type: code === 190 ? "OAuthException" : "GraphMethodException",
+    code,
+    ...(subcode === undefined ? {} : { error_subcode: subcode }),
+    fbtrace_id: "AbCdEfGhIjK",
+  },
+})
 
 export const contractCases: ContractCase[] = [
   {
@@ -141,6 +170,35 @@ export const contractCases: ContractCase[] = [
         Response.json({ ok: true, result: { message_id: 4711, date: 1767225600, chat: { id: 1, type: "private" } } }),
       platformMessageId: "4711",
     },
+    sendErrors: [
+      {
+        status: 400,
+        meaning: "a bad request",
+        body: telegramErrorBody(400, "Bad Request: message text is empty"),
+        kind: "bad_request",
+      },
+      { status: 401, meaning: "a revoked token", body: telegramErrorBody(401, "Unauthorized"), kind: "unauthorized" },
+      {
+        status: 403,
+        meaning: "a user who blocked the bot",
+        body: telegramErrorBody(403, "Forbidden: bot was blocked by the user"),
+        kind: "forbidden",
+      },
+      // A malformed or deleted token: the method path itself is unknown.
+      { status: 404, meaning: "an unknown token", body: telegramErrorBody(404, "Not Found"), kind: "unauthorized" },
+      {
+        status: 429,
+        meaning: "flood control",
+        body: telegramErrorBody(429, "Too Many Requests: retry after 3", { retry_after: 3 }),
+        kind: "rate_limited",
+      },
+      {
+        status: 500,
+        meaning: "a server error",
+        body: telegramErrorBody(500, "Internal Server Error"),
+        kind: "unavailable",
+      },
+    ],
   },
   {
     platform: "whatsapp",
@@ -163,6 +221,44 @@ export const contractCases: ContractCase[] = [
         }),
       platformMessageId: "wamid.HBgMMzUxOTEyMzQ1Njc4FQIAERgSOUT",
     },
+    sendErrors: [
+      {
+        status: 400,
+        meaning: "an invalid parameter (#100)",
+        body: graphErrorBody(100, "(#100) Invalid parameter"),
+        kind: "bad_request",
+      },
+      {
+        status: 401,
+        meaning: "an expired access token (#190)",
+        body: graphErrorBody(190, "Error validating access token: Session has expired", 463),
+        kind: "unauthorized",
+      },
+      {
+        status: 403,
+        meaning: "a missing permission (#10)",
+        body: graphErrorBody(10, "(#10) Application does not have permission for this action"),
+        kind: "unauthorized",
+      },
+      {
+        status: 404,
+        meaning: "an unknown phone number id (#100/33)",
+        body: graphErrorBody(100, "Unsupported post request. Object with ID does not exist", 33),
+        kind: "bad_request",
+      },
+      {
+        status: 429,
+        meaning: "the business's rate limit (#130429)",
+        body: graphErrorBody(130429, "(#130429) Rate limit hit"),
+        kind: "rate_limited",
+      },
+      {
+        status: 500,
+        meaning: "a Graph outage (#131000)",
+        body: graphErrorBody(131000, "Something went wrong"),
+        kind: "unavailable",
+      },
+    ],
   },
 ]
 

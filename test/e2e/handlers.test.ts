@@ -74,9 +74,6 @@ describe("forward handler", () => {
     expect(call?.headers["x-switchboard-signature"]).toBe(
       `sha256=${await hmacHex(res.body.signingSecret, `${timestamp}.${call?.raw}`)}`,
     )
-    expect(call?.headers["x-switchboard-signature"]).not.toBe(
-      `sha256=${await hmacHex("wrong", `${timestamp}.${call?.raw}`)}`,
-    )
     // The test console is tenant-scoped: another business can't run this bot's handler; and writers only: a viewer
     // can't make it call the business's endpoint.
     const other = await tokenFor(uniqueBusiness("other"))
@@ -115,6 +112,9 @@ describe("forward handler", () => {
     await postTelegramUpdate(bot, textUpdate(502, "next"))
     await eventually(async () => ((await sent(bot.token)).includes("fwd: next") ? true : undefined))
     expect(await sent(bot.token)).toEqual(["fwd: next"])
+    // A retry would hold the chat's later messages back, so once "next" is answered any retry of the first has run:
+    // the endpoint saw each message exactly once.
+    expect((await endpointCalls(name)).map((c) => c.body.message?.text)).toEqual(["lost cause", "next"])
     const logs = await api<{ logs: { event: string }[] }>("GET", `/api/bots/${bot.id}/logs?limit=50`, {
       token: bot.admin,
     })

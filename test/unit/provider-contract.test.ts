@@ -166,12 +166,18 @@ describe.each(contractCases)("$platform provider contract", (c) => {
       expect(Date.now() - started).toBeLessThan(5_000)
     })
 
-    it("only ever returns documented error kinds", async () => {
-      for (const status of [400, 401, 403, 404, 429, 500]) {
-        const { fetch } = fakeFetch(() => Response.json({ ok: false, error_code: status }, { status }))
+    // Each refusal in the platform's own error shape: a body in the other platform's shape would only ever
+    // exercise the "no recognisable error" path.
+    it.each(c.sendErrors.map((e) => [e.status, e.meaning, e] as const))(
+      "classifies HTTP %i (%s) as its documented kind",
+      async (status, _meaning, e) => {
+        const { fetch } = fakeFetch(() => Response.json(e.body, { status }))
         const result = await provider.send(text, c.bot, { fetch })
-        expect(result.ok ? null : providerErrorKinds.includes(result.error.kind)).toBe(true)
-      }
-    })
+        if (result.ok) throw new Error(`HTTP ${status} was reported as sent`)
+        expect(providerErrorKinds).toContain(result.error.kind)
+        expect(result.error.kind).toBe(e.kind)
+        expect(result.error.status).toBe(status)
+      },
+    )
   })
 })
