@@ -4,7 +4,7 @@ import { describe, expect, it, vi } from "vitest"
 import { defaultPlatform } from "../../src/routes/health"
 import { whatsappTextEvent } from "../fakes/builders"
 import { api } from "../helpers"
-import { eventually, fakes, postWhatsApp, textUpdate } from "../messaging-helpers"
+import { fakes, postWhatsApp, textUpdate } from "../messaging-helpers"
 
 const compatTelegram = (update: unknown, secret: string) =>
   SELF.fetch("https://switchboard.test/api/telegram/webhook", {
@@ -16,10 +16,11 @@ const compatTelegram = (update: unknown, secret: string) =>
 describe("single-bot compatibility routes", () => {
   it("answers a Telegram update for the env-configured bot and checks its secret", async () => {
     const token = env.TELEGRAM_BOT_TOKEN ?? ""
-    expect((await compatTelegram(textUpdate(1212, "compat hi"), "wrong")).status).toBe(401)
+    expect((await compatTelegram(textUpdate(1212, "forged"), "wrong")).status).toBe(401)
     expect((await compatTelegram(textUpdate(1212, "compat hi"), env.TELEGRAM_WEBHOOK_SECRET ?? "")).status).toBe(200)
-    const [reply] = await fakes.telegram.waitForRequests({ account: token, method: "sendMessage" }, 1)
-    expect(reply?.body).toMatchObject({ chat_id: 1212, text: "compat hi" })
+    // The genuine update, to the same chat, is answered; the forged one, had it been kept, would have been first.
+    const replies = await fakes.telegram.waitForRequests({ account: token, method: "sendMessage" }, 1)
+    expect(replies.map((r) => r.body)).toEqual([expect.objectContaining({ chat_id: 1212, text: "compat hi" })])
   })
 
   it("verifies and answers WhatsApp for the env-configured number", async () => {
@@ -28,14 +29,16 @@ describe("single-bot compatibility routes", () => {
     )
     expect(await challenge.text()).toBe("42")
     const phoneNumberId = env.WHATSAPP_PHONE_NUMBER_ID ?? ""
+    const forged = whatsappTextEvent({ phoneNumberId, from: "15551230000", text: "forged" })
     const payload = whatsappTextEvent({ phoneNumberId, from: "15551230000", text: "compat wa" })
     const url = "https://switchboard.test/api/whatsapp/webhook"
-    expect((await postWhatsApp(url, payload, "bad")).status).toBe(401)
+    expect((await postWhatsApp(url, forged, "bad")).status).toBe(401)
     expect((await postWhatsApp(url, payload, env.WHATSAPP_APP_SECRET ?? "")).status).toBe(200)
-    await eventually(async () => {
-      const sent = await fakes.whatsapp.requests({ account: phoneNumberId, method: "messages" })
-      return sent.some((r) => r.outcome === "ok") ? true : undefined
-    })
+    // The genuine message, from the same user, is answered; the forged one, had it been kept, would have been first.
+    const replies = await fakes.whatsapp.waitForRequests({ account: phoneNumberId, method: "messages" }, 1)
+    expect(replies.map((r) => [r.outcome, r.body])).toEqual([
+      ["ok", expect.objectContaining({ to: "15551230000", text: expect.objectContaining({ body: "compat wa" }) })],
+    ])
   })
 
   it("reports the env-configured platforms in /health", async () => {

@@ -163,7 +163,10 @@ describe("ai handler", () => {
     expect(res.status).toBe(200)
     expect(res.body.handler).toBe("ai")
     expect(res.body.replies).toEqual([{ chatId: "console", text: "AI(1): what's up" }])
-    expect(await sent(bot.token)).toEqual([])
+    // Barrier: a real update's reply goes through the send queue; one queued by the console would have gone first.
+    await postTelegramUpdate(bot, textUpdate(700, "real"))
+    await fakes.telegram.waitForRequests({ account: bot.token, method: "sendMessage" }, 1)
+    expect(await sent(bot.token)).toEqual(["AI(1): real"])
   })
 
   it("rejects a test message without a bot id, or without a token", async () => {

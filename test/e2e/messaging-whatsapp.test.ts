@@ -28,8 +28,11 @@ describe("whatsapp webhook verification", () => {
     const payload = whatsappTextEvent({ phoneNumberId: bot.phoneNumberId, from: "15550001111", text: "forged" })
     expect((await postWhatsApp(bot.webhookUrl, payload, "wrong-secret")).status).toBe(401)
     expect((await postWhatsApp(bot.webhookUrl, payload, bot.appSecret, "sha256=deadbeef")).status).toBe(401)
-    await new Promise((r) => setTimeout(r, 300))
-    expect(await sent(bot)).toEqual([])
+    // Barrier: a genuine message from the same user is answered; a stored forgery would have been answered first.
+    const genuine = whatsappTextEvent({ phoneNumberId: bot.phoneNumberId, from: "15550001111", text: "genuine" })
+    expect((await postWhatsApp(bot.webhookUrl, genuine, bot.appSecret)).status).toBe(200)
+    await fakes.whatsapp.waitForRequests({ account: bot.phoneNumberId, method: "messages" }, 1)
+    expect((await sent(bot)).map((b) => [b.to, b.text?.body])).toEqual([["15550001111", "genuine"]])
   })
 })
 
@@ -40,13 +43,19 @@ describe("whatsapp round trip", () => {
     expect((await postWhatsApp(bot.webhookUrl, payload, bot.appSecret)).status).toBe(200)
     expect((await postWhatsApp(bot.webhookUrl, payload, bot.appSecret)).status).toBe(200)
     await eventually(async () => ((await sent(bot)).length > 0 ? true : undefined))
-    await new Promise((r) => setTimeout(r, 500))
+    expect((await postWhatsApp(bot.webhookUrl, payload, bot.appSecret)).status).toBe(200)
+    // Barrier: a new message from the same user is handled after the redeliveries; once it is answered, a second
+    // answer to the first would be out too.
+    const barrier = whatsappTextEvent({ phoneNumberId: bot.phoneNumberId, from: "15550002222", text: "barrier" })
+    expect((await postWhatsApp(bot.webhookUrl, barrier, bot.appSecret)).status).toBe(200)
+    await fakes.whatsapp.waitForRequests({ account: bot.phoneNumberId, method: "messages" }, 2)
     expect(await sent(bot)).toEqual([
       expect.objectContaining({
         to: "15550002222",
         type: "text",
         text: expect.objectContaining({ body: "Olá, café ☕" }),
       }),
+      expect.objectContaining({ to: "15550002222", type: "text", text: expect.objectContaining({ body: "barrier" }) }),
     ])
   })
 
@@ -80,34 +89,48 @@ describe("whatsapp round trip", () => {
 
   it("tracks delivery receipts: sent -> delivered -> read, never backwards", async () => {
     const bot = await createWhatsAppBot()
-    const queued = await api<{ id: string }>("POST", `/api/bots/${bot.id}/messages`, {
-      token: bot.admin,
-      body: { chatId: "15550006666", text: "receipt me" },
-    })
-    const status = async () =>
+    const chatId = "15550006666"
+    const send = async (text: string) =>
+      (await api<{ id: string }>("POST", `/api/bots/${bot.id}/messages`, { token: bot.admin, body: { chatId, text } }))
+        .body.id
+    const status = async (id: string) =>
       (
-        await api<{ status: string; platformMessageId: string }>(
-          "GET",
-          `/api/bots/${bot.id}/messages/${queued.body.id}`,
-          { token: bot.admin },
-        )
+        await api<{ status: string; platformMessageId: string }>("GET", `/api/bots/${bot.id}/messages/${id}`, {
+          token: bot.admin,
+        })
       ).body
-    const afterSend = await eventually(async () => ((await status()).status === "sent" ? status() : undefined))
-    const receipt = (s: "delivered" | "read") =>
+    const sentMessage = (id: string) =>
+      eventually(async () => ((await status(id)).status === "sent" ? status(id) : undefined))
+    const receipt = (platformMessageId: string, s: "delivered" | "read") =>
       whatsappStatusEvent({
         phoneNumberId: bot.phoneNumberId,
-        messageId: afterSend.platformMessageId,
-        recipient: "15550006666",
+        messageId: platformMessageId,
+        recipient: chatId,
         status: s,
       })
-    await postWhatsApp(bot.webhookUrl, receipt("delivered"), bot.appSecret)
-    await eventually(async () => ((await status()).status === "delivered" ? true : undefined))
-    await postWhatsApp(bot.webhookUrl, receipt("read"), bot.appSecret)
-    await eventually(async () => ((await status()).status === "read" ? true : undefined))
-    // A late "delivered" (Meta does not promise order) must not move it back.
-    await postWhatsApp(bot.webhookUrl, { ...receipt("delivered"), entry: receipt("delivered").entry }, bot.appSecret)
-    await new Promise((r) => setTimeout(r, 400))
-    expect((await status()).status).toBe("read")
+    const reaches = (id: string, s: string) =>
+      eventually(async () => ((await status(id)).status === s ? true : undefined))
+
+    const inOrder = await send("receipt me")
+    const inOrderRef = (await sentMessage(inOrder)).platformMessageId
+    await postWhatsApp(bot.webhookUrl, receipt(inOrderRef, "delivered"), bot.appSecret)
+    await reaches(inOrder, "delivered")
+    await postWhatsApp(bot.webhookUrl, receipt(inOrderRef, "read"), bot.appSecret)
+    await reaches(inOrder, "read")
+
+    // Meta does not promise order: a "delivered" arriving after "read" (the first "delivered" for this message, so
+    // not a redelivery the intake drops) must not move it back.
+    const late = await send("read before delivered")
+    const lateRef = (await sentMessage(late)).platformMessageId
+    await postWhatsApp(bot.webhookUrl, receipt(lateRef, "read"), bot.appSecret)
+    await reaches(late, "read")
+    await postWhatsApp(bot.webhookUrl, receipt(lateRef, "delivered"), bot.appSecret)
+    // Barrier: a text from the same chat is handled after that receipt; once it is echoed, the receipt was applied.
+    const barrier = whatsappTextEvent({ phoneNumberId: bot.phoneNumberId, from: chatId, text: "barrier" })
+    await postWhatsApp(bot.webhookUrl, barrier, bot.appSecret)
+    await eventually(async () => ((await sent(bot)).some((b) => b.text?.body === "barrier") ? true : undefined))
+    expect((await status(late)).status).toBe("read")
+    expect((await status(inOrder)).status).toBe("read")
   })
 
   it("backs off only the recipient hit by the pair rate limit (131056)", async () => {
