@@ -1,95 +1,10 @@
-// The bench's results: their JSON shape, the targets the project holds itself to, the printed table, and a validator
-// (used by --smoke and bench/smoke.test.ts) that the JSON written is the JSON this file describes.
+// What a run's figures become: the series of each scenario (min/median/max over rounds), the targets the project holds
+// itself to, and the printed table. The JSON's shape is bench/results-schema.ts.
 import type { E2eRun } from "./e2e.ts"
 import type { IngestRun } from "./ingest.ts"
-import type { PacingRun } from "./pacing.ts"
-import type { ProfileSummary } from "./profile.ts"
 import type { ListFigures } from "./registry.ts"
+import type { BenchResults, E2eSeries, IngestSeries, ListSeries, Target } from "./results-schema.ts"
 import { round, roundSpread, type Spread, spread } from "./stats.ts"
-
-export const SCHEMA = "switchboard-bench/2"
-
-export interface Series<R> {
-  runs: R[]
-}
-
-export interface IngestSeries extends Series<IngestRun> {
-  updatesPerSecond: Spread
-  p50Ms: Spread
-  p99Ms: Spread
-  serverCores: Spread
-  cpuMsPerUpdate: Spread
-  peakMemoryMb: Spread
-}
-
-export interface E2eSeries extends Series<E2eRun> {
-  timeToLastReplyMs: Spread
-  repliesPerSecond: Spread
-  rejected429: Spread
-  peakMemoryMb: Spread
-  /** CPU cores the serving process used on average over the run. */
-  serverCores: Spread
-  /** Worst round. */
-  lost: number
-  duplicated: number
-  outOfOrderChats: number
-}
-
-export interface ListSeries {
-  runs: ListFigures[]
-  firstPageP95Ms: Spread
-  deepCursorP95Ms: Spread
-}
-
-export interface Target {
-  id: string
-  text: string
-  /** The figure judged: the median of the per-round values. */
-  value: number
-  threshold: string
-  pass: boolean
-}
-
-export interface BenchResults {
-  schema: typeof SCHEMA
-  date: string
-  smoke: boolean
-  durationS: number
-  environment: Record<string, string | number>
-  config: Record<string, unknown>
-  ingest: {
-    connections: number
-    bare: IngestSeries
-    router: IngestSeries
-    grammy: IngestSeries
-    routerOverBare: Spread
-    routerOverGrammy: Spread
-    /** With --floor. */
-    floor?: IngestSeries
-    floorOverBare?: Spread
-    routerOverFloor?: Spread
-  }[]
-  scale: {
-    connections: number
-    bots: number
-    oneBot: IngestSeries
-    manyBots: IngestSeries
-    ratio: Spread
-    /** With --floor: the floor worker over as many Durable Objects, and its ratio to one object. */
-    floorManyObjects?: IngestSeries
-    floorRatio?: Spread
-    list: { small: ListSeries; large: ListSeries; firstPageP95Ratio: Spread; deepCursorP95Ratio: Spread }
-  }
-  e2e: {
-    router: E2eSeries
-    grammy: E2eSeries
-    grammyUnlimited: E2eSeries
-    routerOverGrammy: Spread
-  }
-  pacing: { telegram: PacingRun; whatsapp: PacingRun; peakMemoryMb: number; serverCores: number }
-  targets: Target[]
-  profiles: { run: string; summary: ProfileSummary }[]
-}
 
 export function ingestSeries(runs: IngestRun[]): IngestSeries {
   const s = (f: (r: IngestRun) => number, digits = 2) => roundSpread(spread(runs.map(f)), digits)
@@ -397,54 +312,4 @@ export function renderTable(r: BenchResults): string {
   const missed = r.targets.filter((t) => !t.pass).length
   out.push(`  ${r.targets.length - missed} met, ${missed} missed · ${r.durationS} s`)
   return out.join("\n")
-}
-
-// ---- validation (smoke) ----
-
-/** The value at `path` inside `v`, or undefined when any step is not an object. */
-function at(v: unknown, ...path: (string | number)[]): unknown {
-  let cur = v
-  for (const key of path) {
-    if (typeof cur !== "object" || cur === null) return undefined
-    cur = Reflect.get(cur, key)
-  }
-  return cur
-}
-
-const isSpread = (v: unknown) =>
-  ["min", "median", "max"].every((k) => typeof at(v, k) === "number" || at(v, k) === null)
-const list = (v: unknown): unknown[] => (Array.isArray(v) ? v : [])
-
-/** Problems with a results file, [] when it is what this file describes. Checks shape and liveness, not figures. */
-export function validate(raw: unknown): string[] {
-  const problems: string[] = []
-  const need = (ok: boolean, what: string) => {
-    if (!ok) problems.push(what)
-  }
-  need(at(raw, "schema") === SCHEMA, "schema")
-  need(!Number.isNaN(Date.parse(String(at(raw, "date")))), "date")
-  const ingest = list(at(raw, "ingest"))
-  need(ingest.length > 0, "ingest")
-  for (const [n, i] of ingest.entries()) {
-    for (const key of ["bare", "router", "grammy"]) {
-      const runs = list(at(i, key, "runs"))
-      need(runs.length > 0 && runs.every((run) => Number(at(run, "ok")) > 0), `ingest[${n}].${key}: every run answered`)
-    }
-    need(isSpread(at(i, "routerOverBare")) && isSpread(at(i, "routerOverGrammy")), `ingest[${n}] ratios`)
-  }
-  for (const key of ["router", "grammy", "grammyUnlimited"]) {
-    const runs = list(at(raw, "e2e", key, "runs"))
-    need(runs.length > 0 && runs.every((run) => Number(at(run, "replies")) > 0), `e2e.${key}: every run replied`)
-  }
-  for (const key of ["telegram", "whatsapp"]) {
-    need(Number(at(raw, "pacing", key, "achievedPerSecond")) > 0, `pacing.${key}: messages went out`)
-  }
-  need(isSpread(at(raw, "scale", "ratio")), "scale.ratio")
-  for (const key of ["small", "large"]) {
-    const runs = list(at(raw, "scale", "list", key, "runs"))
-    need(runs.length > 0 && runs.every((run) => Number(at(run, "firstPage", "p95Ms")) > 0), `scale.list.${key}`)
-  }
-  const targets = list(at(raw, "targets"))
-  need(targets.length >= 10 && targets.every((t) => typeof at(t, "pass") === "boolean"), "targets")
-  return problems
 }

@@ -10,21 +10,14 @@ import { readFileSync, writeFileSync } from "node:fs"
 import { cpus, tmpdir } from "node:os"
 import { join } from "node:path"
 import { parseArgs } from "node:util"
+import { z } from "zod"
 import { API_LATENCY_MS, type BenchContext, fullSizes, smokeSizes, telegramLimits } from "./context.ts"
 import { type E2eRun, type E2eTarget, e2eRun } from "./e2e.ts"
 import { type IngestRun, type IngestTarget, ingestRun } from "./ingest.ts"
 import { pacingRun } from "./pacing.ts"
 import { LIST_BUSINESS, type ListFigures, listFigures, listRound, listSetup } from "./registry.ts"
-import {
-  type BenchResults,
-  e2eSeries,
-  ingestSeries,
-  judge,
-  listSeries,
-  renderTable,
-  SCHEMA,
-  validate,
-} from "./report.ts"
+import { e2eSeries, ingestSeries, judge, listSeries, renderTable } from "./report.ts"
+import { type BenchResults, resultsSchema, SCHEMA } from "./results-schema.ts"
 import { ratioSpread, roundSpread } from "./stats.ts"
 import { buildBundle, buildFloorBundle, root } from "./worker.ts"
 
@@ -265,10 +258,10 @@ try {
       process.stdout.write(`  ${String(h.selfPct).padStart(5)}%  ${h.name}  ${h.file}\n`)
   }
   process.stdout.write(`\nJSON: ${out}\n`)
-  // The smoke run checks that what it wrote reads back as the results it describes.
-  const problems = validate(JSON.parse(readFileSync(out, "utf8")))
-  if (problems.length > 0) {
-    process.stderr.write(`results do not validate: ${problems.join("; ")}\n`)
+  // What it wrote must read back as the results bench/results-schema.ts describes.
+  const check = resultsSchema.safeParse(JSON.parse(readFileSync(out, "utf8")))
+  if (!check.success) {
+    process.stderr.write(`results do not validate:\n${z.prettifyError(check.error)}\n`)
     process.exitCode = 1
   }
 } finally {

@@ -1,15 +1,32 @@
 // `npm run bench:smoke`: the bench starts, runs every scenario with tiny sizes (about a minute), writes its JSON, and
-// the JSON reads back as the results bench/report.ts describes. Figures are not judged: a smoke run proves the
-// plumbing, not the speed. Not part of `npm test` (it starts a dozen workerd and Node processes).
+// the JSON parses with the schema of bench/results-schema.ts. Figures are not judged: a smoke run proves the plumbing,
+// not the speed. Not part of `npm test` (it starts a dozen workerd and Node processes).
 import assert from "node:assert/strict"
 import { spawnSync } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { test } from "node:test"
-import { SCHEMA, validate } from "./report.ts"
+import { z } from "zod"
+import { resultsSchema, SCHEMA } from "./results-schema.ts"
 
-test("the bench runs every scenario and writes results that validate", () => {
+/** The written results with one thing broken: each must fail the schema, or the check above it proves nothing. */
+const broken: [string, (r: Record<string, unknown>) => void][] = [
+  ["a field missing", (r) => delete r.targets],
+  ["a field the schema does not name", (r) => Object.assign(r, { extra: 1 })],
+  ["another schema version", (r) => Object.assign(r, { schema: "switchboard-bench/1" })],
+  ["a figure of the wrong type", (r) => Object.assign(r, { durationS: "42" })],
+  ["an ingest run that answered nothing", (r) => Object.assign(at(r, "ingest", 0, "router", "runs", 0), { ok: 0 })],
+  ["a series with no runs", (r) => Object.assign(at(r, "e2e", "grammy"), { runs: [] })],
+]
+
+function at(v: unknown, ...path: (string | number)[]): object {
+  const found = path.reduce<unknown>((cur, key) => (typeof cur === "object" && cur ? Reflect.get(cur, key) : cur), v)
+  assert.ok(typeof found === "object" && found !== null, `no object at ${path.join(".")}`)
+  return found
+}
+
+test("the bench runs every scenario and writes results that parse with the schema", () => {
   const dir = mkdtempSync(join(tmpdir(), "switchboard-bench-smoke-"))
   try {
     const out = join(dir, "results.json")
@@ -19,9 +36,15 @@ test("the bench runs every scenario and writes results that validate", () => {
     })
     assert.equal(run.status, 0, `bench --smoke exited ${run.status}:\n${run.stderr.slice(-2000)}`)
     assert.match(run.stdout, /^Targets$/m, "the table was printed")
-    const results: unknown = JSON.parse(readFileSync(out, "utf8"))
-    assert.deepEqual(validate(results), [])
-    assert.equal(typeof results === "object" && results !== null && "schema" in results ? results.schema : "", SCHEMA)
+    const text = readFileSync(out, "utf8")
+    const parsed = resultsSchema.safeParse(JSON.parse(text))
+    assert.ok(parsed.success, parsed.error && z.prettifyError(parsed.error))
+    assert.equal(parsed.data.schema, SCHEMA)
+    for (const [what, breakIt] of broken) {
+      const results = JSON.parse(text)
+      breakIt(results)
+      assert.equal(resultsSchema.safeParse(results).success, false, `the schema accepted ${what}`)
+    }
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }

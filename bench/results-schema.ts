@@ -1,0 +1,269 @@
+// bench/results.json, as bench/run.ts writes it: a zod schema, the types inferred from it, and the liveness checks the
+// smoke run makes on the file it wrote (every scenario answered; the figures themselves are not judged here).
+import { z } from "zod"
+import type { Sizes } from "./context.ts"
+import type { E2eRun } from "./e2e.ts"
+import type { IngestRun } from "./ingest.ts"
+import type { PacingRun } from "./pacing.ts"
+import type { ProfileSummary } from "./profile.ts"
+import type { ListFigures } from "./registry.ts"
+import type { Spread } from "./stats.ts"
+
+export const SCHEMA = "switchboard-bench/2"
+
+/** A measured figure. JSON has no NaN (a percentile of no samples, a ratio over nothing): it writes null, read as NaN. */
+const figure = z.union([z.number(), z.null().transform(() => Number.NaN)])
+/** A count: requests, replies, messages, bots. */
+const count = z.int()
+
+/** Min, median and max of one figure over the rounds of a run. */
+const spread = z.strictObject({ min: figure, median: figure, max: figure })
+
+const profileSummary = z.strictObject({
+  file: z.string(),
+  sampledMs: figure,
+  byFunction: z.array(z.strictObject({ name: z.string(), file: z.string(), selfPct: figure })),
+  byFile: z.array(z.strictObject({ file: z.string(), selfPct: figure })),
+})
+
+const ingestRun = z.strictObject({
+  target: z.enum(["bare", "router", "grammy", "floor"]),
+  connections: count,
+  bots: count,
+  updatesPerSecond: figure,
+  p50Ms: figure,
+  p99Ms: figure,
+  ok: count,
+  failed: count,
+  serverCores: figure,
+  cpuMsPerUpdate: figure,
+  benchCores: figure,
+  failures: z.record(z.string(), count),
+  peakMemoryMb: figure,
+  problems: z.array(z.string()),
+  repliesSent: count,
+  profile: profileSummary.optional(),
+})
+
+const e2eRun = z.strictObject({
+  target: z.enum(["router", "grammy", "grammy-unlimited"]),
+  updates: count,
+  replies: count,
+  lost: count,
+  duplicated: count,
+  outOfOrderChats: count,
+  timeToLastReplyMs: figure,
+  repliesPerSecond: figure,
+  rejected429: count,
+  failedDeliveries: count,
+  ackP50Ms: figure,
+  ackP99Ms: figure,
+  peakMemoryMb: figure,
+  serverCpuS: figure,
+  problems: z.array(z.string()),
+})
+
+const pacingRun = z.strictObject({
+  platform: z.enum(["telegram", "whatsapp"]),
+  messages: count,
+  allowedPerSecond: z.number(),
+  achievedPerSecond: figure,
+  ratio: figure,
+  ratioByThird: spread,
+  rejected429: count,
+  medianGapMs: figure,
+  lost: count,
+  duplicated: count,
+  enqueueMs: figure,
+  totalMs: figure,
+})
+
+const listFigures = z.strictObject({
+  registryBots: count,
+  businessBots: count,
+  firstPage: z.strictObject({ p50Ms: figure, p95Ms: figure }),
+  deepCursor: z.strictObject({ p50Ms: figure, p95Ms: figure, position: count }),
+  seedMs: figure,
+  peakMemoryMb: figure,
+})
+
+const sizes = z.strictObject({
+  rounds: count,
+  warmupMs: z.number(),
+  durationMs: z.number(),
+  connections: z.array(count),
+  scaleBots: count,
+  e2e: z.strictObject({
+    bots: count,
+    chatsPerBot: count,
+    updatesPerChat: count,
+    maxConnections: count,
+    deadlineMs: z.number(),
+  }),
+  pacing: z.strictObject({
+    messages: count,
+    telegramPerSecond: z.number(),
+    whatsappPerSecond: z.number(),
+    deadlineMs: z.number(),
+  }),
+  registry: z.strictObject({ businessBots: count, totalBots: count, samplesPerRound: count, pageSize: count }),
+})
+
+// Every series holds the runs of all rounds (at least one) and the spread of each figure over them.
+const ingestSeries = z.strictObject({
+  runs: z.array(ingestRun).min(1),
+  updatesPerSecond: spread,
+  p50Ms: spread,
+  p99Ms: spread,
+  serverCores: spread,
+  cpuMsPerUpdate: spread,
+  peakMemoryMb: spread,
+})
+
+const e2eSeries = z.strictObject({
+  runs: z.array(e2eRun).min(1),
+  timeToLastReplyMs: spread,
+  repliesPerSecond: spread,
+  rejected429: spread,
+  peakMemoryMb: spread,
+  /** CPU cores the serving process used on average over the run. */
+  serverCores: spread,
+  /** Worst round. */
+  lost: count,
+  duplicated: count,
+  outOfOrderChats: count,
+})
+
+const listSeries = z.strictObject({
+  runs: z.array(listFigures).min(1),
+  firstPageP95Ms: spread,
+  deepCursorP95Ms: spread,
+})
+
+const target = z.strictObject({
+  id: z.string(),
+  text: z.string(),
+  /** The figure judged: the median of the per-round values. */
+  value: figure,
+  threshold: z.string(),
+  pass: z.boolean(),
+})
+
+const results = z.strictObject({
+  schema: z.literal(SCHEMA),
+  date: z.iso.datetime(),
+  smoke: z.boolean(),
+  durationS: z.number(),
+  environment: z.strictObject({
+    cpus: count,
+    cpuModel: z.string(),
+    node: z.string(),
+    workerd: z.string(),
+    miniflare: z.string(),
+    wrangler: z.string(),
+    grammy: z.string(),
+    hono: z.string(),
+  }),
+  config: z.strictObject({
+    apiLatencyMs: z.number(),
+    overlap: z.string(),
+    telegramLimits: z.strictObject({
+      perChatIntervalMs: z.number(),
+      retryAfterSeconds: z.number(),
+      perSecond: z.number(),
+    }),
+    whatsappLimits: z.strictObject({ perSecond: z.number() }),
+    e2eShape: z.string(),
+    pageSize: count,
+    listBusiness: z.string(),
+    sizes,
+  }),
+  ingest: z
+    .array(
+      z.strictObject({
+        connections: count,
+        bare: ingestSeries,
+        router: ingestSeries,
+        grammy: ingestSeries,
+        routerOverBare: spread,
+        routerOverGrammy: spread,
+        /** With --floor. */
+        floor: ingestSeries.optional(),
+        floorOverBare: spread.optional(),
+        routerOverFloor: spread.optional(),
+      }),
+    )
+    .min(1),
+  scale: z.strictObject({
+    connections: count,
+    bots: count,
+    oneBot: ingestSeries,
+    manyBots: ingestSeries,
+    ratio: spread,
+    /** With --floor: the floor worker over as many Durable Objects, and its ratio to one object. */
+    floorManyObjects: ingestSeries.optional(),
+    floorRatio: spread.optional(),
+    list: z.strictObject({
+      small: listSeries,
+      large: listSeries,
+      firstPageP95Ratio: spread,
+      deepCursorP95Ratio: spread,
+    }),
+  }),
+  e2e: z.strictObject({
+    router: e2eSeries,
+    grammy: e2eSeries,
+    grammyUnlimited: e2eSeries,
+    routerOverGrammy: spread,
+  }),
+  pacing: z.strictObject({ telegram: pacingRun, whatsapp: pacingRun, peakMemoryMb: figure, serverCores: figure }),
+  targets: z.array(target),
+  profiles: z.array(z.strictObject({ run: z.string(), summary: profileSummary })),
+})
+
+/**
+ * The results file: its shape, and that every scenario was alive (each ingest run answered, each end-to-end run
+ * replied, both sends went out, each list request timed, every target judged). Figures are not judged here.
+ */
+export const resultsSchema = results.superRefine((r, ctx) => {
+  const need = (ok: boolean, message: string, ...path: (string | number)[]) => {
+    if (!ok) ctx.addIssue({ code: "custom", message, path })
+  }
+  for (const [n, i] of r.ingest.entries()) {
+    for (const key of ["bare", "router", "grammy"] as const) {
+      const answered = i[key].runs.every((run) => run.ok > 0)
+      need(answered, "every run answered", "ingest", n, key, "runs")
+    }
+  }
+  for (const key of ["router", "grammy", "grammyUnlimited"] as const) {
+    const replied = r.e2e[key].runs.every((run) => run.replies > 0)
+    need(replied, "every run replied", "e2e", key, "runs")
+  }
+  for (const key of ["telegram", "whatsapp"] as const)
+    need(r.pacing[key].achievedPerSecond > 0, "messages went out", "pacing", key, "achievedPerSecond")
+  for (const key of ["small", "large"] as const) {
+    const timed = r.scale.list[key].runs.every((run) => run.firstPage.p95Ms > 0)
+    need(timed, "every list request timed", "scale", "list", key, "runs")
+  }
+  need(r.targets.length >= 10, "every target judged", "targets")
+})
+
+export type BenchResults = z.infer<typeof resultsSchema>
+export type IngestSeries = z.infer<typeof ingestSeries>
+export type E2eSeries = z.infer<typeof e2eSeries>
+export type ListSeries = z.infer<typeof listSeries>
+export type Target = z.infer<typeof target>
+
+// The runs are built by the scenario modules, which declare their own types: tsc fails here if one drifts from the
+// schema (the smoke run's strict parse would also refuse a field the schema does not name).
+type Same<A, B> = [A] extends [B] ? ([B] extends [A] ? true : false) : false
+type Holds<T extends true> = T
+export type SchemaMatchesScenarios = [
+  Holds<Same<z.infer<typeof ingestRun>, IngestRun>>,
+  Holds<Same<z.infer<typeof e2eRun>, E2eRun>>,
+  Holds<Same<z.infer<typeof pacingRun>, PacingRun>>,
+  Holds<Same<z.infer<typeof listFigures>, ListFigures>>,
+  Holds<Same<z.infer<typeof profileSummary>, ProfileSummary>>,
+  Holds<Same<z.infer<typeof spread>, Spread>>,
+  Holds<Same<z.infer<typeof sizes>, Sizes>>,
+]
