@@ -15,6 +15,8 @@ export default defineConfig({
           ENCRYPTION_KEY: "dH4ihlwh1PSVvuxM+RGiNsT9pSCBZbBBB3y5PMFMj2o=",
           WHATSAPP_APP_SECRET: "test-app-secret",
           PUBLIC_BASE_URL: "https://switchboard.test",
+          // Local development: handler endpoints may be plain http on loopback, where the fakes listen.
+          ENVIRONMENT: "development",
           // The guide's single-bot mode (compat routes), with a token unique to this run.
           TELEGRAM_BOT_TOKEN: `${Date.now() % 1e9}:AAcompat${crypto.randomUUID().replace(/-/g, "")}`,
           TELEGRAM_WEBHOOK_SECRET: "compat-secret-token",

@@ -1,6 +1,7 @@
 /** createApp(): middleware, sub-app mounts, and the one error renderer. */
 import { OpenAPIHono } from "@hono/zod-openapi"
 import { Hono } from "hono"
+import { bodyLimit } from "hono/body-limit"
 import { HTTPException } from "hono/http-exception"
 import { requestId } from "hono/request-id"
 import { type AppEnv, envVar } from "./env"
@@ -15,9 +16,22 @@ import { platformsApp } from "./routes/platforms"
 import { testMessageApp } from "./routes/test-message"
 import { compatWebhooksApp, webhooksApp } from "./routes/webhooks"
 
+/** Bodies of the management API and /test: far above any real bot or message, far below a memory problem. */
+export const API_BODY_LIMIT = 256 * 1024
+const apiBodyLimit = bodyLimit({
+  maxSize: API_BODY_LIMIT,
+  onError: (c) => c.json(errorBody("payload_too_large", "Request body exceeds 256 KB"), 413),
+})
+/** The guide's single-bot webhooks live under /api but take platform payloads (up to 3 MB). */
+const COMPAT_WEBHOOK = /^\/api\/[^/]+\/webhook$/
+
 export function createApp() {
   const app = new Hono<AppEnv>()
   app.use(requestId())
+
+  // Management API bodies are small JSON documents; webhooks (their own, larger limit) are exempt.
+  app.use("/api/*", (c, next) => (COMPAT_WEBHOOK.test(c.req.path) ? next() : apiBodyLimit(c, next)))
+  app.use("/test/*", apiBodyLimit)
 
   // The documented management API: one OpenAPI app, so /openapi.json comes from the schemas that validate.
   const api = new OpenAPIHono<AppEnv>()

@@ -3,6 +3,7 @@
 import type { AuthClaims } from "./auth/jwt"
 import type { BotDurableObject } from "./bot/bot-durable-object"
 import type { RouteDirectory } from "./bot/route-directory"
+import type { UrlPolicy } from "./lib/url-guard"
 
 export interface Env {
   DB: D1Database
@@ -37,6 +38,11 @@ export interface AppEnv {
 export function envVar(env: Env, name: string): string | undefined {
   const value: unknown = Reflect.get(env, name)
   return typeof value === "string" && value !== "" ? value : undefined
+}
+
+/** Handler URLs: public HTTPS only; plain http to loopback in local development, where the fakes listen. */
+export function outboundUrlPolicy(env: Env): UrlPolicy {
+  return { allowLoopbackHttp: env.ENVIRONMENT === "development" }
 }
 
 export function publicBaseUrl(env: Env, requestUrl?: string): string {

@@ -3,6 +3,7 @@ import { createMiddleware } from "hono/factory"
 import { sign, verify } from "hono/jwt"
 import { z } from "zod"
 import type { AppEnv } from "../env"
+import { fromBase64Url, utf8 } from "../lib/encoding"
 import { HttpError } from "../lib/errors"
 
 export const roles = ["owner", "admin", "viewer"] as const
@@ -28,6 +29,15 @@ export function signToken(claims: Omit<AuthClaims, "exp"> & { exp?: number }, se
   return sign({ ...claims, exp }, secret, ALG)
 }
 
+/** Whether an HS256 token's signature matches `secret` (checked in constant time by WebCrypto's verify). */
+async function signedWith(token: string, secret: string): Promise<boolean> {
+  const [header, payload, signature] = token.split(".")
+  const mac = signature === undefined ? null : fromBase64Url(signature)
+  if (header === undefined || payload === undefined || !mac) return false
+  const key = await crypto.subtle.importKey("raw", utf8(secret), { name: "HMAC", hash: "SHA-256" }, false, ["verify"])
+  return crypto.subtle.verify("HMAC", key, mac, utf8(`${header}.${payload}`))
+}
+
 /**
  * Requires a valid Bearer token and stores its claims in `c.var.auth`.
  * Any failure is the same 401: the response never says which check failed beyond "expired".
@@ -41,7 +51,9 @@ export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
   try {
     payload = await verify(match[1], c.env.JWT_SECRET, ALG)
   } catch (cause) {
-    const expired = cause instanceof Error && cause.name === "JwtTokenExpired"
+    // hono checks `exp` before the signature: an expired token is only "expired" if we also signed it.
+    const expired =
+      cause instanceof Error && cause.name === "JwtTokenExpired" && (await signedWith(match[1], c.env.JWT_SECRET))
     throw new HttpError(401, expired ? "token_expired" : "unauthorized", expired ? "Token expired" : "Invalid token", {
       "WWW-Authenticate": "Bearer",
     })

@@ -3,24 +3,25 @@
  * drained by alarms under the platform's limits, activity log and counters. RPC methods, no fetch routing.
  */
 import { DurableObject } from "cloudflare:workers"
-import type { Env } from "../env"
+import { type Env, outboundUrlPolicy } from "../env"
+import { type DomainError, invalid, notFound } from "../lib/domain-error"
 import { fromUtf8 } from "../lib/encoding"
-import { getProvider, isPlatform } from "../providers"
-import type { InboundRequest, OutboundMessage, ProviderError, ProviderIO } from "../providers/types"
+import { err, type Result } from "../lib/result"
+import { getProvider } from "../providers"
+import type { InboundRequest, OutboundMessage, ProviderError } from "../providers/types"
 import { createBotRepository } from "../registry/bot-repository"
 import { createRollupRepository, currentHour } from "../registry/rollup-repository"
-import { type BotSnapshot, botSnapshotSchema } from "../registry/schemas"
+import { type BotSnapshot, botSnapshotSchema, type ControlAction } from "../registry/schemas"
 import { ActivityLog, type LogDetail, type LogEntry, type LogLevel } from "./activity-log"
 import { ChatHistory } from "./chat-history"
 import { Counters, type HourBucket } from "./counters"
 import { Inbox } from "./inbox"
 import { headerLookup, type SendIntake, sendIntake, type WebhookIntake, webhookIntake } from "./intake"
-import { type MessageView, Outbox } from "./outbox"
+import { type Enqueued, type MessageView, Outbox } from "./outbox"
 import { type Loaded, Processor } from "./processor"
-import { buildRuntime, retireCredentials } from "./runtime"
+import { buildRuntime, LIFECYCLE_IO, retireCredentials } from "./runtime"
 import { hasSchema, INBOX_RETENTION_MS, migrate, OUTBOX_RETENTION_MS } from "./storage"
 
-export type ControlAction = "start" | "stop" | "restart"
 export type { LogDetail, LogEntry, LogLevel } from "./activity-log"
 
 export interface ControlResult {
@@ -48,16 +49,10 @@ export interface WebhookOutput {
   duplicates?: number
 }
 
-export type SendOutcome =
-  | { ok: true; id: string; status: string; duplicate: boolean }
-  | { ok: false; status: 404 | 409; code: string; message: string }
-
 const SNAPSHOT_KEY = "snapshot"
 /** D1 hears about this bot's traffic at most this often: the registry is off the message hot path. */
 const ROLLUP_EVERY_MS = 15_000
 const PRUNE_EVERY_MS = 10 * 60_000
-/** setWebhook / deleteWebhook and the like: the platform's API through the global fetch, 10 s at most. */
-const LIFECYCLE_IO: ProviderIO = { fetch: (input, init) => fetch(input, init), timeoutMs: 10_000 }
 
 export class BotDurableObject extends DurableObject<Env> {
   private readonly sql: SqlStorage
@@ -80,6 +75,8 @@ export class BotDurableObject extends DurableObject<Env> {
   private flushDueAt: number | null = null
   private lastActive: number | null = null
   private schemaReady = false
+  /** Set by `remove`: from then on the object answers as if the bot never existed. */
+  private removing = false
 
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
@@ -100,6 +97,7 @@ export class BotDurableObject extends DurableObject<Env> {
       snapshot: () => this.snapshot(),
       load: () => this.load(),
       log: (level, event, message, detail) => this.log(level, event, message, detail),
+      urlPolicy: outboundUrlPolicy(env),
       history: this.history,
       haltOnUnauthorized: (reason) => this.haltOnUnauthorized(reason),
       pausedUntil: () => this.pausedUntilAt,
@@ -165,22 +163,41 @@ export class BotDurableObject extends DurableObject<Env> {
     return up
   }
 
-  /** Called when the bot is deleted: tear down the webhook, then forget everything. */
-  async remove(): Promise<void> {
-    if (this.snapshot()?.status === "active") await this.runLifecycle("teardown")
+  /**
+   * Called when the bot is deleted: new traffic is refused at once, the running alarm's sends and handler calls are
+   * abandoned (awaited, so none leaves after this returns), the webhook is torn down, then everything is forgotten.
+   * Returns how many queued messages were dropped.
+   */
+  async remove(): Promise<{ discarded: number }> {
+    const snapshot = this.snapshot()
+    if (!snapshot) return { discarded: 0 }
+    this.removing = true
+    await this.processor.stop()
+    const discarded = this.outbox.openCount()
+    if (snapshot.status === "active") await this.runLifecycle("teardown")
+    console.log(
+      JSON.stringify({
+        level: "info",
+        event: "bot.deleted",
+        botId: snapshot.id,
+        businessId: snapshot.businessId,
+        discarded,
+      }),
+    )
     await this.ctx.storage.deleteAlarm()
     await this.ctx.storage.deleteAll()
     this.schemaReady = false
     this.alarmAt = null
     this.snapshotCache = null
     this.loaded = null
+    return { discarded }
   }
 
   // ---- the hot path ----
 
   /** Verify, parse, de-duplicate and store a webhook delivery; the handler runs later, from the alarm. */
   async ingest(input: WebhookInput): Promise<WebhookOutput> {
-    const snapshot = this.snapshot()
+    const snapshot = this.removing ? null : this.snapshot()
     if (!snapshot || snapshot.platform !== input.platform) return { status: 404, body: "unknown bot" }
     const { provider, runtime } = await this.load()
     const req: InboundRequest = { method: input.method, url: input.url, headers: headerLookup(input.headers) }
@@ -216,23 +233,31 @@ export class BotDurableObject extends DurableObject<Env> {
     return { status: 200, body: "ok", accepted: fresh, duplicates }
   }
 
-  /** The send API: validated upstream; queued durably before the 202. */
-  async send(message: OutboundMessage, idempotencyKey: string | undefined, businessId: string): Promise<SendOutcome> {
-    const snapshot = this.snapshot()
+  /**
+   * The send API (shape validated upstream): the platform's own rules checked here, where the platform is known
+   * without D1, then queued durably before the 202.
+   */
+  async send(
+    message: OutboundMessage,
+    idempotencyKey: string | undefined,
+    businessId: string,
+  ): Promise<Result<Enqueued, DomainError>> {
+    const snapshot = this.removing ? null : this.snapshot()
     // Another business's bot is as unknown as a missing one.
-    if (!snapshot || snapshot.businessId !== businessId)
-      return { ok: false, status: 404, code: "not_found", message: "Bot not found" }
+    if (!snapshot || snapshot.businessId !== businessId) return err(notFound())
     if (snapshot.status === "stopped")
-      return { ok: false, status: 409, code: "bot_stopped", message: "Bot is stopped: start it before sending" }
+      return err({ kind: "stopped", message: "Bot is stopped: start it before sending" })
+    const problem = getProvider(snapshot.platform).checkMessage(message)
+    if (problem) return err(invalid(problem.path, problem.message))
     const now = Date.now()
     const written = await this.sends.submit({ message, idempotencyKey, now })
     if (!written.ok) throw written.error
     const queued = written.value
-    if (!queued.duplicate) {
+    if (queued.ok && !queued.value.duplicate) {
       await this.schedule(now)
       await this.noteActivity(now)
     }
-    return { ok: true, ...queued }
+    return queued
   }
 
   async message(id: string): Promise<MessageView | null> {
@@ -276,7 +301,7 @@ export class BotDurableObject extends DurableObject<Env> {
 
   override async alarm(): Promise<void> {
     this.alarmAt = null // this alarm is the one that was set; anything later must set a new one
-    const snapshot = this.snapshot()
+    const snapshot = this.removing ? null : this.snapshot()
     if (!snapshot) return
     const now = Date.now()
     const worked = await this.processor.run(now + 25_000)
@@ -310,9 +335,7 @@ export class BotDurableObject extends DurableObject<Env> {
     const snapshot = this.snapshot()
     if (!snapshot) return Promise.reject(new Error("bot is not configured"))
     if (!this.loaded) {
-      const platform = snapshot.platform
-      if (!isPlatform(platform)) return Promise.reject(new Error(`unknown platform ${platform}`))
-      const provider = getProvider(platform)
+      const provider = getProvider(snapshot.platform)
       this.loaded = buildRuntime(this.env, snapshot, provider).then(({ runtime, secrets }) => ({
         snapshot,
         provider,

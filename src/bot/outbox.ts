@@ -1,6 +1,8 @@
 /** The durable send queue's storage: enqueue (idempotent), pick the next sendable head of each chat, record outcomes. */
 import { z } from "zod"
+import type { DomainError } from "../lib/domain-error"
 import { newId } from "../lib/ids"
+import { err, ok, type Result } from "../lib/result"
 import { type DeliveryStatus, type OutboundMessage, outboundMessageSchema } from "../providers/types"
 
 export const messageStatuses = ["queued", "sending", "sent", "delivered", "read", "failed"] as const
@@ -16,6 +18,13 @@ export interface QueuedMessage {
   readyAt: number
   isGroup: boolean
   createdAt: number
+}
+
+export interface Enqueued {
+  id: string
+  status: MessageStatus
+  /** True when the idempotency key named a message queued before: nothing new was queued. */
+  duplicate: boolean
 }
 
 export interface MessageView {
@@ -60,34 +69,53 @@ const rank: Record<MessageStatus, number> = { queued: 0, sending: 1, sent: 2, de
 export class Outbox {
   constructor(private readonly sql: SqlStorage) {}
 
-  /** Returns the existing message when the idempotency key was seen before. */
+  /**
+   * Queues a message. A reused idempotency key returns the message it first queued when the body is the same, and
+   * an `idempotency_conflict` when it is not (a client bug that must not send the wrong text silently).
+   */
   enqueue(
     message: OutboundMessage,
     opts: { source: string; idempotencyKey?: string | undefined; now: number },
-  ): { id: string; status: MessageStatus; duplicate: boolean } {
+  ): Result<Enqueued, DomainError> {
+    const body = JSON.stringify(message)
     if (opts.idempotencyKey) {
       const existing = this.sql
-        .exec<{ id: string; status: string }>(
-          "SELECT id, status FROM outbox WHERE idempotency_key = ?",
+        .exec<{ id: string; status: string; idempotency_body: string | null }>(
+          "SELECT id, status, idempotency_body FROM outbox WHERE idempotency_key = ?",
           opts.idempotencyKey,
         )
         .toArray()[0]
-      if (existing) return { id: existing.id, status: z.enum(messageStatuses).parse(existing.status), duplicate: true }
+      if (existing) {
+        if (existing.idempotency_body !== null && existing.idempotency_body !== body)
+          return err({
+            kind: "conflict",
+            code: "idempotency_conflict",
+            message: "This idempotencyKey was used before with a different message",
+          })
+        return ok({ id: existing.id, status: z.enum(messageStatuses).parse(existing.status), duplicate: true })
+      }
     }
     const id = newId("msg", opts.now)
     this.sql.exec(
-      `INSERT INTO outbox (id, chat_id, message, status, next_at, idempotency_key, source, created_at, updated_at)
-       VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?)`,
+      `INSERT INTO outbox (id, chat_id, message, status, next_at, idempotency_key, idempotency_body, source, created_at, updated_at)
+       VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`,
       id,
       message.chatId,
-      JSON.stringify(message),
+      body,
       opts.now,
       opts.idempotencyKey ?? null,
+      opts.idempotencyKey ? body : null,
       opts.source,
       opts.now,
       opts.now,
     )
-    return { id, status: "queued", duplicate: false }
+    return ok({ id, status: "queued", duplicate: false })
+  }
+
+  /** Open messages (queued or in flight): what deleting the bot drops. */
+  openCount(): number {
+    return this.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox WHERE status IN ('queued', 'sending')").one()
+      .n
   }
 
   /**

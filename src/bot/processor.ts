@@ -7,6 +7,7 @@ import { handlers } from "../handlers"
 import { DEFAULT_MAX_HISTORY } from "../handlers/ai"
 import type { HandlerContext } from "../handlers/types"
 import { backoffDelay } from "../lib/backoff"
+import type { UrlPolicy } from "../lib/url-guard"
 import type { BotRuntime, InboundMessage, MessagingProvider, OutboundMessage } from "../providers/types"
 import type { BotSecrets, BotSnapshot } from "../registry/schemas"
 import type { LogDetail, LogLevel } from "./activity-log"
@@ -25,6 +26,8 @@ export interface ProcessorPort {
   snapshot(): BotSnapshot | null
   load(): Promise<Loaded>
   log(level: LogLevel, event: string, message: string, detail?: LogDetail): void
+  /** Which handler endpoint URLs may be called. */
+  urlPolicy: UrlPolicy
   history: ChatHistory
   haltOnUnauthorized(reason: string): Promise<void>
   /** Bot-wide send pause (a 429's retry_after), kept in storage so an eviction doesn't forget it. */
@@ -47,7 +50,6 @@ const HEADS_BATCH = 100
 const MAX_IDLE_WAIT_MS = 1_500
 
 const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-const providerFetch: typeof fetch = (input, init) => fetch(input, init)
 
 export class Processor {
   private pacer: Pacer | null = null
@@ -55,15 +57,45 @@ export class Processor {
   /** Bumped whenever a retry or pause reorders what is ready first, so the drain loop re-reads the queue. */
   private epoch = 0
   private halted = false
+  /** Set for good by `stop` (the bot is being deleted). */
+  private stopped = false
+  /** Aborts every platform and handler call of the current run when the bot is deleted. */
+  private readonly abort = new AbortController()
+  private current: Promise<number> | null = null
+  /** Platform and handler calls go through here, so `stop` can abandon them. */
+  private readonly fetch: typeof fetch = (input, init) => {
+    const signal = init?.signal ? AbortSignal.any([init.signal, this.abort.signal]) : this.abort.signal
+    return fetch(input, { ...init, signal })
+  }
 
   constructor(private readonly bot: ProcessorPort) {}
 
   /** Runs until there is nothing due or the deadline passes; returns how many events and sends it processed. */
-  async run(deadline: number): Promise<number> {
+  run(deadline: number): Promise<number> {
+    if (this.stopped) return Promise.resolve(0)
+    const running = this.work(deadline).finally(() => {
+      if (this.current === running) this.current = null
+    })
+    this.current = running
+    return running
+  }
+
+  /**
+   * Abandons the current run for good: its calls are aborted, and this resolves once it has ended, so nothing is
+   * sent after it (what was in flight is recorded as a retry and then deleted with the bot).
+   */
+  async stop(): Promise<void> {
+    this.stopped = true
+    this.halted = true
+    this.abort.abort(new DOMException("bot deleted", "AbortError"))
+    await this.current?.catch(() => 0)
+  }
+
+  private async work(deadline: number): Promise<number> {
     const loaded = await this.bot.load()
-    this.halted = false
+    this.halted = this.stopped
     let worked = 0
-    while (Date.now() < deadline) {
+    while (!this.stopped && Date.now() < deadline) {
       const handled = await this.handleInbox(loaded, deadline)
       const sent = this.bot.snapshot()?.status === "active" ? await this.drain(loaded, deadline) : 0
       if (handled === 0 && sent === 0) break
@@ -112,7 +144,8 @@ export class Processor {
       bot: { id: loaded.snapshot.id, platform: loaded.snapshot.platform, name: loaded.snapshot.name },
       config: handler,
       secrets: loaded.secrets.handler,
-      fetch: providerFetch,
+      fetch: this.fetch,
+      urlPolicy: this.bot.urlPolicy,
       history: keep > 0 ? this.bot.history.recent(chatId, keep) : [],
     }
   }
@@ -130,7 +163,7 @@ export class Processor {
     const worker = async () => {
       for (let chat = chats.shift(); chat; chat = chats.shift()) {
         for (const item of chat) {
-          if (Date.now() > deadline) return
+          if (this.stopped || Date.now() > deadline) return
           if ((waiting.get(item.chatId) ?? Number.POSITIVE_INFINITY) < item.seq) break // behind a retry
           if (!(await this.handleOne(loaded, item))) break // a retry holds the rest of this chat back
           handled++
@@ -149,13 +182,24 @@ export class Processor {
       const s = event.status
       this.bot.storage.transactionSync(() => {
         if (s) this.bot.outbox.applyReceipt(s.messageId, s.status, s.error, now)
-        if (s?.status === "failed") this.bot.counters.add("failed", now)
+        if (s?.status === "failed") {
+          this.bot.counters.add("failed", now)
+          // The platform took the message, then could not deliver it: the log is where a business looks.
+          this.bot.log(
+            "error",
+            "message.undelivered",
+            `Delivery to ${event.chatId} failed: ${s.error ?? "no reason given"}`,
+            {
+              platformMessageId: s.messageId,
+            },
+          )
+        }
         this.bot.inbox.done(item.eventId)
       })
       return true
     }
     const ack = loaded.provider.acknowledge
-    if (ack) await ack.call(loaded.provider, event, loaded.runtime, { fetch: providerFetch, timeoutMs: 5_000 })
+    if (ack) await ack.call(loaded.provider, event, loaded.runtime, { fetch: this.fetch, timeoutMs: 5_000 })
     const handlerType = loaded.snapshot.config.handler.type
     const result = await handlers[handlerType](event, this.context(loaded, event.chatId))
     if (!result.ok) {
@@ -242,7 +286,7 @@ export class Processor {
 
   private async sendOne(loaded: Loaded, item: QueuedMessage, freeAt: number): Promise<void> {
     const { provider, runtime } = loaded
-    const result = await provider.send(item.message, runtime, { fetch: providerFetch, timeoutMs: 10_000 })
+    const result = await provider.send(item.message, runtime, { fetch: this.fetch, timeoutMs: 10_000 })
     const now = Date.now()
     if (result.ok) {
       this.bot.storage.transactionSync(() => {

@@ -19,6 +19,3 @@ export class RouteDirectory extends DurableObject<Env> {
     if ((await this.ctx.storage.get<string>("botId")) === botId) await this.ctx.storage.deleteAll()
   }
 }
-
-export const routeStub = (env: Env, platform: string, key: string) =>
-  env.ROUTES.get(env.ROUTES.idFromName(`${platform}:${key}`))

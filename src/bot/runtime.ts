@@ -10,6 +10,14 @@ export async function openSecrets(env: Env, snapshot: Pick<BotSnapshot, "id" | "
   return botSecretsSchema.parse(JSON.parse(await open(env.ENCRYPTION_KEY, snapshot.secretsEnc, snapshot.id)))
 }
 
+/** setWebhook, getMe and the like: the platform's API through the global fetch, 10 s at most. */
+export const LIFECYCLE_IO: ProviderIO = { fetch: (input, init) => fetch(input, init), timeoutMs: 10_000 }
+
+/** The platform API base: its env variable (tests and demos point it at the fakes), else the real API. */
+export function apiBaseFor(env: Env, provider: MessagingProvider): string {
+  return (envVar(env, provider.apiBaseEnv) ?? provider.defaultApiBase).replace(/\/+$/, "")
+}
+
 export async function buildRuntime(
   env: Env,
   snapshot: BotSnapshot,
@@ -23,7 +31,7 @@ export async function buildRuntime(
     credentials: parsed.data,
     webhookSecret: await open(env.ENCRYPTION_KEY, snapshot.webhookSecretEnc, `${snapshot.id}:webhook`),
     webhookUrl: publicBaseUrl(env) + provider.webhookPath(snapshot.id),
-    apiBase: (envVar(env, provider.apiBaseEnv) ?? provider.defaultApiBase).replace(/\/+$/, ""),
+    apiBase: apiBaseFor(env, provider),
   }
   if (env.WHATSAPP_APP_SECRET) runtime.appSecret = env.WHATSAPP_APP_SECRET
   return { runtime, secrets }

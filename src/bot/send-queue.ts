@@ -57,7 +57,7 @@ export function decide(
     case "unauthorized":
       return { type: "stop_bot", reason }
     case "migrated":
-      return error.migrateTo ? { type: "redirect", chatId: error.migrateTo, reason } : { type: "fail", reason }
+      return { type: "redirect", chatId: error.migrateTo, reason }
     case "forbidden":
     case "not_found":
     case "bad_request":

@@ -68,6 +68,8 @@ const migrations: string[] = [
   // Only sent messages have a platform id (receipts look them up): queued ones stay out of the index.
   `DROP INDEX outbox_platform_id;
    CREATE INDEX outbox_platform_id ON outbox (platform_message_id) WHERE platform_message_id IS NOT NULL;`,
+  // The body a send with an idempotency key was first made with: the same key with another body is a conflict.
+  `ALTER TABLE outbox ADD COLUMN idempotency_body TEXT;`,
 ]
 
 /** Whether this object's schema was ever created (it is, on the first configure: never for an unknown id). */

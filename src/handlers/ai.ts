@@ -3,8 +3,8 @@
  * with the chat's recent history (kept by the DO) for context.
  */
 import { z } from "zod"
-import { type FetchedText, fetchText } from "../lib/http"
 import { err, ok } from "../lib/result"
+import { callEndpoint } from "./endpoint"
 import type { ChatTurn, Handler } from "./types"
 
 const completionSchema = z.object({
@@ -24,29 +24,24 @@ export const ai: Handler = async (event, ctx) => {
   ]
   const headers: Record<string, string> = { "Content-Type": "application/json" }
   if (ctx.secrets.apiKey) headers.Authorization = `Bearer ${ctx.secrets.apiKey}`
-  let res: FetchedText
-  try {
-    res = await fetchText(
-      ctx.fetch,
-      `${ctx.config.baseUrl.replace(/\/+$/, "")}/chat/completions`,
-      {
-        method: "POST",
-        headers,
-        body: JSON.stringify({
-          model: ctx.config.model,
-          messages,
-          ...(ctx.config.temperature === undefined ? {} : { temperature: ctx.config.temperature }),
-          user: `${event.platform}:${event.userId}`,
-        }),
-      },
-      30_000,
-    )
-  } catch (cause) {
-    return err({
-      retryable: true,
-      message: `AI endpoint unreachable: ${cause instanceof Error ? cause.name : "error"}`,
-    })
-  }
+  const called = await callEndpoint(
+    ctx,
+    "AI endpoint",
+    `${ctx.config.baseUrl.replace(/\/+$/, "")}/chat/completions`,
+    {
+      method: "POST",
+      headers,
+      body: JSON.stringify({
+        model: ctx.config.model,
+        messages,
+        ...(ctx.config.temperature === undefined ? {} : { temperature: ctx.config.temperature }),
+        user: `${event.platform}:${event.userId}`,
+      }),
+    },
+    30_000,
+  )
+  if (!called.ok) return called
+  const res = called.value
   if (res.status >= 500 || res.status === 429)
     return err({ retryable: true, message: `AI endpoint answered ${res.status}` })
   if (res.status < 200 || res.status > 299)

@@ -4,6 +4,8 @@ import type { InboundMessage } from "../providers/types"
 import type { Handler } from "./types"
 
 function describe(event: InboundMessage): string {
+  // A button press echoes the label the person tapped, not the data the bot attached to it.
+  if (event.kind === "interactive" && event.interactive?.title) return event.interactive.title
   if (event.text) return event.text
   switch (event.kind) {
     case "location":

@@ -4,8 +4,8 @@
  * The JSON answer becomes outbound messages; 5xx and timeouts are retried by the DO.
  */
 import { hmacSha256Hex } from "../lib/crypto"
-import { type FetchedText, fetchText } from "../lib/http"
 import { err, ok } from "../lib/result"
+import { callEndpoint } from "./endpoint"
 import { forwardResponseSchema, toReplies } from "./reply-schema"
 import type { Handler } from "./types"
 
@@ -15,30 +15,25 @@ export const forward: Handler = async (event, ctx) => {
   if (!secret) return err({ retryable: false, message: "forward handler has no signing secret" })
   const body = JSON.stringify({ type: "message", bot: ctx.bot, message: event })
   const timestamp = String(Math.floor(Date.now() / 1000))
-  let res: FetchedText
-  try {
-    res = await fetchText(
-      ctx.fetch,
-      ctx.config.url,
-      {
-        method: "POST",
-        headers: {
-          "Content-Type": "application/json",
-          "User-Agent": "Switchboard/0.1",
-          "X-Switchboard-Timestamp": timestamp,
-          "X-Switchboard-Signature": `sha256=${await hmacSha256Hex(secret, `${timestamp}.${body}`)}`,
-          "X-Switchboard-Event-Id": event.eventId,
-        },
-        body,
+  const called = await callEndpoint(
+    ctx,
+    "forward endpoint",
+    ctx.config.url,
+    {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/json",
+        "User-Agent": "Switchboard/0.1",
+        "X-Switchboard-Timestamp": timestamp,
+        "X-Switchboard-Signature": `sha256=${await hmacSha256Hex(secret, `${timestamp}.${body}`)}`,
+        "X-Switchboard-Event-Id": event.eventId,
       },
-      ctx.config.timeoutMs ?? 10_000,
-    )
-  } catch (cause) {
-    return err({
-      retryable: true,
-      message: `forward endpoint unreachable: ${cause instanceof Error ? cause.name : "error"}`,
-    })
-  }
+      body,
+    },
+    ctx.config.timeoutMs ?? 10_000,
+  )
+  if (!called.ok) return called
+  const res = called.value
   const text = res.text
   if (res.status >= 500 || res.status === 429)
     return err({ retryable: true, message: `forward endpoint answered ${res.status}` })

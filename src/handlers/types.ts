@@ -1,5 +1,6 @@
 /** The platform-agnostic reply layer: a handler turns one inbound message into zero or more outbound ones. */
 import type { Result } from "../lib/result"
+import type { UrlPolicy } from "../lib/url-guard"
 import type { InboundMessage, OutboundMessage } from "../providers/types"
 import type { BotSecrets, HandlerConfig } from "../registry/schemas"
 
@@ -13,6 +14,8 @@ export interface HandlerContext {
   config: HandlerConfig
   secrets: BotSecrets["handler"]
   fetch: typeof fetch
+  /** Which endpoint URLs may be called (loopback http only in local development). */
+  urlPolicy: UrlPolicy
   /** Earlier turns of this chat, oldest first (kept and trimmed by the bot's DO). */
   history: ChatTurn[]
 }

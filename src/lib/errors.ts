@@ -1,6 +1,8 @@
 /** The one error the HTTP layer throws; `app.onError` renders it as `{ error: { code, message } }`. */
 import type { ContentfulStatusCode } from "hono/utils/http-status"
 import type { z } from "zod"
+import type { DomainError } from "./domain-error"
+import type { Result } from "./result"
 
 export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 502 | 503
 
@@ -43,4 +45,26 @@ export function validationError(
   return { body: errorBody("validation_failed", message, { fields }), status: 422 }
 }
 
-export const notFound = (what = "Bot") => new HttpError(404, "not_found", `${what} not found`)
+/** The HTTP answer for a domain error: the one place statuses are chosen. */
+export function httpError(error: DomainError): HttpError {
+  switch (error.kind) {
+    case "not_found":
+      return new HttpError(404, "not_found", error.message)
+    case "conflict":
+      return new HttpError(409, error.code, error.message)
+    case "stopped":
+      return new HttpError(409, "bot_stopped", error.message)
+    case "invalid":
+      return new HttpError(422, "validation_failed", error.message, {}, { fields: error.fields })
+    case "credentials_rejected":
+      return new HttpError(422, "credentials_rejected", error.message)
+    case "platform_unavailable":
+      return new HttpError(503, "platform_unavailable", error.message, { "Retry-After": "5" })
+  }
+}
+
+/** Routes unwrap a service's result with this: the value, or the domain error thrown as its HTTP answer. */
+export function orThrow<T>(result: Result<T, DomainError>): T {
+  if (!result.ok) throw httpError(result.error)
+  return result.value
+}

@@ -6,6 +6,19 @@ export interface FetchedText {
   text: string
 }
 
+export interface FetchLimits {
+  /** Read at most this many bytes of the answer; more rejects with an `AnswerTooLarge` error. */
+  maxBytes?: number
+}
+
+/** The answer's body was larger than the caller allowed. */
+export class AnswerTooLarge extends Error {
+  constructor(maxBytes: number) {
+    super(`answer larger than ${maxBytes} bytes`)
+    this.name = "AnswerTooLarge"
+  }
+}
+
 /**
  * Like `fetch` + `res.text()` under one timeout. Unlike `AbortSignal.timeout`, the timer does not outlive the call:
  * a pending timer keeps a Durable Object busy (and billed, and not evictable) long after the answer came back.
@@ -16,6 +29,7 @@ export async function fetchText(
   url: string,
   init: RequestInit,
   timeoutMs: number,
+  limits: FetchLimits = {},
 ): Promise<FetchedText> {
   const controller = new AbortController()
   const timer = setTimeout(
@@ -24,8 +38,28 @@ export async function fetchText(
   )
   try {
     const res = await fetchFn(url, { ...init, signal: controller.signal })
-    return { status: res.status, headers: res.headers, text: await res.text() }
+    const text = limits.maxBytes === undefined ? await res.text() : await readAtMost(res, limits.maxBytes)
+    return { status: res.status, headers: res.headers, text }
   } finally {
     clearTimeout(timer)
   }
+}
+
+async function readAtMost(res: Response, maxBytes: number): Promise<string> {
+  const reader = res.body?.getReader()
+  if (!reader) return ""
+  const decoder = new TextDecoder()
+  let size = 0
+  let text = ""
+  for (;;) {
+    const { done, value } = await reader.read()
+    if (done) break
+    size += value.byteLength
+    if (size > maxBytes) {
+      await reader.cancel()
+      throw new AnswerTooLarge(maxBytes)
+    }
+    text += decoder.decode(value, { stream: true })
+  }
+  return text + decoder.decode()
 }

@@ -1,5 +1,5 @@
 /** The provider registry: the one place a platform is registered; everything else derives from this map. */
-import type { z } from "zod"
+import { z } from "zod"
 import { err, ok, type Result } from "../lib/result"
 import { telegram } from "./telegram"
 import type { MessagingProvider } from "./types"
@@ -24,6 +24,9 @@ export function isPlatform(s: string): s is Platform {
 
 /** Registered platform names, in registration order. */
 export const platforms: readonly Platform[] = Object.keys(providers).filter(isPlatform)
+
+/** A platform name as every boundary (REST input, D1 rows, DO snapshots) validates it. */
+export const platformSchema = z.enum(platforms)
 
 /**
  * The provider for a platform, typed for platform-agnostic callers. Its methods take credentials as a plain

@@ -6,7 +6,14 @@ import { z } from "zod"
  * @see https://core.telegram.org/bots/api#authorizing-your-bot
  */
 export const telegramCredentialsSchema = z.object({
-  botToken: z.string().regex(/^\d+:[A-Za-z0-9_-]{20,}$/, "expected a BotFather token such as 123456789:AAE..."),
+  botToken: z
+    .string()
+    .regex(/^\d+:[A-Za-z0-9_-]{20,}$/, "expected a BotFather token such as 123456789:AAE...")
+    .meta({
+      title: "Bot token",
+      description: "From @BotFather in Telegram: /newbot for a new bot, /token for an existing one.",
+      examples: ["123456789:AAE…"],
+    }),
 })
 export type TelegramCredentials = z.infer<typeof telegramCredentialsSchema>
 

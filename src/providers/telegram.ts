@@ -5,6 +5,7 @@ import { safeEqual } from "../lib/crypto"
 import { utf8 } from "../lib/encoding"
 import { fetchText } from "../lib/http"
 import { err, ok, type Result } from "../lib/result"
+import { compact, DEFAULT_TIMEOUT_MS, retryAfterMs, transportError } from "./shared"
 import {
   type TelegramCallbackQuery,
   type TelegramCredentials,
@@ -33,8 +34,9 @@ type Bot = BotRuntime<TelegramCredentials>
 export const TELEGRAM_SECRET_HEADER = "X-Telegram-Bot-Api-Secret-Token"
 /** The updates `parse` turns into events; asking for no others keeps useless webhook traffic away. */
 export const telegramAllowedUpdates = ["message", "edited_message", "channel_post", "callback_query"] as const
-const DEFAULT_TIMEOUT_MS = 10_000
 
+/** https://core.telegram.org/bots/api#sendmessage: 1-4096 characters after entities parsing. */
+const TEXT_MAX = 4096
 /** Telegram's callback_data limit is 64 bytes, not characters. */
 const CALLBACK_DATA_MAX_BYTES = 64
 
@@ -76,11 +78,6 @@ function content(m: TelegramMessage): Content {
   }
   // Service messages (members joining, pins, ...) and kinds we do not model still reach the handler.
   return { kind: m.text === undefined ? "unsupported" : "text" }
-}
-
-/** Drops undefined values so stored events stay small and compare cleanly. */
-function compact(o: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined))
 }
 
 function fromMessage(updateId: number, m: TelegramMessage, bot: Bot, edited: boolean): InboundMessage {
@@ -126,7 +123,8 @@ function fromCallbackQuery(updateId: number, q: TelegramCallbackQuery, bot: Bot)
     chatId: String(q.message?.chat.id ?? q.from.id),
     userId: String(q.from.id),
     userName: fullName || undefined,
-    text: data,
+    // What the person saw on the button; the attached data stays in `interactive.id`.
+    text: title ?? data,
     // Telegram gives no press time; the date of the message holding the button keeps parse pure.
     timestamp: (q.message?.date ?? 0) * 1000,
     interactive: { id: data, title, callbackQueryId: q.id },
@@ -203,12 +201,6 @@ function buildSend(msg: OutboundMessage): Result<{ method: string; body: Record<
   return err(badRequest("nothing to send: one of text, media or template is required"))
 }
 
-function retryAfterSeconds(headers: Headers): number | undefined {
-  const value = headers.get("Retry-After")
-  if (value === null || !/^\d+(\.\d+)?$/.test(value.trim())) return undefined
-  return Number(value)
-}
-
 /**
  * Classifies a failed Bot API call the way shared/platforms.md prescribes: 429 waits `retry_after`,
  * 401/404 (a bad token shows up as 404 on the method path) stop the bot, 403 drops, a migrated group resends.
@@ -218,8 +210,9 @@ export function classifyTelegramError(status: number, body: TelegramResponse | n
   const code = body?.error_code ?? status
   const base = { message: body?.description ?? `HTTP ${status}`, status, code: String(code) }
   if (code === 429) {
-    const seconds = body?.parameters?.retry_after ?? retryAfterSeconds(headers)
-    return { ...base, kind: "rate_limited", ...(seconds === undefined ? {} : { retryAfterMs: seconds * 1000 }) }
+    const given = body?.parameters?.retry_after
+    const wait = given === undefined ? retryAfterMs(headers) : given * 1000
+    return { ...base, kind: "rate_limited", scope: "bot", ...(wait === undefined ? {} : { retryAfterMs: wait }) }
   }
   if (code === 401 || code === 404) return { ...base, kind: "unauthorized" }
   if (code === 403) return { ...base, kind: "forbidden" }
@@ -228,20 +221,6 @@ export function classifyTelegramError(status: number, body: TelegramResponse | n
   if (code === 400 && /chat not found/i.test(base.message)) return { ...base, kind: "not_found" }
   if (code >= 500) return { ...base, kind: "unavailable" }
   return { ...base, kind: "bad_request" }
-}
-
-function errorName(e: unknown): string {
-  return e instanceof Error || e instanceof DOMException ? e.name : ""
-}
-
-/** The token sits in the URL path: keep it out of any message that could reach a log. */
-function transportError(e: unknown, bot: Bot, timeoutMs: number): ProviderError {
-  const name = errorName(e)
-  if (name === "TimeoutError" || name === "AbortError") {
-    return { kind: "unavailable", message: `Telegram did not answer within ${timeoutMs} ms` }
-  }
-  const detail = e instanceof Error ? e.message.split(bot.credentials.botToken).join("<token>") : "unknown error"
-  return { kind: "unavailable", message: `network error calling Telegram: ${detail}` }
 }
 
 /** One Bot API call: `POST {base}/bot{token}/{method}` with a JSON body; returns `result` or a ProviderError. */
@@ -270,7 +249,8 @@ async function callApi(
     headers = res.headers
     text = res.text
   } catch (e) {
-    return err(transportError(e, bot, timeoutMs))
+    // The token sits in the URL path: keep it out of any message that could reach a log.
+    return err(transportError("Telegram", e, timeoutMs, bot.credentials.botToken))
   }
   const json = parseJson(text)
   const envelope = json.ok ? telegramResponseSchema.safeParse(json.value) : null
@@ -291,6 +271,7 @@ const done = (r: Result<unknown, ProviderError>): Result<void, ProviderError> =>
  */
 export const telegram: MessagingProvider<TelegramCredentials> = {
   platform: "telegram",
+  displayName: "Telegram",
   credentialsSchema: telegramCredentialsSchema,
   publicCredentialFields: [] satisfies (keyof TelegramCredentials)[],
   // Bot FAQ: about 1 msg/s per chat, 20/min per group, 30/s per bot.
@@ -302,6 +283,27 @@ export const telegram: MessagingProvider<TelegramCredentials> = {
   fromEnv: (vars) => {
     const botToken = vars("TELEGRAM_BOT_TOKEN")
     return botToken ? { botToken } : null
+  },
+  // The token is `<bot id>:<secret>`: a new secret for the same bot is still the same bot.
+  accountKey: (credentials) => credentials.botToken.split(":")[0] ?? credentials.botToken,
+
+  /** https://core.telegram.org/bots/api#getme: any call with a revoked or made-up token answers 401. */
+  async checkCredentials(bot, io) {
+    return done(await callApi(bot, io, "getMe", {}))
+  },
+
+  checkMessage(msg) {
+    // Telegram counts a message's length in UTF-16 code units, as JavaScript's `length` does.
+    if (msg.text !== undefined && msg.text.length > TEXT_MAX)
+      return { path: "text", message: `Telegram allows ${TEXT_MAX} characters (UTF-16 code units) per message` }
+    if (msg.template) return { path: "template", message: "templates are WhatsApp-only" }
+    const built = buildSend(msg)
+    if (!built.ok)
+      return {
+        path: msg.buttons ? "buttons" : msg.replyTo !== undefined ? "replyTo" : "body",
+        message: built.error.message,
+      }
+    return null
   },
 
   async verify(req, _rawBody, bot) {

@@ -29,6 +29,8 @@ export type DeliveryStatus = (typeof deliveryStatuses)[number]
 export const mediaRefSchema = z.object({
   id: z.string().optional(),
   url: z.string().optional(),
+  /** Hex SHA-256 of the file, when the platform gives it (WhatsApp), to check a download. */
+  sha256: z.string().optional(),
   mimeType: z.string().optional(),
   fileName: z.string().optional(),
   caption: z.string().optional(),
@@ -121,16 +123,33 @@ export const providerErrorKinds = [
 ] as const
 export type ProviderErrorKind = (typeof providerErrorKinds)[number]
 
-export interface ProviderError {
-  kind: ProviderErrorKind
+/** What every failure carries: a message for logs (never a secret), and the platform's own status and code. */
+interface ProviderErrorBase {
   message: string
-  /** From `retry_after` / `Retry-After`; the queue never sends before it elapses. */
-  retryAfterMs?: number
-  /** Throttle only this recipient (WhatsApp 131056 pair limit) rather than the whole bot. */
-  scope?: "bot" | "chat"
-  migrateTo?: string
   status?: number
   code?: string
+}
+
+/** A failed platform call, by what the queue must do about it; variant fields exist only where they mean something. */
+export type ProviderError = ProviderErrorBase &
+  (
+    | {
+        kind: "rate_limited"
+        /** From `retry_after` / `Retry-After`; the queue never sends before it elapses. */
+        retryAfterMs?: number
+        /** Throttle only this recipient (WhatsApp 131056 pair limit) rather than the whole bot. */
+        scope: "bot" | "chat"
+      }
+    /** 5xx, timeout, network: retried with backoff, never sooner than a `Retry-After` the platform gave. */
+    | { kind: "unavailable"; retryAfterMs?: number }
+    | { kind: "migrated"; migrateTo: string }
+    | { kind: Exclude<ProviderErrorKind, "rate_limited" | "unavailable" | "migrated"> }
+  )
+
+/** A platform rule an outbound message breaks, found before it is queued: the field and why. */
+export interface MessageProblem {
+  path: string
+  message: string
 }
 
 /** Everything a provider may know about one bot at run time (decrypted in the DO, never logged). */
@@ -179,6 +198,8 @@ export interface RateLimits {
 
 export interface MessagingProvider<C extends Record<string, string> = Record<string, string>> {
   readonly platform: string
+  /** Human name for dashboards and docs ("Telegram", "WhatsApp"). */
+  readonly displayName: string
   /** Shape of `credentials` in `POST /api/bots`. */
   readonly credentialsSchema: z.ZodType<C>
   /**
@@ -203,8 +224,20 @@ export interface MessagingProvider<C extends Record<string, string> = Record<str
    * or null when this platform isn't configured that way. Validated with `credentialsSchema` by the caller.
    */
   fromEnv?(vars: (name: string) => string | undefined): Record<string, string> | null
-  /** A key that routes app-level webhooks to the bot without D1 (WhatsApp phone_number_id). */
-  routingKey?(credentials: C): string | null
+  /**
+   * The platform account these credentials belong to (Telegram's bot id, WhatsApp's phone_number_id): one bot per
+   * account, or a second bot would silently take over the first one's traffic.
+   */
+  accountKey(credentials: C): string
+  /**
+   * App-level webhooks (one endpoint for many accounts, WhatsApp's): the account keys a raw body is about, or null
+   * when it is not one of this platform's payloads. Each key is routed to its bot without D1.
+   */
+  appWebhookKeys?(rawBody: string): string[] | null
+  /** Proves the credentials work (Telegram getMe, WhatsApp GET /{phone_number_id}) before a bot is created. */
+  checkCredentials(bot: BotRuntime<C>, io: ProviderIO): Promise<Result<void, ProviderError>>
+  /** Platform rules the send API enforces at the door (text length as the platform counts it, what it can carry). */
+  checkMessage(msg: OutboundMessage): MessageProblem | null
   verify(req: InboundRequest, rawBody: Uint8Array, bot: BotRuntime<C>): Promise<Result<void, VerifyError>>
   challenge?(req: InboundRequest, bot: BotRuntime<C>): Response | null
   parse(rawBody: string, bot: BotRuntime<C>): Result<InboundMessage[], ParseError>

@@ -7,10 +7,32 @@ import { z } from "zod"
  * @see https://developers.facebook.com/docs/whatsapp/cloud-api/get-started
  */
 export const whatsappCredentialsSchema = z.object({
-  accessToken: z.string().min(1),
-  phoneNumberId: z.string().regex(/^\d+$/, "expected the numeric phone number id from the Meta dashboard"),
-  verifyToken: z.string().min(1),
-  appSecret: z.string().min(1).optional(),
+  accessToken: z
+    .string()
+    .min(1)
+    .meta({
+      title: "Access token",
+      description: "A permanent system-user token: Meta Business settings > Users > System users > Generate new token.",
+      examples: ["EAAG…"],
+    }),
+  phoneNumberId: z
+    .string()
+    .regex(/^\d+$/, "expected the numeric phone number id from the Meta dashboard")
+    .meta({
+      title: "Phone number ID",
+      description: "Digits, from the Meta app dashboard > WhatsApp > API Setup.",
+      examples: ["106540352242922"],
+    }),
+  verifyToken: z.string().min(1).meta({
+    title: "Verify token",
+    description:
+      "Any string you choose. In the Meta app dashboard > WhatsApp > Configuration, enter it with the Callback URL shown after saving, and subscribe to the messages field.",
+  }),
+  appSecret: z.string().min(1).optional().meta({
+    title: "App secret",
+    description:
+      "Meta app dashboard > App settings > Basic. Signs Meta's webhooks; optional when the server has WHATSAPP_APP_SECRET.",
+  }),
 })
 export type WhatsAppCredentials = z.infer<typeof whatsappCredentialsSchema>
 
@@ -74,6 +96,9 @@ export const whatsappMessageBaseSchema = z.object({
 const media = z.object({
   id: z.string().optional(),
   link: z.string().optional(),
+  /** Inbound media: a short-lived download URL (needs the access token) and the file's SHA-256. */
+  url: z.string().optional(),
+  sha256: z.string().optional(),
   mime_type: z.string().optional(),
   caption: z.string().optional(),
   filename: z.string().optional(),

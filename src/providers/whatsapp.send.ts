@@ -1,6 +1,7 @@
 /** WhatsApp outbound: OutboundMessage -> Graph `messages` body, the call itself, and error classification by code. */
 import { fetchText } from "../lib/http"
 import { err, ok, type Result } from "../lib/result"
+import { compact, DEFAULT_TIMEOUT_MS, parseJsonOrUndefined, retryAfterMs, transportError } from "./shared"
 import type { BotRuntime, OutboundMessage, ProviderError, ProviderIO, SentRef } from "./types"
 import {
   type WhatsAppCredentials,
@@ -9,13 +10,8 @@ import {
   whatsappSendResponseSchema,
 } from "./whatsapp.schema"
 
-const DEFAULT_TIMEOUT_MS = 10_000
 /** Business-scoped user id (`US.1349...`, parent `US.ENT.1181...`): sent in `recipient`, never in `to`. */
 const BSUID = /^[A-Za-z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}$/
-
-function compact(o: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined))
-}
 
 const badRequest = (message: string): ProviderError => ({ kind: "bad_request", message })
 
@@ -110,19 +106,16 @@ const DROP = new Set([100, 131026, 131048])
 /** platforms.md: pair rate limit of about 1 message per 6 s to the same recipient. */
 export const PAIR_WINDOW_MS = 6_000
 
-function retryAfterMs(headers: Headers): number | undefined {
-  const value = headers.get("Retry-After")?.trim()
-  return value !== undefined && /^\d+(\.\d+)?$/.test(value) ? Number(value) * 1000 : undefined
-}
-
 /**
  * Classifies a Graph API failure by `error.code`, never by HTTP status (throttling has come back as 400 and 429).
  * @see https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes and shared/platforms.md
  */
 export function classifyWhatsAppError(status: number, error: WhatsAppError | null, headers: Headers): ProviderError {
   const wait = retryAfterMs(headers)
-  const throttled = (scope: "bot" | "chat"): Pick<ProviderError, "kind" | "scope" | "retryAfterMs"> =>
-    wait === undefined ? { kind: "rate_limited", scope } : { kind: "rate_limited", scope, retryAfterMs: wait }
+  const throttled = (scope: "bot" | "chat") =>
+    wait === undefined
+      ? { kind: "rate_limited" as const, scope }
+      : { kind: "rate_limited" as const, scope, retryAfterMs: wait }
   if (error === null) {
     // No Graph error code (a proxy's page, a truncated body): nothing says Meta refused the message, so retry.
     const base = { message: `Graph API answered HTTP ${status} without an error code`, status }
@@ -143,25 +136,6 @@ export function classifyWhatsAppError(status: number, error: WhatsAppError | nul
   if (DROP.has(code)) return { ...base, kind: "bad_request" }
   if (TRANSIENT.has(code) || status >= 500) return { ...base, kind: "unavailable" }
   return { ...base, kind: "bad_request" }
-}
-
-function transportError(e: unknown, timeoutMs: number): ProviderError {
-  const name = e instanceof Error || e instanceof DOMException ? e.name : ""
-  if (name === "TimeoutError" || name === "AbortError") {
-    return { kind: "unavailable", message: `Graph API did not answer within ${timeoutMs} ms` }
-  }
-  return {
-    kind: "unavailable",
-    message: `network error calling the Graph API: ${e instanceof Error ? e.message : "unknown"}`,
-  }
-}
-
-function parseJsonOrNull(text: string): unknown {
-  try {
-    return JSON.parse(text)
-  } catch {
-    return null
-  }
 }
 
 /**
@@ -194,9 +168,9 @@ export async function sendWhatsApp(
     headers = res.headers
     text = res.text
   } catch (e) {
-    return err(transportError(e, timeoutMs))
+    return err(transportError("the Graph API", e, timeoutMs))
   }
-  const json = parseJsonOrNull(text)
+  const json = parseJsonOrUndefined(text)
   if (status >= 200 && status < 300) {
     const id = whatsappSendResponseSchema.safeParse(json).data?.messages[0]?.id
     if (id !== undefined) return ok({ platformMessageId: id })
@@ -204,4 +178,30 @@ export async function sendWhatsApp(
   }
   const graph = whatsappErrorSchema.safeParse(json)
   return err(classifyWhatsAppError(status, graph.success ? graph.data.error : null, headers))
+}
+
+/**
+ * Proves the access token reaches this phone number: `GET {base}/{phone_number_id}`. A token of another business
+ * gets Graph error 100 (subcode 33, "does not exist ... missing permissions"), an expired one 190.
+ * @see https://developers.facebook.com/docs/whatsapp/cloud-api/reference/phone-numbers
+ */
+export async function checkPhoneNumber(
+  bot: BotRuntime<WhatsAppCredentials>,
+  io: ProviderIO,
+): Promise<Result<void, ProviderError>> {
+  const timeoutMs = io.timeoutMs ?? DEFAULT_TIMEOUT_MS
+  let res: { status: number; headers: Headers; text: string }
+  try {
+    res = await fetchText(
+      io.fetch,
+      `${bot.apiBase}/${bot.credentials.phoneNumberId}?fields=id,display_phone_number`,
+      { method: "GET", headers: { authorization: `Bearer ${bot.credentials.accessToken}` } },
+      timeoutMs,
+    )
+  } catch (e) {
+    return err(transportError("the Graph API", e, timeoutMs))
+  }
+  if (res.status >= 200 && res.status < 300) return ok(undefined)
+  const graph = whatsappErrorSchema.safeParse(parseJsonOrUndefined(res.text))
+  return err(classifyWhatsAppError(res.status, graph.success ? graph.data.error : null, res.headers))
 }

@@ -2,6 +2,7 @@
 import { hmacSha256Hex, safeEqual } from "../lib/crypto"
 import { fromUtf8 } from "../lib/encoding"
 import { err, ok, type Result } from "../lib/result"
+import { compact } from "./shared"
 import {
   type BotRuntime,
   deliveryStatuses,
@@ -21,7 +22,7 @@ import {
   whatsappStatusSchema,
   whatsappValueMetadataSchema,
 } from "./whatsapp.schema"
-import { sendWhatsApp } from "./whatsapp.send"
+import { checkPhoneNumber, sendWhatsApp, whatsappSendBody } from "./whatsapp.send"
 
 export type { WhatsAppCredentials } from "./whatsapp.schema"
 export { classifyWhatsAppError, whatsappSendBody } from "./whatsapp.send"
@@ -30,12 +31,11 @@ type Bot = BotRuntime<WhatsAppCredentials>
 type Contact = ReturnType<typeof whatsappContactSchema.parse>
 type Content = Pick<InboundMessage, "kind" | "text" | "media" | "location" | "contact" | "interactive" | "reaction">
 
+/** https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages: text body up to 4096 characters. */
+const TEXT_MAX = 4096
+
 /** https://developers.facebook.com/docs/graph-api/webhooks/getting-started#event-notifications */
 export const WHATSAPP_SIGNATURE_HEADER = "X-Hub-Signature-256"
-
-function compact(o: Record<string, unknown>): Record<string, unknown> {
-  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined))
-}
 
 function readEnvelope(rawBody: string): Result<WhatsAppEnvelope, ParseError> {
   let json: unknown
@@ -103,7 +103,14 @@ function media(kind: "image" | "document" | "audio" | "video" | "sticker", m: Me
     // WhatsApp marks voice notes with `voice: true` on an audio message.
     kind: kind === "audio" && m.voice === true ? "voice" : kind,
     text: m.caption ?? "",
-    media: { id: m.id, url: m.link, mimeType: m.mime_type, fileName: m.filename, caption: m.caption },
+    media: {
+      id: m.id,
+      url: m.url ?? m.link,
+      sha256: m.sha256,
+      mimeType: m.mime_type,
+      fileName: m.filename,
+      caption: m.caption,
+    },
   }
 }
 type MediaBody = ReturnType<typeof bodies.image.parse>["image"]
@@ -249,6 +256,7 @@ function fromStatus(raw: unknown, bot: Bot): InboundMessage | null {
  */
 export const whatsapp: MessagingProvider<WhatsAppCredentials> = {
   platform: "whatsapp",
+  displayName: "WhatsApp",
   credentialsSchema: whatsappCredentialsSchema,
   publicCredentialFields: ["phoneNumberId"] satisfies (keyof WhatsAppCredentials)[],
   limits: {
@@ -271,7 +279,18 @@ export const whatsapp: MessagingProvider<WhatsAppCredentials> = {
     if (!accessToken || !phoneNumberId) return null
     return { accessToken, phoneNumberId, verifyToken: verifyToken ?? "" }
   },
-  routingKey: (credentials) => credentials.phoneNumberId,
+  accountKey: (credentials) => credentials.phoneNumberId,
+  appWebhookKeys: whatsappRoutingKeys,
+  checkCredentials: checkPhoneNumber,
+
+  checkMessage(msg) {
+    // Meta counts characters: code points, so an emoji is one, not the two UTF-16 units JavaScript counts.
+    if (msg.text !== undefined && [...msg.text].length > TEXT_MAX)
+      return { path: "text", message: `WhatsApp allows ${TEXT_MAX} characters per message` }
+    const built = whatsappSendBody(msg)
+    if (!built.ok) return { path: msg.buttons ? "buttons" : "body", message: built.error.message }
+    return null
+  },
 
   async verify(req, rawBody, bot) {
     const secret = bot.credentials.appSecret ?? bot.appSecret

@@ -1,12 +1,14 @@
 /** All D1 SQL for businesses and bots. Rows are parsed with zod into StoredBot; routes never see raw rows. */
 import { z } from "zod"
-import { HttpError } from "../lib/errors"
+import { type DomainError, notFound } from "../lib/domain-error"
+import { err, ok, type Result } from "../lib/result"
+import { type Platform, platformSchema } from "../providers"
 import { type BotConfig, type BotStatus, botConfigSchema, botStatuses, type StoredBot } from "./schemas"
 
 const botRowSchema = z.object({
   id: z.string(),
   business_id: z.string(),
-  platform: z.string(),
+  platform: platformSchema,
   name: z.string(),
   status: z.enum(botStatuses),
   status_reason: z.string().nullable(),
@@ -59,7 +61,7 @@ export interface ListFilter {
 export interface NewBot {
   id: string
   businessId: string
-  platform: string
+  platform: Platform
   name: string
   config: BotConfig
   publicCredentials: Record<string, string>
@@ -92,7 +94,8 @@ export function createBotRepository(db: D1Database) {
         .run()
     },
 
-    async insert(bot: NewBot): Promise<StoredBot> {
+    /** A bot for a platform account another bot already holds is a `bot_conflict` (the unique index decides). */
+    async insert(bot: NewBot): Promise<Result<StoredBot, DomainError>> {
       try {
         await db
           .prepare(
@@ -112,19 +115,17 @@ export function createBotRepository(db: D1Database) {
           )
           .run()
       } catch (cause) {
-        throw conflictOr(cause)
+        return conflictOr(cause)
       }
-      const stored = await this.get(bot.businessId, bot.id)
-      if (!stored) throw new Error("inserted bot vanished")
-      return stored
+      return this.get(bot.businessId, bot.id)
     },
 
-    async get(businessId: string, id: string): Promise<StoredBot | null> {
+    async get(businessId: string, id: string): Promise<Result<StoredBot, DomainError>> {
       const row = await db
         .prepare(`SELECT ${COLUMNS} FROM bots WHERE business_id = ?1 AND id = ?2`)
         .bind(businessId, id)
         .first()
-      return row ? toStoredBot(row) : null
+      return row ? ok(toStoredBot(row)) : err(notFound())
     },
 
     /** Keyset pagination on the (business_id, [filter], id DESC) indexes: a deep page costs what the first does. */
@@ -156,7 +157,12 @@ export function createBotRepository(db: D1Database) {
       return { bots, hasMore: results.length > filter.limit }
     },
 
-    async update(businessId: string, id: string, patch: BotPatch, now: number): Promise<StoredBot | null> {
+    async update(
+      businessId: string,
+      id: string,
+      patch: BotPatch,
+      now: number,
+    ): Promise<Result<StoredBot, DomainError>> {
       const sets = ["updated_at = ?"]
       const params: (string | number | null)[] = [now]
       const add = (column: string, value: string | number | null) => {
@@ -177,7 +183,7 @@ export function createBotRepository(db: D1Database) {
           .bind(...params)
           .run()
       } catch (cause) {
-        throw conflictOr(cause)
+        return conflictOr(cause)
       }
       return this.get(businessId, id)
     },
@@ -195,7 +201,8 @@ export function createBotRepository(db: D1Database) {
         .run()
     },
 
-    async routingKeyTaken(platform: string, routingKey: string, exceptId?: string): Promise<boolean> {
+    /** Whether another bot (in any business) holds this platform account. */
+    async routingKeyTaken(platform: Platform, routingKey: string, exceptId?: string): Promise<boolean> {
       const row = await db
         .prepare("SELECT id FROM bots WHERE platform = ?1 AND routing_key = ?2 AND id != ?3")
         .bind(platform, routingKey, exceptId ?? "")
@@ -207,9 +214,14 @@ export function createBotRepository(db: D1Database) {
 
 export type BotRepository = ReturnType<typeof createBotRepository>
 
-function conflictOr(cause: unknown): unknown {
-  if (cause instanceof Error && /UNIQUE constraint failed/i.test(cause.message)) {
-    return new HttpError(409, "conflict", "Another bot already uses this phone number / routing key")
-  }
-  return cause
+export const accountTaken: DomainError = {
+  kind: "conflict",
+  code: "bot_conflict",
+  message: "Another bot already uses this platform account (the same bot token or phone number)",
+}
+
+/** The unique (platform, routing_key) index refused the row: someone else holds the account. Anything else throws. */
+function conflictOr(cause: unknown): Result<never, DomainError> {
+  if (cause instanceof Error && /UNIQUE constraint failed/i.test(cause.message)) return err(accountTaken)
+  throw cause
 }

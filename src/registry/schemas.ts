@@ -1,5 +1,6 @@
 /** Bot domain schemas shared by the registry (D1 rows), the API (input/output) and the Durable Object snapshot. */
 import { z } from "@hono/zod-openapi"
+import { platformSchema } from "../providers"
 
 export const botStatuses = ["active", "stopped", "error"] as const
 export type BotStatus = (typeof botStatuses)[number]
@@ -76,52 +77,65 @@ export const botSecretsSchema = z.object({
 })
 export type BotSecrets = z.infer<typeof botSecretsSchema>
 
-/** A bot as the registry returns it to the rest of the code: parsed, sealed fields still sealed. */
-export interface StoredBot {
-  id: string
-  businessId: string
-  platform: string
-  name: string
-  status: BotStatus
-  statusReason: string | null
-  createdAt: number
-  updatedAt: number
-  lastActive: number | null
-  queueDepth: number
-  config: BotConfig
-  /** Non-secret credential fields (e.g. WhatsApp phoneNumberId), copied out of the sealed blob. */
-  publicCredentials: Record<string, string>
-  secretsEnc: string
-  webhookSecretEnc: string
-  routingKey: string | null
-}
-
 /** The Durable Object's copy of a bot: what it needs on the hot path without asking D1. */
 export const botSnapshotSchema = z.object({
   id: z.string(),
   businessId: z.string(),
-  platform: z.string(),
+  platform: platformSchema,
   name: z.string(),
   status: z.enum(botStatuses),
   config: botConfigSchema,
   secretsEnc: z.string(),
   webhookSecretEnc: z.string(),
+  /** The platform account's key (Telegram bot id, WhatsApp phone_number_id): one bot per account. */
   routingKey: z.string().nullable(),
   updatedAt: z.number(),
 })
 export type BotSnapshot = z.infer<typeof botSnapshotSchema>
 
+/** A bot as the registry returns it to the rest of the code: the snapshot plus what lists and dashboards show. */
+export const storedBotSchema = botSnapshotSchema.extend({
+  statusReason: z.string().nullable(),
+  createdAt: z.number(),
+  lastActive: z.number().nullable(),
+  queueDepth: z.number(),
+  /** Non-secret credential fields (e.g. WhatsApp phoneNumberId), copied out of the sealed blob. */
+  publicCredentials: z.record(z.string(), z.string()),
+})
+export type StoredBot = z.infer<typeof storedBotSchema>
+
+/** The snapshot a bot's Durable Object keeps: the registry's row without what only lists need. */
 export function toSnapshot(bot: StoredBot): BotSnapshot {
-  return {
-    id: bot.id,
-    businessId: bot.businessId,
-    platform: bot.platform,
-    name: bot.name,
-    status: bot.status,
-    config: bot.config,
-    secretsEnc: bot.secretsEnc,
-    webhookSecretEnc: bot.webhookSecretEnc,
-    routingKey: bot.routingKey,
-    updatedAt: bot.updatedAt,
-  }
+  return botSnapshotSchema.parse(bot)
 }
+
+const botName = z.string().trim().min(1).max(100)
+
+/** `POST /api/bots`. Credentials are checked against the platform's own schema by the service. */
+export const createBotBodySchema = z
+  .object({
+    platform: platformSchema,
+    name: botName,
+    credentials: z.record(z.string(), z.unknown()),
+    handler: handlerInputSchema.optional(),
+    settings: botSettingsSchema.optional(),
+    limits: rateLimitOverridesSchema.optional(),
+  })
+  .openapi("CreateBot")
+export type CreateBotInput = z.infer<typeof createBotBodySchema>
+
+/** `PATCH /api/bots/:id`: any of the create fields but the platform. */
+export const patchBotBodySchema = z
+  .object({
+    name: botName.optional(),
+    credentials: z.record(z.string(), z.unknown()).optional(),
+    handler: handlerInputSchema.optional(),
+    settings: botSettingsSchema.optional(),
+    limits: rateLimitOverridesSchema.optional(),
+  })
+  .refine((b) => Object.values(b).some((v) => v !== undefined), "nothing to update")
+  .openapi("PatchBot")
+export type PatchBotInput = z.infer<typeof patchBotBodySchema>
+
+export const controlActions = ["start", "stop", "restart"] as const
+export type ControlAction = (typeof controlActions)[number]

@@ -4,21 +4,23 @@ import type { Context } from "hono"
 import { requireAuth, requireWriter } from "../auth/jwt"
 import type { AppEnv } from "../env"
 import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "../lib/encoding"
-import { HttpError } from "../lib/errors"
+import { HttpError, orThrow } from "../lib/errors"
 import { isId } from "../lib/ids"
-import { platforms } from "../providers"
+import { redactUrl } from "../lib/url-guard"
+import { platformSchema } from "../providers"
 import { createRollupRepository, failureRate } from "../registry/rollup-repository"
 import {
-  botSettingsSchema,
   botStatuses,
-  handlerInputSchema,
+  controlActions,
+  createBotBodySchema,
+  type HandlerConfig,
+  patchBotBodySchema,
   rateLimitOverridesSchema,
   type StoredBot,
 } from "../registry/schemas"
 import { type BotService, createBotService } from "../services/bot-service"
 import { commonErrors, createOpenApiApp, errorResponse } from "./openapi"
 
-const platformEnum = z.enum(platforms)
 const botIdParam = z.object({
   id: z
     .string()
@@ -52,32 +54,10 @@ const botSchema = z
   })
   .openapi("Bot")
 
-const createBotBody = z
-  .object({
-    platform: platformEnum,
-    name: z.string().trim().min(1).max(100),
-    credentials: z.record(z.string(), z.unknown()),
-    handler: handlerInputSchema.optional(),
-    settings: botSettingsSchema.optional(),
-    limits: rateLimitOverridesSchema.optional(),
-  })
-  .openapi("CreateBot")
-
-const patchBotBody = z
-  .object({
-    name: z.string().trim().min(1).max(100).optional(),
-    credentials: z.record(z.string(), z.unknown()).optional(),
-    handler: handlerInputSchema.optional(),
-    settings: botSettingsSchema.optional(),
-    limits: rateLimitOverridesSchema.optional(),
-  })
-  .refine((b) => Object.values(b).some((v) => v !== undefined), "nothing to update")
-  .openapi("PatchBot")
-
 const setupSchema = z.object({ ok: z.boolean(), error: z.object({ kind: z.string(), message: z.string() }).optional() })
 
 const listQuery = z.object({
-  platform: platformEnum.optional(),
+  platform: platformSchema.optional(),
   status: z.enum(botStatuses).optional(),
   q: z.string().trim().max(100).optional(),
   limit: z.coerce.number().int().min(1).max(100).default(25),
@@ -107,8 +87,16 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({
 
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 
+/** Viewers see handler URLs without user names, passwords or query values (they can hold keys). */
+function visibleHandler(handler: HandlerConfig, role: string): Record<string, unknown> {
+  if (role !== "viewer") return { ...handler }
+  if (handler.type === "forward") return { ...handler, url: redactUrl(handler.url) }
+  if (handler.type === "ai") return { ...handler, baseUrl: redactUrl(handler.baseUrl) }
+  return { ...handler }
+}
+
 /** The API view of a bot: nothing sealed ever leaves through here. */
-function present(service: BotService, bot: StoredBot, requestUrl: string): z.infer<typeof botSchema> {
+function present(c: Context<AppEnv>, service: BotService, bot: StoredBot): z.infer<typeof botSchema> {
   return {
     id: bot.id,
     platform: bot.platform,
@@ -118,11 +106,11 @@ function present(service: BotService, bot: StoredBot, requestUrl: string): z.inf
     createdAt: new Date(bot.createdAt).toISOString(),
     updatedAt: new Date(bot.updatedAt).toISOString(),
     lastActive: iso(bot.lastActive),
-    handler: { ...bot.config.handler },
+    handler: visibleHandler(bot.config.handler, c.var.auth.role),
     settings: bot.config.settings,
     limits: bot.config.limits,
     credentials: { ...bot.publicCredentials, configured: true },
-    webhookUrl: service.webhookUrl(bot, requestUrl),
+    webhookUrl: service.webhookUrl(bot, c.req.url),
     queueDepth: bot.queueDepth,
   }
 }
@@ -148,23 +136,29 @@ export const botsApp = createOpenApiApp()
       tags: ["Bots"],
       summary: "Create a bot",
       middleware: write,
-      request: { body: { content: { "application/json": { schema: createBotBody } }, required: true } },
+      request: { body: { content: { "application/json": { schema: createBotBodySchema } }, required: true } },
       responses: {
         201: json(
           z.object({ bot: botSchema, setup: setupSchema, signingSecret: z.string().optional() }),
           "Created; `signingSecret` is shown once when the forward handler's secret was generated",
         ),
         403: errorResponse("Viewers cannot write"),
-        409: errorResponse("Phone number already used by another bot"),
         ...commonErrors,
+        409: errorResponse(
+          "`bot_conflict`: another bot already uses this platform account (bot token or phone number)",
+        ),
+        422: errorResponse(
+          "`validation_failed` (fields in details) or `credentials_rejected` (the platform refused them)",
+        ),
+        503: errorResponse("`platform_unavailable`: the platform could not be reached to check the credentials"),
       },
     }),
     async (c) => {
       const s = service(c)
-      const { bot, setup, issuedSigningSecret } = await s.create(c.req.valid("json"))
+      const { bot, setup, issuedSigningSecret } = orThrow(await s.create(c.req.valid("json")))
       const body = {
-        bot: present(s, bot, c.req.url),
-        setup,
+        bot: present(c, s, bot),
+        setup: setup ?? { ok: true },
         ...(issuedSigningSecret ? { signingSecret: issuedSigningSecret } : {}),
       }
       return c.json(body, 201)
@@ -201,7 +195,7 @@ export const botsApp = createOpenApiApp()
       )
       const listed = bots.map((b) => {
         const t = traffic.get(b.id) ?? { inbound: 0, outbound: 0, failed: 0 }
-        return { ...present(s, b, c.req.url), last24h: { ...t, failureRate: failureRate(t) } }
+        return { ...present(c, s, b), last24h: { ...t, failureRate: failureRate(t) } }
       })
       return c.json({ bots: listed, nextCursor: hasMore && last ? encodeCursor(last.id) : null }, 200)
     },
@@ -218,8 +212,8 @@ export const botsApp = createOpenApiApp()
     }),
     async (c) => {
       const s = service(c)
-      const bot = await s.load(c.req.valid("param").id)
-      return c.json({ bot: present(s, bot, c.req.url) }, 200)
+      const bot = orThrow(await s.load(c.req.valid("param").id))
+      return c.json({ bot: present(c, s, bot) }, 200)
     },
   )
   .openapi(
@@ -231,7 +225,7 @@ export const botsApp = createOpenApiApp()
       middleware: write,
       request: {
         params: botIdParam,
-        body: { content: { "application/json": { schema: patchBotBody } }, required: true },
+        body: { content: { "application/json": { schema: patchBotBodySchema } }, required: true },
       },
       responses: {
         200: json(
@@ -239,16 +233,22 @@ export const botsApp = createOpenApiApp()
           "Updated",
         ),
         403: errorResponse("Viewers cannot write"),
-        409: errorResponse("Phone number already used by another bot"),
         ...commonErrors,
+        409: errorResponse(
+          "`bot_conflict`: another bot already uses this platform account (bot token or phone number)",
+        ),
+        422: errorResponse(
+          "`validation_failed` (fields in details) or `credentials_rejected` (the platform refused them)",
+        ),
+        503: errorResponse("`platform_unavailable`: the platform could not be reached to check the credentials"),
       },
     }),
     async (c) => {
       const s = service(c)
-      const { bot, setup, issuedSigningSecret } = await s.patch(c.req.valid("param").id, c.req.valid("json"))
+      const { bot, setup, issuedSigningSecret } = orThrow(await s.patch(c.req.valid("param").id, c.req.valid("json")))
       return c.json(
         {
-          bot: present(s, bot, c.req.url),
+          bot: present(c, s, bot),
           ...(setup ? { setup } : {}),
           ...(issuedSigningSecret ? { signingSecret: issuedSigningSecret } : {}),
         },
@@ -261,14 +261,21 @@ export const botsApp = createOpenApiApp()
       method: "delete",
       path: "/{id}",
       tags: ["Bots"],
-      summary: "Delete a bot (its webhook is removed first)",
+      summary: "Delete a bot: its sends stop, its webhook is removed, what was still queued is dropped and counted",
       middleware: write,
       request: { params: botIdParam },
-      responses: { 204: { description: "Deleted" }, 403: errorResponse("Viewers cannot write"), ...commonErrors },
+      responses: {
+        200: json(
+          z.object({ deleted: z.literal(true), discarded: z.number().int() }),
+          "Deleted; `discarded` queued messages were never sent",
+        ),
+        403: errorResponse("Viewers cannot write"),
+        ...commonErrors,
+      },
     }),
     async (c) => {
-      await service(c).remove(c.req.valid("param").id)
-      return c.body(null, 204)
+      const { discarded } = orThrow(await service(c).remove(c.req.valid("param").id))
+      return c.json({ deleted: true as const, discarded }, 200)
     },
   )
   .openapi(
@@ -281,7 +288,7 @@ export const botsApp = createOpenApiApp()
       request: {
         params: botIdParam,
         body: {
-          content: { "application/json": { schema: z.object({ action: z.enum(["start", "stop", "restart"]) }) } },
+          content: { "application/json": { schema: z.object({ action: z.enum(controlActions) }) } },
           required: true,
         },
       },
@@ -293,8 +300,8 @@ export const botsApp = createOpenApiApp()
     }),
     async (c) => {
       const s = service(c)
-      const { bot, result } = await s.control(c.req.valid("param").id, c.req.valid("json").action)
-      return c.json({ bot: present(s, bot, c.req.url), result }, 200)
+      const { bot, setup } = orThrow(await s.control(c.req.valid("param").id, c.req.valid("json").action))
+      return c.json({ bot: present(c, s, bot), result: setup ?? { ok: true } }, 200)
     },
   )
   .openapi(
@@ -312,7 +319,7 @@ export const botsApp = createOpenApiApp()
     }),
     async (c) => {
       const query = c.req.valid("query")
-      const logs = await service(c).logs(c.req.valid("param").id, query)
+      const logs = orThrow(await service(c).logs(c.req.valid("param").id, query))
       const last = logs.at(-1)
       return c.json(
         {

@@ -1,8 +1,9 @@
 /** Read-only numbers for dashboards: a bot's last 24 hours (from its DO) and the business overview (D1 rollups). */
 import { createRoute, z } from "@hono/zod-openapi"
 import { requireAuth } from "../auth/jwt"
+import { orThrow } from "../lib/errors"
 import { createRollupRepository, failureRate } from "../registry/rollup-repository"
-import { botStub, createBotService } from "../services/bot-service"
+import { createBotService } from "../services/bot-service"
 import { commonErrors, createOpenApiApp } from "./openapi"
 
 const hourSchema = z.object({
@@ -59,8 +60,7 @@ export const insightsApp = createOpenApiApp()
       },
     }),
     async (c) => {
-      const bot = await createBotService(c.env, c.var.auth).load(c.req.valid("param").id)
-      const stats = await botStub(c.env, bot.id).stats()
+      const stats = orThrow(await createBotService(c.env, c.var.auth).stats(c.req.valid("param").id))
       const sum = (k: "inbound" | "outbound" | "failed") => stats.hours.reduce((n, h) => n + h[k], 0)
       const totals = { inbound: sum("inbound"), outbound: sum("outbound"), failed: sum("failed") }
       return c.json({ ...stats, last24h: { ...totals, failureRate: failureRate(totals) } }, 200)

@@ -2,10 +2,12 @@
 import { createRoute, z } from "@hono/zod-openapi"
 import { requireAuth, requireWriter } from "../auth/jwt"
 import { messageStatuses } from "../bot/outbox"
-import { HttpError, notFound } from "../lib/errors"
+import { botStub } from "../bot/stubs"
+import { notFound } from "../lib/domain-error"
+import { httpError, orThrow } from "../lib/errors"
 import { isId } from "../lib/ids"
 import { outboundMessageSchema } from "../providers/types"
-import { botStub, createBotService } from "../services/bot-service"
+import { createBotService } from "../services/bot-service"
 import { commonErrors, createOpenApiApp, errorResponse } from "./openapi"
 
 const params = z.object({ id: z.string().min(1).max(64) })
@@ -44,17 +46,18 @@ export const messagesApp = createOpenApiApp()
           },
         },
         403: errorResponse("Viewers cannot send"),
-        409: errorResponse("Bot is stopped"),
         ...commonErrors,
+        409: errorResponse("`bot_stopped`, or `idempotency_conflict`: the key was used before with another body"),
+        422: errorResponse("Validation failed, including the platform's own rules (text length, templates)"),
       },
     }),
     async (c) => {
-      // The bot's Durable Object knows its business: no registry query per message (a bulk send is thousands).
+      // Hot path: straight to the bot's Durable Object, which knows its business and platform, so no registry
+      // query per message (a bulk send is thousands). Every other route goes through the service.
       const { id } = c.req.valid("param")
-      if (!isId("bot", id)) throw notFound()
+      if (!isId("bot", id)) throw httpError(notFound())
       const { idempotencyKey, ...message } = c.req.valid("json")
-      const out = await botStub(c.env, id).send(message, idempotencyKey, c.var.auth.business_id)
-      if (!out.ok) throw new HttpError(out.status, out.code, out.message)
+      const out = orThrow(await botStub(c.env, id).send(message, idempotencyKey, c.var.auth.business_id))
       return c.json({ id: out.id, status: out.status, duplicate: out.duplicate }, 202)
     },
   )
@@ -73,9 +76,7 @@ export const messagesApp = createOpenApiApp()
     }),
     async (c) => {
       const { id, messageId } = c.req.valid("param")
-      const bot = await createBotService(c.env, c.var.auth).load(id)
-      const m = await botStub(c.env, bot.id).message(messageId)
-      if (!m) throw new HttpError(404, "not_found", "Message not found")
+      const m = orThrow(await createBotService(c.env, c.var.auth).message(id, messageId))
       return c.json(
         {
           id: m.id,

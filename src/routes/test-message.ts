@@ -6,8 +6,8 @@ import { Hono } from "hono"
 import { z } from "zod"
 import { requireAuth, requireWriter } from "../auth/jwt"
 import type { AppEnv } from "../env"
-import { HttpError, validationError } from "../lib/errors"
-import { botStub, createBotService } from "../services/bot-service"
+import { HttpError, orThrow, validationError } from "../lib/errors"
+import { createBotService } from "../services/bot-service"
 
 const bodySchema = z.object({
   message: z.string().min(1).max(4096),
@@ -25,8 +25,12 @@ export const testMessageApp = new Hono<AppEnv>().post("/message", requireAuth, r
     const { body, status } = validationError(parsed.error)
     return c.json(body, status)
   }
-  const bot = await createBotService(c.env, c.var.auth).load(parsed.data.botId)
-  const out = await botStub(c.env, bot.id).testMessage({ text: parsed.data.message, chatId: parsed.data.chatId })
+  const { bot, outcome: out } = orThrow(
+    await createBotService(c.env, c.var.auth).testMessage(parsed.data.botId, {
+      text: parsed.data.message,
+      chatId: parsed.data.chatId,
+    }),
+  )
   if (!out.ok) throw new HttpError(502, "handler_failed", out.message)
   return c.json({ botId: bot.id, platform: bot.platform, handler: bot.config.handler.type, replies: out.replies })
 })

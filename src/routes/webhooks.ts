@@ -7,14 +7,14 @@ import type { Context } from "hono"
 import { Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import type { WebhookInput, WebhookOutput } from "../bot/bot-durable-object"
-import { routeStub } from "../bot/route-directory"
+import { botStub, routeStub } from "../bot/stubs"
 import type { AppEnv } from "../env"
+import { safeEqual } from "../lib/crypto"
 import { fromUtf8 } from "../lib/encoding"
 import { errorBody, HttpError } from "../lib/errors"
 import { isId } from "../lib/ids"
 import { getProvider, isPlatform, type Platform } from "../providers"
 import { whatsappRoutingKeys } from "../providers/whatsapp"
-import { botStub } from "../services/bot-service"
 import { envBot } from "../services/env-bot"
 
 /** Meta batches up to 3 MB per POST; Telegram updates are far smaller. Anything bigger is not a platform. */
@@ -92,7 +92,8 @@ export const webhooksApp = new Hono<AppEnv>()
     const challenge = c.req.query("hub.challenge")
     if (mode !== "subscribe" || challenge === undefined)
       throw new HttpError(400, "bad_request", "Not a verification request")
-    if (!verifyToken || c.req.query("hub.verify_token") !== verifyToken)
+    const given = c.req.query("hub.verify_token")
+    if (!verifyToken || given === undefined || !safeEqual(given, verifyToken))
       throw new HttpError(403, "forbidden", "Verify token mismatch")
     return c.text(challenge, 200)
   })

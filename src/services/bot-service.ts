@@ -1,76 +1,85 @@
-/** Bot lifecycle across the registry (D1), the sealed secrets and the bot's Durable Object. */
+/**
+ * Bot lifecycle across the registry (D1), the sealed secrets and the bot's Durable Object. Returns results in
+ * domain words (`DomainError`); the routes choose the HTTP answers.
+ */
 import type { AuthClaims } from "../auth/jwt"
-import type { BotDurableObject, ControlAction, ControlResult } from "../bot/bot-durable-object"
-import { routeStub } from "../bot/route-directory"
-import { openSecrets } from "../bot/runtime"
-import { type Env, publicBaseUrl } from "../env"
+import type { ControlResult } from "../bot/bot-durable-object"
+import { apiBaseFor, LIFECYCLE_IO, openSecrets } from "../bot/runtime"
+import { botStub, routeStub } from "../bot/stubs"
+import { type Env, outboundUrlPolicy, publicBaseUrl } from "../env"
 import { seal } from "../lib/crypto"
+import { type DomainError, type FieldError, invalid } from "../lib/domain-error"
 import { randomToken } from "../lib/encoding"
-import { HttpError, notFound, validationError } from "../lib/errors"
 import { newId } from "../lib/ids"
-import { getProvider, isPlatform, type Platform } from "../providers"
-import { createBotRepository } from "../registry/bot-repository"
+import { err, ok, type Result } from "../lib/result"
+import { checkOutboundUrl } from "../lib/url-guard"
+import { getProvider, type Platform } from "../providers"
+import type { MessagingProvider } from "../providers/types"
+import { accountTaken, createBotRepository } from "../registry/bot-repository"
 import { createRollupRepository } from "../registry/rollup-repository"
 import {
-  type BotConfig,
   type BotSecrets,
+  type ControlAction,
+  type CreateBotInput,
   type HandlerConfig,
   type HandlerInput,
+  type PatchBotInput,
   type StoredBot,
   toSnapshot,
 } from "../registry/schemas"
 
-export interface CreateBotInput {
-  platform: string
-  name: string
-  credentials: Record<string, unknown>
-  handler?: HandlerInput | undefined
-  settings?: BotConfig["settings"] | undefined
-  limits?: BotConfig["limits"] | undefined
+export interface BotWrite {
+  bot: StoredBot
+  /** The platform's answer to registering the webhook (absent when nothing was registered). */
+  setup?: ControlResult | undefined
+  /** A forward handler's generated signing secret: shown once, never again. */
+  issuedSigningSecret?: string | undefined
 }
 
-export interface PatchBotInput {
-  name?: string | undefined
-  credentials?: Record<string, unknown> | undefined
-  handler?: HandlerInput | undefined
-  settings?: BotConfig["settings"] | undefined
-  limits?: BotConfig["limits"] | undefined
+/** Validates credentials with the platform's own schema; failures name `credentials.<field>`. */
+function parseCredentials(provider: MessagingProvider, raw: Record<string, unknown>) {
+  const parsed = provider.credentialsSchema.safeParse(raw)
+  if (parsed.success) return ok(parsed.data)
+  const fields: FieldError[] = parsed.error.issues.map((issue) => ({
+    path: ["credentials", ...issue.path].map(String).join("."),
+    message: issue.message,
+  }))
+  const first = fields[0]
+  return err<DomainError>({
+    kind: "invalid",
+    message: first ? `Invalid body: ${first.path}: ${first.message}` : "Invalid credentials",
+    fields,
+  })
 }
 
 /**
- * Ids derived from bot ids (idFromName hashes the name on every call: 3% of a webhook's CPU in bench --profile).
- * An id is plain data, valid across requests; the map is bounded, oldest entries go first.
+ * Rules a handler must meet beyond its schema: its URLs reach only public HTTPS hosts (SSRF), and a stored AI key
+ * is never sent to a host it was not given for (changing the host needs the key again).
  */
-const idCaches = new WeakMap<Env["BOT"], Map<string, DurableObjectId>>()
-const BOT_ID_CACHE = 10_000
-
-export function botStub(env: Env, botId: string): DurableObjectStub<BotDurableObject> {
-  let botIds = idCaches.get(env.BOT)
-  if (!botIds) {
-    botIds = new Map()
-    idCaches.set(env.BOT, botIds)
+function checkHandler(
+  env: Env,
+  input: HandlerInput,
+  previous: { config: HandlerConfig; secrets: BotSecrets["handler"] } | null,
+): DomainError | null {
+  const policy = outboundUrlPolicy(env)
+  if (input.type === "forward") {
+    const url = checkOutboundUrl(input.url, policy)
+    if (!url.ok) return invalid("handler.url", `must be a public https: URL; it ${url.reason}`)
   }
-  let id = botIds.get(botId)
-  if (!id) {
-    id = env.BOT.idFromName(botId)
-    if (botIds.size >= BOT_ID_CACHE) botIds.delete(botIds.keys().next().value ?? "")
-    botIds.set(botId, id)
+  if (input.type === "ai") {
+    const url = checkOutboundUrl(input.baseUrl, policy)
+    if (!url.ok) return invalid("handler.baseUrl", `must be a public https: URL; it ${url.reason}`)
+    const before = previous?.config
+    if (input.apiKey === undefined && previous?.secrets.apiKey !== undefined && before?.type === "ai") {
+      const oldHost = URL.canParse(before.baseUrl) ? new URL(before.baseUrl).host : ""
+      if (oldHost !== url.url.host)
+        return invalid(
+          "handler.apiKey",
+          "give the API key again: the stored key is only sent to the host it was given for",
+        )
+    }
   }
-  return env.BOT.get(id)
-}
-
-function checkPlatform(platform: string): Platform {
-  if (!isPlatform(platform)) throw new HttpError(422, "validation_failed", `Unknown platform "${platform}"`)
-  return platform
-}
-
-function parseCredentials(platform: Platform, raw: Record<string, unknown>): Record<string, string> {
-  const parsed = getProvider(platform).credentialsSchema.safeParse(raw)
-  if (!parsed.success) {
-    const { body } = validationError(parsed.error, "body", ["credentials"])
-    throw new HttpError(422, body.error.code, body.error.message, {}, body.error.details)
-  }
-  return parsed.data
+  return null
 }
 
 /** Splits a handler as given into its stored (public) half and its sealed (secret) half. */
@@ -98,9 +107,9 @@ function splitHandler(
   }
 }
 
-function publicCredentials(platform: Platform, credentials: Record<string, string>): Record<string, string> {
+function publicCredentials(provider: MessagingProvider, credentials: Record<string, string>): Record<string, string> {
   const out: Record<string, string> = {}
-  for (const field of getProvider(platform).publicCredentialFields) {
+  for (const field of provider.publicCredentialFields) {
     const value = credentials[field]
     if (value !== undefined) out[field] = value
   }
@@ -111,50 +120,63 @@ export function createBotService(env: Env, auth: AuthClaims) {
   const repo = createBotRepository(env.DB)
   const businessId = auth.business_id
 
-  async function load(id: string): Promise<StoredBot> {
-    const bot = await repo.get(businessId, id)
-    if (!bot) throw notFound()
-    return bot
+  /** The platform must accept the credentials before a bot holds them (a made-up token, another's number). */
+  async function proveCredentials(
+    platform: Platform,
+    credentials: Record<string, string>,
+  ): Promise<Result<void, DomainError>> {
+    const provider = getProvider(platform)
+    const runtime = { botId: "", credentials, webhookSecret: "", webhookUrl: "", apiBase: apiBaseFor(env, provider) }
+    const checked = await provider.checkCredentials(runtime, LIFECYCLE_IO)
+    if (checked.ok) return ok(undefined)
+    const { kind, message } = checked.error
+    if (kind === "unavailable" || kind === "rate_limited")
+      return err({
+        kind: "platform_unavailable",
+        message: `Could not check the credentials with ${platform}: ${message}`,
+      })
+    return err({ kind: "credentials_rejected", message: `${platform} refused the credentials: ${message}` })
   }
 
   /** Pushes the registry's view to the DO (which keeps the newest by updatedAt) and to the route directory. */
   async function push(bot: StoredBot, previousRoutingKey: string | null = bot.routingKey): Promise<void> {
     await botStub(env, bot.id).configure(toSnapshot(bot))
+    if (!getProvider(bot.platform).appWebhookKeys) return // only app-level webhooks are routed by account
     if (previousRoutingKey && previousRoutingKey !== bot.routingKey)
       await routeStub(env, bot.platform, previousRoutingKey).release(bot.id)
     if (bot.routingKey) await routeStub(env, bot.platform, bot.routingKey).assign(bot.id)
   }
 
   /** Runs a lifecycle action in the DO and records the outcome in the registry. */
-  async function runControl(bot: StoredBot, action: ControlAction): Promise<{ bot: StoredBot; result: ControlResult }> {
+  async function runControl(bot: StoredBot, action: ControlAction): Promise<Result<BotWrite, DomainError>> {
     await push(bot)
     const result = await botStub(env, bot.id).control(action)
     const status = action === "stop" ? "stopped" : result.ok ? "active" : "error"
     const reason = result.ok ? null : (result.error?.message ?? "setup failed")
     const updated = await repo.update(businessId, bot.id, { status, statusReason: reason }, Date.now())
-    if (!updated) throw notFound()
-    return { bot: updated, result }
-  }
-
-  async function checkRoutingKey(platform: Platform, key: string | null, exceptId?: string) {
-    if (key && (await repo.routingKeyTaken(platform, key, exceptId)))
-      throw new HttpError(409, "conflict", "Another bot already uses this phone number")
+    return updated.ok ? ok({ bot: updated.value, setup: result }) : updated
   }
 
   return {
-    repo,
-    load,
+    load: (id: string) => repo.get(businessId, id),
 
-    async create(input: CreateBotInput) {
-      const platform = checkPlatform(input.platform)
+    async create(input: CreateBotInput): Promise<Result<BotWrite, DomainError>> {
+      const { platform } = input
       const provider = getProvider(platform)
-      const credentials = parseCredentials(platform, input.credentials)
-      const routingKey = provider.routingKey?.(credentials) ?? null
-      await checkRoutingKey(platform, routingKey)
+      const credentials = parseCredentials(provider, input.credentials)
+      if (!credentials.ok) return credentials
+      const handlerInput = input.handler ?? { type: "echo" }
+      const handlerProblem = checkHandler(env, handlerInput, null)
+      if (handlerProblem) return err(handlerProblem)
+      const routingKey = provider.accountKey(credentials.value)
+      // Checked before the platform is called: a second bot must never touch the first one's webhook.
+      if (await repo.routingKeyTaken(platform, routingKey)) return err(accountTaken)
+      const proven = await proveCredentials(platform, credentials.value)
+      if (!proven.ok) return proven
 
       const id = newId("bot")
-      const handler = splitHandler(input.handler ?? { type: "echo" }, {})
-      const secrets: BotSecrets = { credentials, handler: handler.secrets }
+      const handler = splitHandler(handlerInput, {})
+      const secrets: BotSecrets = { credentials: credentials.value, handler: handler.secrets }
       const now = Date.now()
       await repo.ensureBusiness(businessId, now)
       const stored = await repo.insert({
@@ -163,39 +185,44 @@ export function createBotService(env: Env, auth: AuthClaims) {
         platform,
         name: input.name,
         config: { handler: handler.config, settings: input.settings ?? {}, limits: input.limits ?? {} },
-        publicCredentials: publicCredentials(platform, credentials),
+        publicCredentials: publicCredentials(provider, credentials.value),
         secretsEnc: await seal(env.ENCRYPTION_KEY, JSON.stringify(secrets), id),
         webhookSecretEnc: await seal(env.ENCRYPTION_KEY, randomToken(32), `${id}:webhook`),
         routingKey,
         now,
       })
-      const { bot, result } = await runControl(stored, "start")
-      return { bot, setup: result, issuedSigningSecret: handler.issuedSigningSecret }
+      if (!stored.ok) return stored
+      const started = await runControl(stored.value, "start")
+      return started.ok ? ok({ ...started.value, issuedSigningSecret: handler.issuedSigningSecret }) : started
     },
 
-    async list(filter: Parameters<typeof repo.list>[1]) {
-      return repo.list(businessId, filter)
-    },
+    list: (filter: Parameters<typeof repo.list>[1]) => repo.list(businessId, filter),
 
-    async patch(id: string, input: PatchBotInput) {
-      const bot = await load(id)
-      const platform = checkPlatform(bot.platform)
-      const provider = getProvider(platform)
+    async patch(id: string, input: PatchBotInput): Promise<Result<BotWrite, DomainError>> {
+      const loaded = await repo.get(businessId, id)
+      if (!loaded.ok) return loaded
+      const bot = loaded.value
+      const provider = getProvider(bot.platform)
       let secrets: BotSecrets | undefined
       const patch: Parameters<typeof repo.update>[2] = {}
       let issuedSigningSecret: string | undefined
       if (input.name !== undefined) patch.name = input.name
       if (input.credentials !== undefined || input.handler !== undefined) secrets = await openSecrets(env, bot)
       if (secrets && input.credentials !== undefined) {
-        const credentials = parseCredentials(platform, input.credentials)
-        const routingKey = provider.routingKey?.(credentials) ?? null
-        await checkRoutingKey(platform, routingKey, bot.id)
-        secrets = { ...secrets, credentials }
-        patch.publicCredentials = publicCredentials(platform, credentials)
+        const credentials = parseCredentials(provider, input.credentials)
+        if (!credentials.ok) return credentials
+        const routingKey = provider.accountKey(credentials.value)
+        if (await repo.routingKeyTaken(bot.platform, routingKey, bot.id)) return err(accountTaken)
+        const proven = await proveCredentials(bot.platform, credentials.value)
+        if (!proven.ok) return proven
+        secrets = { ...secrets, credentials: credentials.value }
+        patch.publicCredentials = publicCredentials(provider, credentials.value)
         patch.routingKey = routingKey
       }
       let config = bot.config
       if (secrets && input.handler !== undefined) {
+        const problem = checkHandler(env, input.handler, { config: bot.config.handler, secrets: secrets.handler })
+        if (problem) return err(problem)
         const handler = splitHandler(input.handler, secrets.handler)
         secrets = { ...secrets, handler: handler.secrets }
         config = { ...config, handler: handler.config }
@@ -207,35 +234,60 @@ export function createBotService(env: Env, auth: AuthClaims) {
       if (config !== bot.config) patch.config = config
       if (secrets) patch.secretsEnc = await seal(env.ENCRYPTION_KEY, JSON.stringify(secrets), bot.id)
       const updated = await repo.update(businessId, bot.id, patch, Math.max(Date.now(), bot.updatedAt + 1))
-      if (!updated) throw notFound()
+      if (!updated.ok) return updated
+      await push(updated.value, previousRoutingKey)
       // New credentials on a running bot: register the webhook again with them.
-      await push(updated, previousRoutingKey)
-      if (input.credentials !== undefined && updated.status !== "stopped") {
-        const { bot: restarted, result } = await runControl(updated, "restart")
-        return { bot: restarted, setup: result, issuedSigningSecret }
+      if (input.credentials !== undefined && updated.value.status !== "stopped") {
+        const restarted = await runControl(updated.value, "restart")
+        return restarted.ok ? ok({ ...restarted.value, issuedSigningSecret }) : restarted
       }
-      return { bot: updated, setup: undefined, issuedSigningSecret }
+      return ok({ bot: updated.value, issuedSigningSecret })
     },
 
-    async remove(id: string) {
-      const bot = await load(id)
-      await botStub(env, bot.id).remove()
-      if (bot.routingKey) await routeStub(env, bot.platform, bot.routingKey).release(bot.id)
+    /** Stops the bot's traffic, forgets its object and registry rows; says how many queued messages were dropped. */
+    async remove(id: string): Promise<Result<{ discarded: number }, DomainError>> {
+      const loaded = await repo.get(businessId, id)
+      if (!loaded.ok) return loaded
+      const bot = loaded.value
+      const { discarded } = await botStub(env, bot.id).remove()
+      if (bot.routingKey && getProvider(bot.platform).appWebhookKeys)
+        await routeStub(env, bot.platform, bot.routingKey).release(bot.id)
       await repo.delete(businessId, bot.id)
       await createRollupRepository(env.DB).deleteBot(bot.id)
+      return ok({ discarded })
     },
 
-    async control(id: string, action: ControlAction) {
-      return runControl(await load(id), action)
+    async control(id: string, action: ControlAction): Promise<Result<BotWrite, DomainError>> {
+      const loaded = await repo.get(businessId, id)
+      return loaded.ok ? runControl(loaded.value, action) : loaded
     },
 
     async logs(id: string, query: { limit: number; before?: number | undefined }) {
-      const bot = await load(id)
-      return botStub(env, bot.id).logs(query)
+      const loaded = await repo.get(businessId, id)
+      return loaded.ok ? ok(await botStub(env, id).logs(query)) : loaded
+    },
+
+    async stats(id: string) {
+      const loaded = await repo.get(businessId, id)
+      return loaded.ok ? ok(await botStub(env, id).stats()) : loaded
+    },
+
+    async message(id: string, messageId: string) {
+      const loaded = await repo.get(businessId, id)
+      if (!loaded.ok) return loaded
+      const message = await botStub(env, id).message(messageId)
+      return message ? ok(message) : err<DomainError>({ kind: "not_found", message: "Message not found" })
+    },
+
+    /** Runs a text through the bot's handler without sending anything; the bot comes with it for the answer. */
+    async testMessage(id: string, input: { text: string; chatId: string }) {
+      const loaded = await repo.get(businessId, id)
+      if (!loaded.ok) return loaded
+      return ok({ bot: loaded.value, outcome: await botStub(env, id).testMessage(input) })
     },
 
     webhookUrl(bot: StoredBot, requestUrl: string): string {
-      return publicBaseUrl(env, requestUrl) + getProvider(checkPlatform(bot.platform)).webhookPath(bot.id)
+      return publicBaseUrl(env, requestUrl) + getProvider(bot.platform).webhookPath(bot.id)
     },
   }
 }

@@ -2,12 +2,13 @@
  * Single-bot compatibility with the original guide: one bot per platform configured from env variables
  * (TELEGRAM_BOT_TOKEN, WHATSAPP_ACCESS_TOKEN, ...) served at /api/{platform}/webhook, with the same DO machinery.
  */
+
+import { botStub } from "../bot/stubs"
 import { type Env, envVar } from "../env"
 import { seal } from "../lib/crypto"
 import { randomToken } from "../lib/encoding"
 import { getProvider, type Platform } from "../providers"
 import type { BotSecrets, BotSnapshot } from "../registry/schemas"
-import { botStub } from "./bot-service"
 
 export const envBotId = (platform: Platform) => `env-${platform}`
 

@@ -69,7 +69,7 @@ describe("creating bots", () => {
       body: { platform: "whatsapp", name: "B", credentials },
     })
     expect(second.status).toBe(409)
-    expect(second.body.error.code).toBe("conflict")
+    expect(second.body.error.code).toBe("bot_conflict")
   })
 
   it("stores credentials sealed, not in clear, in D1", async () => {
@@ -289,7 +289,9 @@ describe("changing bots", () => {
   it("deletes a bot; afterwards it is gone", async () => {
     const admin = await tokenFor(uniqueBusiness("acme"))
     const id = (await createTelegramBot(admin)).body.bot.id
-    expect((await api("DELETE", `/api/bots/${id}`, { token: admin })).status).toBe(204)
+    const deleted = await api<{ deleted: boolean; discarded: number }>("DELETE", `/api/bots/${id}`, { token: admin })
+    expect(deleted.status).toBe(200)
+    expect(deleted.body).toEqual({ deleted: true, discarded: 0 })
     expect((await api("GET", `/api/bots/${id}`, { token: admin })).status).toBe(404)
     expect((await api("DELETE", `/api/bots/${id}`, { token: admin })).status).toBe(404)
   })

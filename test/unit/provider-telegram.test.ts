@@ -70,7 +70,7 @@ describe("telegram parse", () => {
       messageId: "20",
       chatId: "987654321",
       userId: "987654321",
-      text: "order:42:confirm",
+      text: "Confirm",
       interactive: { id: "order:42:confirm", title: "Confirm", callbackQueryId: "4382bfdwdsb323b2d9" },
     })
   })

@@ -14,42 +14,52 @@ import type { ProviderError } from "../../src/providers/types"
 
 const now = 1_000_000
 const fresh = { attempts: 0, rateLimited: 0 }
-const error = (kind: ProviderError["kind"], extra: Partial<ProviderError> = {}): ProviderError => ({
+const limited = (extra: { retryAfterMs?: number; scope?: "bot" | "chat" } = {}): ProviderError => ({
+  kind: "rate_limited",
+  message: "rate_limited",
+  scope: "bot",
+  ...extra,
+})
+const unavailable = (extra: { retryAfterMs?: number } = {}): ProviderError => ({
+  kind: "unavailable",
+  message: "unavailable",
+  ...extra,
+})
+const error = (kind: "unauthorized" | "forbidden" | "not_found" | "bad_request" | "window_closed"): ProviderError => ({
   kind,
   message: kind,
-  ...extra,
 })
 
 describe("decide", () => {
   it("waits exactly retry_after on a 429 and pauses the whole bot, without spending an attempt", () => {
-    const d = decide(error("rate_limited", { retryAfterMs: 3000 }), fresh, now)
+    const d = decide(limited({ retryAfterMs: 3000 }), fresh, now)
     expect(d).toMatchObject({ type: "retry", at: now + 3000, countsAsAttempt: false, pause: "bot" })
   })
 
   it("pauses only the chat for a recipient-scoped limit", () => {
-    expect(decide(error("rate_limited", { retryAfterMs: 6000, scope: "chat" }), fresh, now)).toMatchObject({
+    expect(decide(limited({ retryAfterMs: 6000, scope: "chat" }), fresh, now)).toMatchObject({
       pause: "chat",
       at: now + 6000,
     })
   })
 
   it("backs off a 429 without a hint, and gives up after too many", () => {
-    const d = decide(error("rate_limited"), fresh, now, () => 0.5)
+    const d = decide(limited(), fresh, now, () => 0.5)
     expect(d.type).toBe("retry")
     if (d.type === "retry") expect(d.at - now).toBeGreaterThan(0)
-    expect(decide(error("rate_limited"), { attempts: 0, rateLimited: MAX_RATE_LIMITED - 1 }, now).type).toBe("fail")
+    expect(decide(limited(), { attempts: 0, rateLimited: MAX_RATE_LIMITED - 1 }, now).type).toBe("fail")
   })
 
   it("retries unavailable with growing, capped, jittered backoff and dead-letters after MAX_ATTEMPTS", () => {
     const waits = [1, 2, 3, 4, 5, 6, 7].map((a) => {
-      const d = decide(error("unavailable"), { attempts: a - 1, rateLimited: 0 }, now, () => 1)
+      const d = decide(unavailable(), { attempts: a - 1, rateLimited: 0 }, now, () => 1)
       return d.type === "retry" ? d.at - now : -1
     })
     expect(waits).toEqual([1000, 2000, 4000, 8000, 16000, 32000, 64000])
-    expect(decide(error("unavailable"), { attempts: MAX_ATTEMPTS - 1, rateLimited: 0 }, now)).toMatchObject({
+    expect(decide(unavailable(), { attempts: MAX_ATTEMPTS - 1, rateLimited: 0 }, now)).toMatchObject({
       type: "fail",
     })
-    expect(decide(error("unavailable", { retryAfterMs: 90_000 }), fresh, now, () => 0)).toMatchObject({
+    expect(decide(unavailable({ retryAfterMs: 90_000 }), fresh, now, () => 0)).toMatchObject({
       at: now + 90_000,
     })
   })
@@ -61,11 +71,10 @@ describe("decide", () => {
 
   it("stops the bot on unauthorized and redirects a migrated chat", () => {
     expect(decide(error("unauthorized"), fresh, now).type).toBe("stop_bot")
-    expect(decide(error("migrated", { migrateTo: "-1001" }), fresh, now)).toMatchObject({
+    expect(decide({ kind: "migrated", message: "migrated", migrateTo: "-1001" }, fresh, now)).toMatchObject({
       type: "redirect",
       chatId: "-1001",
     })
-    expect(decide(error("migrated"), fresh, now).type).toBe("fail")
   })
 })
 

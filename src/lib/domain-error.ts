@@ -1,0 +1,32 @@
+/**
+ * The errors the registry, the services and the bot's Durable Object return (never throw), in domain words.
+ * Only the HTTP layer turns them into statuses (`src/lib/errors.ts`).
+ */
+
+/** A field a form can show an error next to: `path` is dotted, from the request body's root. */
+export interface FieldError {
+  path: string
+  message: string
+}
+
+export type DomainError =
+  /** Nothing of that id in this business (another business's thing is as unknown as a missing one). */
+  | { kind: "not_found"; message: string }
+  /** The request collides with existing state: a platform account another bot holds, a reused idempotency key. */
+  | { kind: "conflict"; code: "bot_conflict" | "idempotency_conflict"; message: string }
+  /** The bot is stopped: it neither sends nor answers until started. */
+  | { kind: "stopped"; message: string }
+  /** Input that passed the schema but not a rule that needs context (the platform, the deployment, stored state). */
+  | { kind: "invalid"; message: string; fields: FieldError[] }
+  /** The platform refused the credentials (a bad token, a token that does not own that number). */
+  | { kind: "credentials_rejected"; message: string }
+  /** The platform could not be reached to check something: nothing was changed, try again. */
+  | { kind: "platform_unavailable"; message: string }
+
+export const notFound = (what = "Bot"): DomainError => ({ kind: "not_found", message: `${what} not found` })
+
+export const invalid = (path: string, message: string): DomainError => ({
+  kind: "invalid",
+  message: `Invalid body: ${path}: ${message}`,
+  fields: [{ path, message }],
+})
