@@ -2,7 +2,7 @@
 // Two live panels of the bot detail page: the activity log (polled, merged, older pages on demand) and the test
 // console (POST /test/message: the bot's handler answers, nothing reaches the platform).
 import { api } from "./api.js"
-import { clock, dateTime, errorText, h, mount, toast } from "./ui.js"
+import { clock, dateTime, errorText, h, toast } from "./ui.js"
 
 /** @typedef {import("./api.js").LogEntry} LogEntry */
 /** @typedef {import("./api.js").LogPage} LogPage */
@@ -11,17 +11,32 @@ import { clock, dateTime, errorText, h, mount, toast } from "./ui.js"
 export const LOG_PAGE = 50
 
 /**
+ * The log is merged, never re-mounted: a poll prepends only entries newer than the newest shown, "Load older"
+ * appends below the oldest, and the nodes already shown stay as they are (an open "Details", a text selection and the
+ * reader's scroll position survive every poll).
  * @param {string} botId
  * @returns {{ list: HTMLOListElement, status: HTMLSpanElement, more: HTMLButtonElement,
  *   merge(page: LogPage): void, paused(reason: string): void }}
  */
 export function activityLog(botId) {
-  /** @type {Map<number, LogEntry>} */
-  const entries = new Map()
+  /** Ids of the entries shown. */
+  /** @type {Set<number>} */
+  const shown = new Set()
+  let newest = Number.NEGATIVE_INFINITY
+  let oldest = Number.POSITIVE_INFINITY
   /** @type {number | null} */
   let olderCursor = null
   let first = true
+  /** Entries highlighted by the last poll: their highlight ends at the next one. */
+  /** @type {HTMLLIElement[]} */
+  let highlighted = []
   const list = h("ol", { class: "log", "aria-label": "Activity, newest first" })
+  const none = h(
+    "li",
+    { class: "none" },
+    h("p", { class: "muted" }, "No activity yet. Send the bot a message on its platform, or try the test console."),
+  )
+  list.append(none)
   const status = h("span", { class: "live", role: "status" }, "Live")
   const more = h(
     "button",
@@ -29,26 +44,29 @@ export function activityLog(botId) {
     "Load older",
   )
 
-  /** @param {Set<number>} [fresh]  entries to highlight (arrived since the last poll) */
-  function draw(fresh = new Set()) {
-    const sorted = [...entries.values()].sort((a, b) => b.id - a.id)
-    mount(
-      list,
-      ...(sorted.length
-        ? sorted.map((l) => entry(l, fresh.has(l.id)))
-        : [
-            h(
-              "li",
-              { class: "none" },
-              h(
-                "p",
-                { class: "muted" },
-                "No activity yet. Send the bot a message on its platform, or try the test console.",
-              ),
-            ),
-          ]),
-    )
+  /**
+   * Adds entries not shown yet at the top (newer than all shown) or the bottom (older than all shown).
+   * @param {LogEntry[]} logs
+   * @param {"newer" | "older"} where
+   * @param {boolean} fresh  highlight them (they arrived since the last poll)
+   * @returns {HTMLLIElement[]} the nodes added
+   */
+  function add(logs, where, fresh) {
+    const edge = where === "newer" ? newest : oldest
+    const chosen = logs
+      .filter((l) => !shown.has(l.id) && (where === "newer" ? l.id > edge : l.id < edge))
+      .sort((a, b) => b.id - a.id)
+    const nodes = chosen.map((l) => entry(l, fresh))
+    if (where === "newer") list.prepend(...nodes)
+    else list.append(...nodes)
+    for (const l of chosen) {
+      shown.add(l.id)
+      newest = Math.max(newest, l.id)
+      oldest = Math.min(oldest, l.id)
+    }
+    if (shown.size > 0) none.remove()
     more.hidden = olderCursor === null
+    return nodes
   }
 
   async function loadOlder() {
@@ -56,9 +74,8 @@ export function activityLog(botId) {
     more.disabled = true
     try {
       const page = await api.logs(botId, LOG_PAGE, olderCursor)
-      for (const l of page.logs) entries.set(l.id, l)
       olderCursor = page.nextBefore
-      draw()
+      add(page.logs, "older", false)
     } catch (e) {
       toast(`Could not load older entries: ${errorText(e)}`)
     } finally {
@@ -71,15 +88,10 @@ export function activityLog(botId) {
     status,
     more,
     merge(page) {
-      /** @type {Set<number>} */
-      const added = new Set()
-      for (const l of page.logs) {
-        if (!entries.has(l.id) && !first) added.add(l.id)
-        entries.set(l.id, l)
-      }
       if (first) olderCursor = page.nextBefore
+      for (const node of highlighted) node.classList.remove("fresh")
+      highlighted = add(page.logs, "newer", !first)
       first = false
-      draw(added)
       status.className = "live"
       status.textContent = `Live · updated ${clock(new Date().toISOString())}`
     },
@@ -94,7 +106,7 @@ export function activityLog(botId) {
 const entry = (l, fresh) =>
   h(
     "li",
-    { class: `${l.level}${fresh ? " fresh" : ""}`, "data-event": l.event },
+    { class: `${l.level}${fresh ? " fresh" : ""}`, "data-id": l.id, "data-event": l.event },
     h("time", { datetime: l.at, title: dateTime(l.at) }, clock(l.at)),
     h(
       "div",

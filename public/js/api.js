@@ -40,8 +40,16 @@ const TOKEN_KEY = "switchboard.token"
  */
 /** @typedef {Totals & { platform: string }} PlatformTotals */
 /** @typedef {{ platforms: PlatformTotals[], totals: Totals }} Overview */
-/** @typedef {{ name: string, required: boolean, secret: boolean, pattern?: string }} CredentialField */
-/** @typedef {{ platform: string, credentialFields: CredentialField[], limits: Record<string, number> }} PlatformSpec */
+/**
+ * One credential a platform needs. `label` and `help` are the provider schema's title and description (label falls
+ * back to `name`); `secret` fields are write-only; `placeholder` is an example of the value's shape.
+ * @typedef {{ name: string, required: boolean, secret: boolean, label: string, help?: string, pattern?: string,
+ *   placeholder?: string }} CredentialField
+ */
+/**
+ * @typedef {{ platform: string, displayName: string, credentialFields: CredentialField[],
+ *   limits: Record<string, number> }} PlatformSpec
+ */
 /** @typedef {{ chatId: string, text?: string } & Record<string, unknown>} Reply */
 /** @typedef {{ path: string, message: string }} FieldError */
 

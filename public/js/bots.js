@@ -3,21 +3,8 @@
 // start/stop/restart/delete with a confirmation and a per-bot result.
 import { api, session } from "./api.js"
 import { runBulk, VERBS } from "./bulk.js"
-import {
-  ago,
-  append,
-  emptyState,
-  errorBox,
-  errorText,
-  fmt,
-  h,
-  mount,
-  pct,
-  platformBadge,
-  platformName,
-  plural,
-  statusPill,
-} from "./ui.js"
+import { loadPlatforms, platformBadge } from "./platforms.js"
+import { ago, append, emptyState, errorBox, errorText, fmt, h, mount, pct, plural, statusPill } from "./ui.js"
 
 /** @typedef {import("./api.js").Bot} Bot */
 /** @typedef {import("./bulk.js").BulkAction} BulkAction */
@@ -40,7 +27,7 @@ export async function renderBots(view, { query }) {
     /** @type {Set<string>} */ selected: new Set(),
     loaded: false,
   }
-  const { platforms } = await api.platforms()
+  const platforms = await loadPlatforms()
 
   const tbody = h("tbody")
   const table = h(
@@ -66,6 +53,8 @@ export async function renderBots(view, { query }) {
     ),
     tbody,
   )
+  // The one select-all: the header checkbox (on phones, where rows become cards, the header shows only it). It
+  // selects every listed row, and shows indeterminate when only some of them are selected.
   const selectAll = h("input", {
     type: "checkbox",
     "aria-label": "Select all listed bots",
@@ -75,7 +64,24 @@ export async function renderBots(view, { query }) {
       drawRows()
     },
   })
-  table.querySelector("th.c-select")?.append(selectAll)
+  table
+    .querySelector("th.c-select")
+    ?.append(
+      h(
+        "label",
+        { class: "select-all" },
+        selectAll,
+        h("span", { class: "select-all-text", "aria-hidden": "true" }, "Select all"),
+      ),
+    )
+
+  /** The header checkbox and the bulk bar follow the selection: call after any change to it. */
+  function syncSelection() {
+    const chosen = state.bots.filter((b) => state.selected.has(b.id)).length
+    selectAll.checked = chosen > 0 && chosen === state.bots.length
+    selectAll.indeterminate = chosen > 0 && chosen < state.bots.length
+    drawBulk()
+  }
 
   const count = h("p", { class: "count muted", id: "bots-count", "aria-live": "polite" })
   const more = h("button", { type: "button", hidden: true, onclick: () => void load(false) }, "Load more")
@@ -153,7 +159,7 @@ export async function renderBots(view, { query }) {
         "filter-platform",
         "All platforms",
         "platform",
-        platforms.map((p) => [p.platform, platformName(p.platform)]),
+        platforms.map((p) => [p.platform, p.displayName]),
       ),
       h("label", { for: "filter-status", class: "visually-hidden" }, "Status"),
       filter("filter-status", "All statuses", "status", [
@@ -199,9 +205,7 @@ export async function renderBots(view, { query }) {
     count.textContent = state.bots.length
       ? `Showing ${plural(state.bots.length, "bot")}${state.cursor ? "; more below" : ""}`
       : ""
-    selectAll.checked = state.bots.length > 0 && state.bots.every((b) => state.selected.has(b.id))
-    selectAll.indeterminate = !selectAll.checked && state.bots.some((b) => state.selected.has(b.id))
-    drawBulk()
+    syncSelection()
   }
 
   /** @param {Event} e */
@@ -234,9 +238,7 @@ export async function renderBots(view, { query }) {
             const box = /** @type {HTMLInputElement} */ (e.target)
             box.checked ? state.selected.add(b.id) : state.selected.delete(b.id)
             box.closest("tr")?.classList.toggle("selected", box.checked)
-            drawBulk()
-            selectAll.checked = state.bots.every((x) => state.selected.has(x.id))
-            selectAll.indeterminate = !selectAll.checked && state.selected.size > 0
+            syncSelection()
           },
         }),
       ),

@@ -2,7 +2,8 @@
 // Bulk start/stop/restart/delete: a confirmation, then one public API call per bot (a few in flight at a time) and a
 // per-bot result, exactly what an API client would do.
 import { api } from "./api.js"
-import { confirmDialog, errorText, h, mount, platformBadge, plural, pool } from "./ui.js"
+import { platformBadge } from "./platforms.js"
+import { confirmDialog, errorText, h, mount, plural, pool } from "./ui.js"
 
 /** @typedef {import("./api.js").Bot} Bot */
 /** @typedef {"start" | "stop" | "restart" | "delete"} BulkAction */

@@ -3,6 +3,7 @@
 import { activityLog, LOG_PAGE, testConsole } from "./activity.js"
 import { api, session } from "./api.js"
 import { hourlyChart } from "./chart.js"
+import { loadPlatforms, platformBadge } from "./platforms.js"
 import {
   ago,
   append,
@@ -11,12 +12,10 @@ import {
   dateTime,
   errorBox,
   errorText,
-  fieldLabel,
   fmt,
   h,
   mount,
   pct,
-  platformBadge,
   plural,
   statusPill,
   toast,
@@ -37,7 +36,7 @@ const BOT_EVERY = 3
  */
 export async function renderDetail(view, id) {
   const canWrite = session.canWrite()
-  const [{ bot: loaded }, { platforms }] = await Promise.all([api.getBot(id), api.platforms()])
+  const [{ bot: loaded }, platforms] = await Promise.all([api.getBot(id), loadPlatforms()])
   let bot = loaded
   document.title = `${bot.name} · Switchboard`
   const spec = platforms.find((p) => p.platform === bot.platform)
@@ -143,7 +142,7 @@ export async function renderDetail(view, id) {
             : "Echo",
       ),
       ...creds.flatMap((f) => [
-        h("dt", {}, fieldLabel(f.name)[0]),
+        h("dt", {}, f.label),
         h(
           "dd",
           {},

@@ -2,7 +2,8 @@
 // Add and edit a bot: credential fields follow the platform (from GET /api/platforms), the handler choice, and the
 // API's validation messages shown next to the field they are about.
 import { ApiError, api, session } from "./api.js"
-import { append, copyRow, errorText, fieldLabel, go, h, mount, platformName, toast } from "./ui.js"
+import { loadPlatforms, platformName } from "./platforms.js"
+import { append, copyRow, errorText, go, h, mount, toast } from "./ui.js"
 
 /** @typedef {import("./api.js").Bot} Bot */
 /** @typedef {import("./api.js").BotWrite} BotWrite */
@@ -29,8 +30,8 @@ export async function renderForm(view, botId) {
     )
     return undefined
   }
-  const [{ platforms }, existing] = await Promise.all([
-    api.platforms(),
+  const [platforms, existing] = await Promise.all([
+    loadPlatforms(),
     botId ? api.getBot(botId).then((r) => r.bot) : Promise.resolve(null),
   ])
   const topError = h("div", { class: "error-box", role: "alert", tabIndex: -1, hidden: true })
@@ -62,7 +63,7 @@ export async function renderForm(view, botId) {
   const platform = h(
     "select",
     { disabled: Boolean(existing) },
-    ...platforms.map((p) => h("option", { value: p.platform }, platformName(p.platform))),
+    ...platforms.map((p) => h("option", { value: p.platform }, p.displayName)),
   )
   if (existing) platform.value = existing.platform
   const name = h("input", {
@@ -74,7 +75,8 @@ export async function renderForm(view, botId) {
     "data-autofocus": "1",
   })
 
-  // Credentials: one input per field the platform declares. Secrets are write-only: never prefilled.
+  // Credentials: one input per field the platform declares, labelled and explained by the API. Secrets are
+  // write-only: a password input, never prefilled; when editing, its placeholder says a value is set.
   const credentials = h("fieldset", { class: "section" })
   /** @type {Map<string, { input: HTMLInputElement, initial: string }>} */
   let credentialInputs = new Map()
@@ -83,7 +85,6 @@ export async function renderForm(view, botId) {
     for (const path of [...fields.keys()]) if (path.startsWith("credentials.")) fields.delete(path)
     credentialInputs = new Map()
     const inputs = (spec?.credentialFields ?? []).map((f) => {
-      const [label, hint] = fieldLabel(f.name)
       const current = existing?.credentials[f.name]
       const initial = !f.secret && typeof current === "string" ? current : ""
       const input = h("input", {
@@ -91,14 +92,14 @@ export async function renderForm(view, botId) {
         autocomplete: "off",
         spellcheck: false,
         value: initial,
-        placeholder: existing && f.secret ? "•••••••• (set; type to replace)" : "",
+        placeholder: existing && f.secret ? "•••••••• (set; type to replace)" : (f.placeholder ?? ""),
       })
       credentialInputs.set(f.name, { input, initial })
-      return field(`credentials.${f.name}`, `${label}${f.required ? "" : " (optional)"}`, input, hint)
+      return field(`credentials.${f.name}`, `${f.label}${f.required ? "" : " (optional)"}`, input, f.help)
     })
     mount(
       credentials,
-      h("legend", {}, `${platformName(platform.value)} credentials`),
+      h("legend", {}, `${spec?.displayName ?? platform.value} credentials`),
       existing
         ? h(
             "p",
@@ -359,11 +360,8 @@ function showSaved(view, res, created) {
       h(
         "p",
         { class: "hint" },
-        bot.platform === "telegram"
-          ? "Already registered with Telegram (setWebhook, with a per-bot secret token). Keep it for reference; nothing to paste."
-          : bot.platform === "whatsapp"
-            ? "In Meta's App Dashboard → WhatsApp → Configuration, paste it as the Callback URL, enter your verify token, and subscribe to the messages field."
-            : "Paste it into the platform's webhook settings.",
+        `Switchboard registers it with ${platformName(bot.platform)} itself where the platform allows that; ` +
+          `otherwise paste it where ${platformName(bot.platform)} asks for a webhook or callback URL (the help next to its credential fields says where).`,
       ),
       copyRow(bot.webhookUrl, "webhook-url", "Webhook URL"),
       res.signingSecret

@@ -1,7 +1,8 @@
 // @ts-check
 // Business overview: bots by status and last-24-hour traffic per platform, failure rate and queue depth.
 import { api, session } from "./api.js"
-import { append, emptyState, fmt, go, h, pct, platformBadge, plural } from "./ui.js"
+import { loadPlatforms, platformBadge } from "./platforms.js"
+import { append, emptyState, fmt, go, h, pct, plural } from "./ui.js"
 
 /** @typedef {import("./api.js").PlatformTotals} PlatformTotals */
 /** @typedef {import("./api.js").Totals} Totals */
@@ -11,7 +12,8 @@ import { append, emptyState, fmt, go, h, pct, platformBadge, plural } from "./ui
  * @returns {Promise<undefined>}
  */
 export async function renderOverview(view) {
-  const { platforms, totals } = await api.overview()
+  // The platform list gives the badges their names.
+  const [{ platforms, totals }] = await Promise.all([api.overview(), loadPlatforms()])
   const canWrite = session.canWrite()
 
   /** @param {string} label @param {string} value @param {string} [note] @param {string} [tone] */

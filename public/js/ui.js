@@ -1,5 +1,5 @@
 // @ts-check
-// Small DOM helpers: element builder, formatting, badges, toast, confirm dialog, copy, a concurrency pool.
+// Small DOM helpers: element builder, formatting, status pills, toast, confirm dialog, copy, a concurrency pool.
 
 /** @typedef {Node | string | number | null | undefined | false} Child */
 /** @typedef {string | number | boolean | null | undefined | ((event: never) => unknown)} PropValue */
@@ -89,14 +89,6 @@ export const clock = (iso) =>
 
 /** @param {string} iso */
 export const dateTime = (iso) => new Date(iso).toLocaleString([], { dateStyle: "medium", timeStyle: "short" })
-
-/** @type {Record<string, string>} */
-const PLATFORM_NAMES = { telegram: "Telegram", whatsapp: "WhatsApp", slack: "Slack", discord: "Discord" }
-/** @param {string} platform */
-export const platformName = (platform) => PLATFORM_NAMES[platform] ?? platform
-
-/** @param {string} platform */
-export const platformBadge = (platform) => h("span", { class: `badge platform-${platform}` }, platformName(platform))
 
 /** @type {Record<string, string>} */
 const STATUS_LABELS = { active: "Active", stopped: "Stopped", error: "Error" }
@@ -222,15 +214,3 @@ export async function pool(items, limit, task, progress) {
   await Promise.all(Array.from({ length: Math.min(limit, items.length) }, worker))
   return out
 }
-
-/** Human labels and hints for known credential fields; unknown fields (a new platform) fall back to their name. */
-const FIELD_LABELS = /** @type {Record<string, [string, string]>} */ ({
-  botToken: ["Bot token", "From @BotFather, like 123456789:AAE…"],
-  accessToken: ["Access token", "A permanent system-user token from Meta Business settings."],
-  phoneNumberId: ["Phone number ID", "Digits, from WhatsApp Manager → API setup."],
-  verifyToken: ["Verify token", "Any string you choose; type the same in Meta's webhook settings."],
-  appSecret: ["App secret", "Signs Meta's webhooks. Optional when the server has WHATSAPP_APP_SECRET."],
-})
-
-/** @param {string} name @returns {[string, string]} label and hint */
-export const fieldLabel = (name) => FIELD_LABELS[name] ?? [name, ""]

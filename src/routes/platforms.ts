@@ -5,18 +5,39 @@ import { getProvider, platforms } from "../providers"
 import { commonErrors, createOpenApiApp } from "./openapi"
 
 const fieldSchema = z.object({
-  name: z.string(),
+  name: z.string().openapi({ description: "Key in `credentials` of `POST /api/bots`" }),
   required: z.boolean(),
   secret: z.boolean().openapi({ description: "Write-only: never returned once saved" }),
-  pattern: z.string().optional(),
+  label: z.string().openapi({ description: "Human label for a form (the schema's title, else the field name)" }),
+  help: z.string().optional().openapi({ description: "Where to find the value (the schema's description)" }),
+  pattern: z.string().optional().openapi({ description: "Regular expression the value must match" }),
+  placeholder: z.string().optional().openapi({ description: "An example of the value's shape" }),
 })
 
 const platformSchema = z
-  .object({ platform: z.string(), credentialFields: z.array(fieldSchema), limits: z.record(z.string(), z.number()) })
+  .object({
+    platform: z.string().openapi({ description: "Platform key, as in `POST /api/bots`", example: "telegram" }),
+    displayName: z.string().openapi({ description: "Human name", example: "Telegram" }),
+    credentialFields: z.array(fieldSchema),
+    limits: z.record(z.string(), z.number()),
+  })
   .openapi("Platform")
 
+/** The part of `z.toJSONSchema` read here; zod 4 puts `.meta()` title, description and examples into it. */
 const jsonSchemaObject = z.object({
-  properties: z.record(z.string(), z.object({ pattern: z.string().optional() }).loose()).default({}),
+  properties: z
+    .record(
+      z.string(),
+      z
+        .object({
+          pattern: z.string().optional(),
+          title: z.string().optional(),
+          description: z.string().optional(),
+          examples: z.array(z.unknown()).optional(),
+        })
+        .loose(),
+    )
+    .default({}),
   required: z.array(z.string()).default([]),
 })
 
@@ -25,14 +46,20 @@ function describePlatform(platform: (typeof platforms)[number]) {
   const schema = jsonSchemaObject.parse(
     z.toJSONSchema(provider.credentialsSchema, { io: "input", unrepresentable: "any" }),
   )
-  const credentialFields = Object.entries(schema.properties).map(([name, prop]) => ({
-    name,
-    required: schema.required.includes(name),
-    secret: !provider.publicCredentialFields.includes(name),
-    ...(prop.pattern ? { pattern: prop.pattern } : {}),
-  }))
+  const credentialFields = Object.entries(schema.properties).map(([name, prop]) => {
+    const example = prop.examples?.find((e) => typeof e === "string")
+    return {
+      name,
+      required: schema.required.includes(name),
+      secret: !provider.publicCredentialFields.includes(name),
+      label: prop.title ?? name,
+      ...(prop.description ? { help: prop.description } : {}),
+      ...(prop.pattern ? { pattern: prop.pattern } : {}),
+      ...(example ? { placeholder: example } : {}),
+    }
+  })
   const limits: Record<string, number> = { ...provider.limits }
-  return { platform, credentialFields, limits }
+  return { platform, displayName: provider.displayName, credentialFields, limits }
 }
 
 export const platformsApp = createOpenApiApp().openapi(
@@ -40,7 +67,7 @@ export const platformsApp = createOpenApiApp().openapi(
     method: "get",
     path: "/platforms",
     tags: ["Platforms"],
-    summary: "Registered platforms, their credential fields and pacing limits",
+    summary: "Registered platforms, their credential fields (with form labels and help) and pacing limits",
     middleware: [requireAuth],
     responses: {
       200: {

@@ -169,6 +169,37 @@ describe("dashboard", () => {
     await page.getByLabel("Test message").fill("ping")
     await page.getByLabel("Test message").press("Enter")
     await expect.poll(() => page.locator(".transcript li.bot").textContent()).toContain("ping")
+
+    // Each poll merges into the log: the nodes already shown survive the poll that brings a newer entry.
+    const firstIn = await page.locator('li[data-event="message.in"]').getAttribute("data-id")
+    const shownBefore = await page.locator("ol.log > li[data-id]").evaluateAll((nodes) => {
+      ;(window as unknown as { keptLogNodes: Element[] }).keptLogNodes = nodes
+      return nodes.length
+    })
+    expect(shownBefore).toBeGreaterThan(0)
+    const again = await fakeControl(stack.fakes.telegramOrigin).deliver({
+      account: botToken,
+      body: telegramTextUpdate({ chatId: 4242, text: "a second hello" }),
+    })
+    expect(again.status).toBe(200)
+    await expect.poll(() => page.locator('li[data-event="message.in"]').count(), { timeout: 15_000 }).toBe(2)
+    const kept = await page.evaluate(() =>
+      (window as unknown as { keptLogNodes: Element[] }).keptLogNodes.map(
+        (node) => node.isConnected && node.parentElement?.matches("ol.log") === true,
+      ),
+    )
+    expect(kept).toEqual(Array.from({ length: shownBefore }, () => true))
+    // Newest first, and nothing shown twice.
+    const order = await page
+      .locator('ol.log > li[data-event="message.in"]')
+      .evaluateAll((nodes) => nodes.map((n) => n.getAttribute("data-id")))
+    expect(order).toHaveLength(2)
+    expect(order[1]).toBe(firstIn)
+    expect(Number(order[0])).toBeGreaterThan(Number(firstIn))
+    const ids = await page
+      .locator("ol.log > li[data-id]")
+      .evaluateAll((nodes) => nodes.map((n) => n.getAttribute("data-id")))
+    expect(new Set(ids).size).toBe(ids.length)
     await shoot("bot-detail")
   })
 
@@ -228,8 +259,21 @@ describe("dashboard", () => {
     await page.getByLabel("Search bots by name").fill("")
     await expect.poll(() => page.locator("tr[data-bot]").count()).toBe(2)
 
+    // One select-all: indeterminate while some listed bots are selected, checked when all are.
+    const selectAll = page.getByLabel("Select all listed bots")
     await page.getByLabel("Select Support bot").check()
+    await expect(selectAll.evaluate((box: HTMLInputElement) => [box.checked, box.indeterminate])).resolves.toEqual([
+      false,
+      true,
+    ])
     await page.getByLabel("Select Sales bot").check()
+    await expect(selectAll.evaluate((box: HTMLInputElement) => [box.checked, box.indeterminate])).resolves.toEqual([
+      true,
+      false,
+    ])
+    await selectAll.uncheck()
+    await expect(page.getByRole("region", { name: "Bulk actions" }).isHidden()).resolves.toBe(true)
+    await selectAll.check()
     const bulk = page.getByRole("region", { name: "Bulk actions" })
     await expect(bulk.getByText("2 bots selected").count()).resolves.toBe(1)
     // Escape closes the confirmation and nothing happens.
@@ -281,7 +325,8 @@ describe("dashboard", () => {
     await page.getByRole("heading", { name: "Support bot", level: 1, exact: true }).waitFor()
     for (const name of ["Start", "Stop", "Restart", "Edit", "Delete", "Send"])
       await expect(page.getByRole("button", { name, exact: true }).isDisabled()).resolves.toBe(true)
-    await page.locator('li[data-event="message.in"]').waitFor()
+    // Both inbound messages of the earlier test.
+    await expect.poll(() => page.locator('li[data-event="message.in"]').count()).toBe(2)
     await shoot("viewer-detail")
     await page.goto(`${stack.url}/#/new`)
     await page.getByText("adding and editing bots is disabled").waitFor()
