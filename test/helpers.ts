@@ -37,16 +37,4 @@ export async function api<T = Record<string, unknown>>(
   return { status: res.status, body: parsed as T, text, headers: res.headers }
 }
 
-let seq = 0
-/** A Telegram token of the right shape, unique per call so parallel test files never share fake state. */
-export function telegramToken(): string {
-  seq++
-  const id = 100000 + Math.floor(Math.random() * 899999)
-  return `${id}${seq}:AA${crypto.randomUUID().replace(/-/g, "")}`
-}
-
-export function phoneNumberId(): string {
-  return String(100000000000000 + Math.floor(Math.random() * 899999999999999))
-}
-
 export const uniqueBusiness = (label: string) => `${label}-${crypto.randomUUID().slice(0, 8)}`

@@ -1,5 +1,6 @@
 // Helpers for end-to-end messaging tests: create bots against the fakes and post webhooks as the platforms do.
 import { env, SELF } from "cloudflare:test"
+import { whatsappSignature } from "./fakes/builders"
 import { fakesFromEnv, randomPhoneNumberId, randomTelegramToken } from "./fakes/client"
 import { api, tokenFor, uniqueBusiness } from "./helpers"
 
@@ -29,31 +30,40 @@ export async function createTelegramBot(opts: { admin?: string; handler?: unknow
 }
 
 let updateId = 1_000
+/** A fresh update_id, for a test that redelivers the same update. */
 export function nextUpdateId(): number {
   updateId += 1
   return updateId
 }
 
-/** Posts one Telegram update to the bot's webhook with the secret header Telegram would send. */
-export async function postTelegramUpdate(bot: TelegramBot, update: unknown, secret = bot.secret) {
+/**
+ * Fills what test/fakes/builders.ts leaves to the platform (update_id, message_id, date), as the fake's deliver does:
+ * each builder Update without an explicit `updateId` is a new update. Anything else is posted as is.
+ */
+function asDelivered(update: unknown): unknown {
+  if (typeof update !== "object" || update === null || Array.isArray(update)) return update
+  if (!("message" in update) && !("callback_query" in update)) return update
+  const filled: Record<string, unknown> = { ...update }
+  if (filled.update_id === undefined) filled.update_id = nextUpdateId()
+  const message = filled.message
+  if (typeof message === "object" && message !== null && !Array.isArray(message)) {
+    filled.message = { message_id: filled.update_id, date: Math.floor(Date.now() / 1000), ...message }
+  }
+  return filled
+}
+
+/** Posts one Telegram update to a webhook with the secret header Telegram would send. */
+export async function postTelegramUpdate(
+  bot: { webhookUrl: string; secret: string },
+  update: unknown,
+  secret = bot.secret,
+) {
+  const delivered = asDelivered(update)
   return SELF.fetch(bot.webhookUrl, {
     method: "POST",
     headers: { "Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret },
-    body: typeof update === "string" ? update : JSON.stringify(update),
+    body: typeof delivered === "string" ? delivered : JSON.stringify(delivered),
   })
-}
-
-export function textUpdate(chatId: number, text: string, id = nextUpdateId()) {
-  return {
-    update_id: id,
-    message: {
-      message_id: id,
-      date: Math.floor(Date.now() / 1000),
-      chat: { id: chatId, type: "private", first_name: "Ann" },
-      from: { id: chatId, is_bot: false, first_name: "Ann" },
-      text,
-    },
-  }
 }
 
 export interface WhatsAppBot {
@@ -88,30 +98,13 @@ export async function createWhatsAppBot(opts: { admin?: string; appSecret?: stri
   }
 }
 
-/** Hex HMAC-SHA256, as the platforms (and our forward handler) sign webhooks. */
-export async function hmacHex(key: string, data: string): Promise<string> {
-  const k = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(key),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  )
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", k, new TextEncoder().encode(data)))
-  return Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join("")
-}
-
-export async function signWhatsApp(body: string, secret: string): Promise<string> {
-  return `sha256=${await hmacHex(secret, body)}`
-}
-
 export async function postWhatsApp(url: string, payload: unknown, secret: string, signature?: string) {
   const body = JSON.stringify(payload)
   return SELF.fetch(url, {
     method: "POST",
     headers: {
       "Content-Type": "application/json",
-      "X-Hub-Signature-256": signature ?? (await signWhatsApp(body, secret)),
+      "X-Hub-Signature-256": signature ?? (await whatsappSignature(secret, body)),
     },
     body,
   })

@@ -1,9 +1,9 @@
 // Per-provider inputs for the provider tests: bots, fixtures, how the platform signs a webhook, canned fetch.
-import { hmacSha256Hex } from "../src/lib/crypto"
 import type { Platform } from "../src/providers"
 import { TELEGRAM_SECRET_HEADER, type TelegramCredentials } from "../src/providers/telegram"
 import type { BotRuntime, InboundRequest, ProviderErrorKind } from "../src/providers/types"
 import { WHATSAPP_SIGNATURE_HEADER, type WhatsAppCredentials } from "../src/providers/whatsapp"
+import { whatsappSignature } from "./fakes/builders"
 import tgAudio from "./fixtures/telegram/audio.json"
 import tgCallbackQuery from "./fixtures/telegram/callback_query.json"
 import tgChannelPost from "./fixtures/telegram/channel_post.json"
@@ -110,8 +110,6 @@ export type SignedRequest = InboundRequest & { headers: Headers }
 export function request(path: string, headers: Record<string, string>, method = "POST"): SignedRequest {
   return { method, url: `https://switchboard.test${path}`, headers: new Headers(headers) }
 }
-
-export const whatsappSignature = async (secret: string, data: string) => `sha256=${await hmacSha256Hex(secret, data)}`
 
 /** What each provider needs from the contract suite: its bot, fixtures, and how its platform signs a webhook. */
 export interface ContractCase {

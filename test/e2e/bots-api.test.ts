@@ -2,7 +2,9 @@
 import { env } from "cloudflare:test"
 import { sign } from "hono/jwt"
 import { describe, expect, it } from "vitest"
-import { api, phoneNumberId, telegramToken, tokenFor, uniqueBusiness } from "../helpers"
+import { telegramTextUpdate } from "../fakes/builders"
+import { randomPhoneNumberId, randomTelegramToken } from "../fakes/client"
+import { api, tokenFor, uniqueBusiness } from "../helpers"
 
 interface BotBody {
   id: string
@@ -19,14 +21,14 @@ type One = { bot: BotBody; setup?: { ok: boolean }; signingSecret?: string }
 type Page = { bots: BotBody[]; nextCursor: string | null }
 type ErrorShape = { error: { code: string; message: string } }
 
-async function createTelegramBot(token: string, name = "Support bot", botToken = telegramToken()) {
+async function createTelegramBot(token: string, name = "Support bot", botToken = randomTelegramToken()) {
   return api<One>("POST", "/api/bots", { token, body: { platform: "telegram", name, credentials: { botToken } } })
 }
 
 describe("creating bots", () => {
   it("creates a Telegram bot, registers its webhook and never echoes the token", async () => {
     const admin = await tokenFor(uniqueBusiness("acme"))
-    const botToken = telegramToken()
+    const botToken = randomTelegramToken()
     const res = await createTelegramBot(admin, "Support bot", botToken)
     expect(res.status).toBe(201)
     expect(res.body.bot).toMatchObject({ platform: "telegram", name: "Support bot", status: "active" })
@@ -39,7 +41,7 @@ describe("creating bots", () => {
 
   it("creates a WhatsApp bot showing only the phone number id", async () => {
     const admin = await tokenFor(uniqueBusiness("acme"))
-    const phone = phoneNumberId()
+    const phone = randomPhoneNumberId()
     const credentials = {
       accessToken: "EAAG-secret-access-token",
       phoneNumberId: phone,
@@ -58,7 +60,7 @@ describe("creating bots", () => {
 
   it("refuses a second bot on the same WhatsApp number with 409", async () => {
     const admin = await tokenFor(uniqueBusiness("acme"))
-    const credentials = { accessToken: "token-1", phoneNumberId: phoneNumberId(), verifyToken: "v" }
+    const credentials = { accessToken: "token-1", phoneNumberId: randomPhoneNumberId(), verifyToken: "v" }
     const first = await api("POST", "/api/bots", {
       token: admin,
       body: { platform: "whatsapp", name: "A", credentials },
@@ -74,7 +76,7 @@ describe("creating bots", () => {
 
   it("stores credentials sealed, not in clear, in D1", async () => {
     const admin = await tokenFor(uniqueBusiness("acme"))
-    const botToken = telegramToken()
+    const botToken = randomTelegramToken()
     const res = await createTelegramBot(admin, "Sealed", botToken)
     const row = await env.DB.prepare("SELECT * FROM bots WHERE id = ?").bind(res.body.bot.id).first()
     expect(JSON.stringify(row)).not.toContain(botToken)
@@ -100,7 +102,12 @@ describe("creating bots", () => {
     ],
     [
       "forward handler without url",
-      { platform: "telegram", name: "x", credentials: { botToken: telegramToken() }, handler: { type: "forward" } },
+      {
+        platform: "telegram",
+        name: "x",
+        credentials: { botToken: randomTelegramToken() },
+        handler: { type: "forward" },
+      },
       "handler.url",
       /string/,
     ],
@@ -133,7 +140,7 @@ describe("creating bots", () => {
     expect(bad.body.error.details.fields.map((f) => f.path)).toEqual(["credentials.botToken"])
     const noName = await api<{ error: { details: { fields: { path: string }[] } } }>("POST", "/api/bots", {
       token: admin,
-      body: { platform: "telegram", name: "", credentials: { botToken: telegramToken() } },
+      body: { platform: "telegram", name: "", credentials: { botToken: randomTelegramToken() } },
     })
     expect(noName.body.error.details.fields.map((f) => f.path)).toEqual(["name"])
   })
@@ -156,7 +163,7 @@ describe("creating bots", () => {
       body: {
         platform: "telegram",
         name: "F",
-        credentials: { botToken: telegramToken() },
+        credentials: { botToken: randomTelegramToken() },
         handler: { type: "forward", url: "https://example.com/hook" },
       },
     })
@@ -190,7 +197,7 @@ describe("reading bots", () => {
       body: {
         platform: "whatsapp",
         name: "wa special",
-        credentials: { accessToken: "t", phoneNumberId: phoneNumberId(), verifyToken: "v" },
+        credentials: { accessToken: "t", phoneNumberId: randomPhoneNumberId(), verifyToken: "v" },
       },
     })
     ids.push(wa.body.bot.id)
@@ -340,7 +347,7 @@ describe("authentication and authorization", () => {
     const writes = [
       api("POST", "/api/bots", {
         token: viewer,
-        body: { platform: "telegram", name: "x", credentials: { botToken: telegramToken() } },
+        body: { platform: "telegram", name: "x", credentials: { botToken: randomTelegramToken() } },
       }),
       api("PATCH", `/api/bots/${id}`, { token: viewer, body: { name: "y" } }),
       api("POST", `/api/bots/${id}/control`, { token: viewer, body: { action: "stop" } }),
@@ -415,9 +422,9 @@ describe("health and docs", () => {
 
 describe("insights", () => {
   it("counts traffic per bot (live) and rolls it up for the list and the overview", async () => {
-    const { createTelegramBot, postTelegramUpdate, textUpdate, eventually } = await import("../messaging-helpers")
+    const { createTelegramBot, postTelegramUpdate, eventually } = await import("../messaging-helpers")
     const bot = await createTelegramBot()
-    await postTelegramUpdate(bot, textUpdate(321, "count me"))
+    await postTelegramUpdate(bot, telegramTextUpdate({ chatId: 321, text: "count me" }))
     const stats = await eventually(async () => {
       const r = await api<{
         last24h: { inbound: number; outbound: number }

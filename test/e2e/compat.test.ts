@@ -2,22 +2,21 @@
 import { env, SELF } from "cloudflare:test"
 import { describe, expect, it, vi } from "vitest"
 import { defaultPlatform } from "../../src/routes/health"
-import { whatsappTextEvent } from "../fakes/builders"
+import { telegramTextUpdate, whatsappTextEvent } from "../fakes/builders"
 import { api } from "../helpers"
-import { fakes, postWhatsApp, textUpdate } from "../messaging-helpers"
+import { fakes, postTelegramUpdate, postWhatsApp } from "../messaging-helpers"
 
 const compatTelegram = (update: unknown, secret: string) =>
-  SELF.fetch("https://switchboard.test/api/telegram/webhook", {
-    method: "POST",
-    headers: { "Content-Type": "application/json", "X-Telegram-Bot-Api-Secret-Token": secret },
-    body: JSON.stringify(update),
-  })
+  postTelegramUpdate({ webhookUrl: "https://switchboard.test/api/telegram/webhook", secret }, update)
 
 describe("single-bot compatibility routes", () => {
   it("answers a Telegram update for the env-configured bot and checks its secret", async () => {
     const token = env.TELEGRAM_BOT_TOKEN ?? ""
-    expect((await compatTelegram(textUpdate(1212, "forged"), "wrong")).status).toBe(401)
-    expect((await compatTelegram(textUpdate(1212, "compat hi"), env.TELEGRAM_WEBHOOK_SECRET ?? "")).status).toBe(200)
+    expect((await compatTelegram(telegramTextUpdate({ chatId: 1212, text: "forged" }), "wrong")).status).toBe(401)
+    expect(
+      (await compatTelegram(telegramTextUpdate({ chatId: 1212, text: "compat hi" }), env.TELEGRAM_WEBHOOK_SECRET ?? ""))
+        .status,
+    ).toBe(200)
     // The genuine update, to the same chat, is answered; the forged one, had it been kept, would have been first.
     const replies = await fakes.telegram.waitForRequests({ account: token, method: "sendMessage" }, 1)
     expect(replies.map((r) => r.body)).toEqual([expect.objectContaining({ chat_id: 1212, text: "compat hi" })])

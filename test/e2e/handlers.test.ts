@@ -1,8 +1,9 @@
 // The reply handlers against fake endpoints of their own: forward (signed, retried) and AI (history kept, trimmed).
 import { describe, expect, it } from "vitest"
+import { hmacSha256Hex, telegramTextUpdate } from "../fakes/builders"
 import { randomTelegramToken } from "../fakes/client"
 import { api, tokenFor, uniqueBusiness } from "../helpers"
-import { createTelegramBot, eventually, fakes, hmacHex, postTelegramUpdate, textUpdate } from "../messaging-helpers"
+import { createTelegramBot, eventually, fakes, postTelegramUpdate } from "../messaging-helpers"
 
 interface Recorded {
   headers: Record<string, string>
@@ -35,7 +36,7 @@ describe("forward handler", () => {
       token: bot.admin,
     })
     expect(created.body.bot.handler.type).toBe("forward")
-    await postTelegramUpdate(bot, textUpdate(500, "ping"))
+    await postTelegramUpdate(bot, telegramTextUpdate({ chatId: 500, text: "ping" }))
     await eventually(async () => ((await sent(bot.token)).includes("fwd: ping") ? true : undefined))
     const [call] = await endpointCalls(name)
     expect(call?.body.message).toMatchObject({ text: "ping", chatId: "500", platform: "telegram", kind: "text" })
@@ -62,8 +63,8 @@ describe("forward handler", () => {
     const secret =
       typeof hookBody === "object" && hookBody && "secret_token" in hookBody ? String(hookBody.secret_token) : ""
     await postTelegramUpdate(
-      { id: res.body.bot.id, token: botToken, admin, secret, webhookUrl: res.body.bot.webhookUrl },
-      textUpdate(503, "sign me"),
+      { secret, webhookUrl: res.body.bot.webhookUrl },
+      telegramTextUpdate({ chatId: 503, text: "sign me" }),
     )
     const [call] = await eventually(async () => {
       const calls = await endpointCalls(name)
@@ -72,7 +73,7 @@ describe("forward handler", () => {
     const timestamp = call?.headers["x-switchboard-timestamp"] ?? ""
     expect(Math.abs(Number(timestamp) - Date.now() / 1000)).toBeLessThan(30)
     expect(call?.headers["x-switchboard-signature"]).toBe(
-      `sha256=${await hmacHex(res.body.signingSecret, `${timestamp}.${call?.raw}`)}`,
+      `sha256=${await hmacSha256Hex(res.body.signingSecret, `${timestamp}.${call?.raw}`)}`,
     )
     // The test console is tenant-scoped: another business can't run this bot's handler; and writers only: a viewer
     // can't make it call the business's endpoint.
@@ -94,7 +95,7 @@ describe("forward handler", () => {
     const name = uniqueName()
     await behave(name, { fail: 503, times: 2 })
     const bot = await createTelegramBot({ handler: { type: "forward", url: `${fakes.endpoints}/forward/${name}` } })
-    await postTelegramUpdate(bot, textUpdate(501, "later"))
+    await postTelegramUpdate(bot, telegramTextUpdate({ chatId: 501, text: "later" }))
     await eventually(
       async () => ((await sent(bot.token)).includes("fwd: later") ? true : undefined),
       15_000,
@@ -108,8 +109,8 @@ describe("forward handler", () => {
     const name = uniqueName()
     await behave(name, { fail: 404, times: 1 })
     const bot = await createTelegramBot({ handler: { type: "forward", url: `${fakes.endpoints}/forward/${name}` } })
-    await postTelegramUpdate(bot, textUpdate(502, "lost cause"))
-    await postTelegramUpdate(bot, textUpdate(502, "next"))
+    await postTelegramUpdate(bot, telegramTextUpdate({ chatId: 502, text: "lost cause" }))
+    await postTelegramUpdate(bot, telegramTextUpdate({ chatId: 502, text: "next" }))
     await eventually(async () => ((await sent(bot.token)).includes("fwd: next") ? true : undefined))
     expect(await sent(bot.token)).toEqual(["fwd: next"])
     // A retry would hold the chat's later messages back, so once "next" is answered any retry of the first has run:
@@ -135,11 +136,11 @@ describe("ai handler", () => {
         maxHistory: 2,
       },
     })
-    await postTelegramUpdate(bot, textUpdate(600, "one"))
+    await postTelegramUpdate(bot, telegramTextUpdate({ chatId: 600, text: "one" }))
     await eventually(async () => ((await sent(bot.token)).length === 1 ? true : undefined))
-    await postTelegramUpdate(bot, textUpdate(600, "two"))
+    await postTelegramUpdate(bot, telegramTextUpdate({ chatId: 600, text: "two" }))
     await eventually(async () => ((await sent(bot.token)).length === 2 ? true : undefined))
-    await postTelegramUpdate(bot, textUpdate(600, "three"))
+    await postTelegramUpdate(bot, telegramTextUpdate({ chatId: 600, text: "three" }))
     await eventually(async () => ((await sent(bot.token)).length === 3 ? true : undefined))
     // system + user = 2; then system + 2 kept turns + user = 4, and stays 4 once trimmed.
     expect(await sent(bot.token)).toEqual(["AI(2): one", "AI(4): two", "AI(4): three"])
@@ -147,7 +148,7 @@ describe("ai handler", () => {
     expect(calls[0]?.headers.authorization).toBe("Bearer sk-test-key")
     expect(calls[2]?.body.messages?.map((m) => m.content)).toEqual(["Be brief.", "two", "AI(4): two", "three"])
     // Another chat has its own history.
-    await postTelegramUpdate(bot, textUpdate(601, "fresh"))
+    await postTelegramUpdate(bot, telegramTextUpdate({ chatId: 601, text: "fresh" }))
     await eventually(async () => ((await sent(bot.token)).includes("AI(2): fresh") ? true : undefined))
   })
 
@@ -164,7 +165,7 @@ describe("ai handler", () => {
     expect(res.body.handler).toBe("ai")
     expect(res.body.replies).toEqual([{ chatId: "console", text: "AI(1): what's up" }])
     // Barrier: a real update's reply goes through the send queue; one queued by the console would have gone first.
-    await postTelegramUpdate(bot, textUpdate(700, "real"))
+    await postTelegramUpdate(bot, telegramTextUpdate({ chatId: 700, text: "real" }))
     await fakes.telegram.waitForRequests({ account: bot.token, method: "sendMessage" }, 1)
     expect(await sent(bot.token)).toEqual(["AI(1): real"])
   })

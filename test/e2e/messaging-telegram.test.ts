@@ -1,9 +1,10 @@
 // End to end on Telegram: webhook -> DO inbox -> handler -> send queue -> fake Telegram, with failures injected.
 import { evictDurableObject, runInDurableObject } from "cloudflare:test"
 import { describe, expect, it } from "vitest"
+import { telegramTextUpdate } from "../fakes/builders"
 import { randomTelegramToken } from "../fakes/client"
 import { api, tokenFor, uniqueBusiness } from "../helpers"
-import { botStub, createTelegramBot, eventually, fakes, postTelegramUpdate, textUpdate } from "../messaging-helpers"
+import { botStub, createTelegramBot, eventually, fakes, nextUpdateId, postTelegramUpdate } from "../messaging-helpers"
 
 type Sent = { chat_id: number | string; text: string }
 const sentTexts = async (token: string) =>
@@ -22,7 +23,7 @@ describe("telegram round trip", () => {
 
   it("acks the update at once and the echo reply reaches the platform", async () => {
     const bot = await createTelegramBot()
-    const res = await postTelegramUpdate(bot, textUpdate(4242, "hello there"))
+    const res = await postTelegramUpdate(bot, telegramTextUpdate({ chatId: 4242, text: "hello there" }))
     expect(res.status).toBe(200)
     const [reply] = await fakes.telegram.waitForRequests({ account: bot.token, method: "sendMessage" }, 1)
     expect(reply?.body).toMatchObject({ chat_id: 4242, text: "hello there" })
@@ -30,7 +31,7 @@ describe("telegram round trip", () => {
 
   it("answers a redelivered update once", async () => {
     const bot = await createTelegramBot()
-    const update = textUpdate(77, "only once")
+    const update = telegramTextUpdate({ chatId: 77, text: "only once", updateId: nextUpdateId() })
     const answers = await Promise.all([
       postTelegramUpdate(bot, update),
       postTelegramUpdate(bot, update),
@@ -41,7 +42,7 @@ describe("telegram round trip", () => {
     expect((await postTelegramUpdate(bot, update)).status).toBe(200)
     // Barrier: a new update to the same chat is handled after the redelivery, so once its reply is out, a reply to
     // the redelivery would be too.
-    await postTelegramUpdate(bot, textUpdate(77, "barrier"))
+    await postTelegramUpdate(bot, telegramTextUpdate({ chatId: 77, text: "barrier" }))
     await fakes.telegram.waitForRequests({ account: bot.token, method: "sendMessage" }, 2)
     expect(await sentTexts(bot.token)).toEqual([
       { chat_id: 77, text: "only once" },
@@ -51,10 +52,12 @@ describe("telegram round trip", () => {
 
   it("rejects a wrong or missing secret with 401 and stores nothing", async () => {
     const bot = await createTelegramBot()
-    expect((await postTelegramUpdate(bot, textUpdate(5, "forged"), "not-the-secret")).status).toBe(401)
-    expect((await postTelegramUpdate(bot, textUpdate(5, "forged"), "")).status).toBe(401)
+    expect(
+      (await postTelegramUpdate(bot, telegramTextUpdate({ chatId: 5, text: "forged" }), "not-the-secret")).status,
+    ).toBe(401)
+    expect((await postTelegramUpdate(bot, telegramTextUpdate({ chatId: 5, text: "forged" }), "")).status).toBe(401)
     // Barrier: a genuine update to the same chat, answered; a stored forgery would have been answered before it.
-    expect((await postTelegramUpdate(bot, textUpdate(5, "genuine"))).status).toBe(200)
+    expect((await postTelegramUpdate(bot, telegramTextUpdate({ chatId: 5, text: "genuine" }))).status).toBe(200)
     await fakes.telegram.waitForRequests({ account: bot.token, method: "sendMessage" }, 1)
     expect(await sentTexts(bot.token)).toEqual([{ chat_id: 5, text: "genuine" }])
     const stats = await botStub(bot.id).stats()
@@ -66,7 +69,7 @@ describe("telegram round trip", () => {
     const bot = await createTelegramBot()
     const id = `bot_${crypto.randomUUID().replaceAll("-", "").slice(0, 28)}`
     const unknown = { ...bot, webhookUrl: bot.webhookUrl.replace(bot.id, id) }
-    expect((await postTelegramUpdate(unknown, textUpdate(1, "x"))).status).toBe(404)
+    expect((await postTelegramUpdate(unknown, telegramTextUpdate({ chatId: 1, text: "x" }))).status).toBe(404)
     expect(
       (await api("POST", `/api/bots/${id}/messages`, { token: bot.admin, body: { chatId: "1", text: "x" } })).status,
     ).toBe(404)
@@ -83,14 +86,20 @@ describe("telegram round trip", () => {
   it("404s an unknown bot, 400s a malformed body, 413s an oversized one", async () => {
     const bot = await createTelegramBot()
     const unknown = { ...bot, webhookUrl: bot.webhookUrl.replace(bot.id, `bot_${"0".repeat(28)}`) }
-    expect((await postTelegramUpdate(unknown, textUpdate(1, "x"))).status).toBe(404)
+    expect((await postTelegramUpdate(unknown, telegramTextUpdate({ chatId: 1, text: "x" }))).status).toBe(404)
     expect(
-      (await postTelegramUpdate({ ...bot, webhookUrl: bot.webhookUrl.replace(bot.id, "nonsense") }, textUpdate(1, "x")))
-        .status,
+      (
+        await postTelegramUpdate(
+          { ...bot, webhookUrl: bot.webhookUrl.replace(bot.id, "nonsense") },
+          telegramTextUpdate({ chatId: 1, text: "x" }),
+        )
+      ).status,
     ).toBe(404)
     expect((await postTelegramUpdate(bot, "{not json")).status).toBe(400)
     expect((await postTelegramUpdate(bot, { hello: "world" })).status).toBe(400)
-    expect((await postTelegramUpdate(bot, textUpdate(1, "x".repeat(4 * 1024 * 1024)))).status).toBe(413)
+    expect(
+      (await postTelegramUpdate(bot, telegramTextUpdate({ chatId: 1, text: "x".repeat(4 * 1024 * 1024) }))).status,
+    ).toBe(413)
   })
 
   it("drops updates for a stopped bot with a 200 and a log line", async () => {
@@ -98,14 +107,14 @@ describe("telegram round trip", () => {
     await api("POST", `/api/bots/${bot.id}/control`, { token: bot.admin, body: { action: "stop" } })
     const [teardown] = await fakes.telegram.requests({ account: bot.token, method: "deleteWebhook" })
     expect(teardown).toBeDefined()
-    expect((await postTelegramUpdate(bot, textUpdate(9, "anyone?"))).status).toBe(200)
+    expect((await postTelegramUpdate(bot, telegramTextUpdate({ chatId: 9, text: "anyone?" }))).status).toBe(200)
     const logs = await api<{ logs: { event: string }[] }>("GET", `/api/bots/${bot.id}/logs`, { token: bot.admin })
     expect(logs.body.logs[0]?.event).toBe("webhook.dropped")
     // Barrier: started again, the bot answers a new update to the same chat; a kept "anyone?" would come first.
     expect(
       (await api("POST", `/api/bots/${bot.id}/control`, { token: bot.admin, body: { action: "start" } })).status,
     ).toBe(200)
-    expect((await postTelegramUpdate(bot, textUpdate(9, "after start"))).status).toBe(200)
+    expect((await postTelegramUpdate(bot, telegramTextUpdate({ chatId: 9, text: "after start" }))).status).toBe(200)
     await fakes.telegram.waitForRequests({ account: bot.token, method: "sendMessage" }, 1)
     expect(await sentTexts(bot.token)).toEqual([{ chat_id: 9, text: "after start" }])
   })

@@ -1,4 +1,5 @@
-// Realistic inbound payloads (Telegram Update, WhatsApp webhook event) for tests, the bench and the sim CLI.
+// Realistic inbound payloads (Telegram Update, WhatsApp webhook event) and the platforms' signing, for tests, the bench
+// and the sim CLI. Plain JS and WebCrypto only: it runs in workerd tests and in Node alike.
 
 export interface TelegramTextInput {
   chatId: number
@@ -128,4 +129,23 @@ export function whatsappStatusEvent(input: {
   }
   if (input.errors) status.errors = input.errors
   return envelope(input.phoneNumberId, undefined, { statuses: [status] })
+}
+
+/** Hex HMAC-SHA256: WhatsApp's `X-Hub-Signature-256` and Switchboard's own forward signature. */
+export async function hmacSha256Hex(secret: string, data: string | Uint8Array): Promise<string> {
+  const key = await crypto.subtle.importKey(
+    "raw",
+    new TextEncoder().encode(secret),
+    { name: "HMAC", hash: "SHA-256" },
+    false,
+    ["sign"],
+  )
+  const bytes = typeof data === "string" ? new TextEncoder().encode(data) : data
+  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, bytes as Uint8Array<ArrayBuffer>))
+  return Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join("")
+}
+
+/** `X-Hub-Signature-256` as Meta sends it: `sha256=<hex HMAC of the exact body bytes with the app secret>`. */
+export async function whatsappSignature(appSecret: string, body: string | Uint8Array): Promise<string> {
+  return `sha256=${await hmacSha256Hex(appSecret, body)}`
 }

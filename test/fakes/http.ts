@@ -228,19 +228,6 @@ export function randomToken(length: number, chars = alphabet): string {
   return Array.from(bytes, (b) => chars[b % chars.length]).join("")
 }
 
-/** Hex HMAC-SHA256, as in WhatsApp's `X-Hub-Signature-256: sha256=<hex>`. */
-export async function hmacSha256Hex(secret: string, data: Uint8Array): Promise<string> {
-  const key = await crypto.subtle.importKey(
-    "raw",
-    new TextEncoder().encode(secret),
-    { name: "HMAC", hash: "SHA-256" },
-    false,
-    ["sign"],
-  )
-  const mac = new Uint8Array(await crypto.subtle.sign("HMAC", key, data))
-  return Array.from(mac, (b) => b.toString(16).padStart(2, "0")).join("")
-}
-
 /** POSTs `body` to a receiver (the worker's webhook) and reports its answer; never throws. */
 export async function post(
   url: string,

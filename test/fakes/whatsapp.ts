@@ -1,4 +1,6 @@
 // Fake WhatsApp Cloud API server (POST /v{N}.{M}/{phone_number_id}/messages), following shared/platforms.md.
+
+import { whatsappSignature } from "./builders.ts"
 import {
   type ApiCall,
   badGatewayHtml,
@@ -12,7 +14,6 @@ import {
 import {
   type Answer,
   type ApiRequest,
-  hmacSha256Hex,
   isRecord,
   json,
   type Params,
@@ -313,7 +314,7 @@ async function deliver(params: Params): Promise<Answer> {
   const bytes = new TextEncoder().encode(sent)
   const headers: Record<string, string> = { "content-type": "application/json", "user-agent": "facebookexternalua" }
   if (typeof params.appSecret === "string") {
-    headers["x-hub-signature-256"] = `sha256=${await hmacSha256Hex(params.appSecret, bytes)}`
+    headers["x-hub-signature-256"] = await whatsappSignature(params.appSecret, bytes)
   }
   if (isRecord(params.headers)) {
     for (const [k, v] of Object.entries(params.headers)) headers[k.toLowerCase()] = String(v)

@@ -10,6 +10,7 @@ import {
   whatsappRoutingKeys,
   whatsappSendBody,
 } from "../../src/providers/whatsapp"
+import { whatsappSignature } from "../fakes/builders"
 import {
   APP_SECRET,
   body,
@@ -19,7 +20,6 @@ import {
   request,
   whatsappBodies,
   whatsappBot,
-  whatsappSignature,
 } from "../provider-cases"
 
 const W = "wamid.HBgMMzUxOTEyMzQ1Njc4FQIAEhgg"
