@@ -23,9 +23,7 @@ export function checkOutboundUrl(raw: string, policy: UrlPolicy): UrlVerdict {
     return { ok: false, reason: "must not contain a user name or password" }
   const host = url.hostname.toLowerCase()
   const loopback = isLoopbackHost(host)
-  if (policy.allowLoopbackHttp && loopback && (url.protocol === "http:" || url.protocol === "https:")) {
-    return { ok: true, url }
-  }
+  if (policy.allowLoopbackHttp && loopback && url.protocol === "http:") return { ok: true, url }
   if (url.protocol !== "https:") return { ok: false, reason: "must use https:" }
   if (loopback || host === "localhost" || host.endsWith(".localhost"))
     return { ok: false, reason: "must not point at this machine (localhost or a loopback address)" }

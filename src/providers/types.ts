@@ -29,7 +29,7 @@ export type DeliveryStatus = (typeof deliveryStatuses)[number]
 export const mediaRefSchema = z.object({
   id: z.string().optional(),
   url: z.string().optional(),
-  /** Hex SHA-256 of the file, when the platform gives it (WhatsApp), to check a download. */
+  /** The file's SHA-256 as the platform gives it (WhatsApp: base64), to check a download. */
   sha256: z.string().optional(),
   mimeType: z.string().optional(),
   fileName: z.string().optional(),
@@ -82,11 +82,17 @@ const button = z.object({
 export const outboundMessageSchema = z
   .object({
     chatId: z.string().min(1).max(128),
-    text: z.string().min(1).max(4096).optional(),
+    // Bounded here; each platform's own limit, counted its way, is checked by `checkMessage` before queueing.
+    text: z
+      .string()
+      .min(1)
+      .max(8192)
+      .refine((t) => t.trim() !== "", "must not be only whitespace")
+      .optional(),
     media: z
       .object({
         kind: z.enum(["image", "document", "audio", "video"]),
-        url: z.url(),
+        url: z.url({ protocol: /^https$/, error: "must be an https: URL the platform can fetch" }),
         caption: z.string().max(1024).optional(),
         fileName: z.string().max(255).optional(),
       })

@@ -27,6 +27,8 @@ export interface FakeControl {
   stats(account: string): Promise<Stats>
   /** Marks a credential revoked: Telegram the token (= account); WhatsApp an access token of that number. */
   revoke(account: string, token?: string): Promise<void>
+  /** WhatsApp: only these access tokens own the number from now on (a number without owners accepts any token). */
+  own(account: string, token: string): Promise<void>
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -108,6 +110,9 @@ export function fakeControl(origin: string): FakeControl {
     },
     revoke: async (account, token) => {
       await call("revoke", token === undefined ? { account } : { account, token })
+    },
+    own: async (account, token) => {
+      await call("own", { account, token })
     },
   }
 }

@@ -60,6 +60,8 @@ export class FakeState {
   windows = new Map<string, Windows>()
   /** Revoked credentials per account (Telegram: the token itself; WhatsApp: access tokens). */
   revoked = new Map<string, Set<string>>()
+  /** WhatsApp: the access tokens that own a phone number; a number without owners accepts any token. */
+  owners = new Map<string, Set<string>>()
 
   record(req: ApiRequest, call: ApiCall): RecordedRequest {
     const entry: RecordedRequest = {
@@ -147,6 +149,12 @@ export class FakeState {
     return this.revoked.get(account)?.has(credential) ?? false
   }
 
+  /** Whether `credential` may act for `account`: any may, until owners are set for it. */
+  owns(account: string, credential: string): boolean {
+    const owners = this.owners.get(account)
+    return owners === undefined || owners.has(credential)
+  }
+
   reset(account: string | undefined): void {
     if (account === undefined) {
       this.requests = []
@@ -156,11 +164,13 @@ export class FakeState {
       this.stats.clear()
       this.windows.clear()
       this.revoked.clear()
+      this.owners.clear()
       return
     }
     this.requests = this.requests.filter((r) => r.account !== account)
     this.rules = this.rules.filter((r) => r.account !== account)
-    for (const map of [this.limits, this.accountLatency, this.stats, this.windows, this.revoked]) map.delete(account)
+    for (const map of [this.limits, this.accountLatency, this.stats, this.windows, this.revoked, this.owners])
+      map.delete(account)
   }
 }
 
@@ -250,6 +260,15 @@ async function control(platform: Platform, state: FakeState, req: ApiRequest): P
       const set = state.revoked.get(account) ?? new Set<string>()
       set.add(credential)
       state.revoked.set(account, set)
+      return json(200, { ok: true })
+    }
+    case "own": {
+      if (account === undefined) return bad("own needs an account")
+      const token = optionalString(params.token)
+      if (token === undefined) return bad("own needs a token")
+      const set = state.owners.get(account) ?? new Set<string>()
+      set.add(token)
+      state.owners.set(account, set)
       return json(200, { ok: true })
     }
     case "echo":

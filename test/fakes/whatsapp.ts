@@ -119,6 +119,14 @@ function identify(req: ApiRequest, state: FakeState): ApiCall {
     if (state.isRevoked(account, token)) {
       return tokenError("Error validating access token: The session has been invalidated by the user.", 460)
     }
+    if (!state.owns(account, token)) {
+      return graphError(
+        400,
+        100,
+        `Unsupported ${req.method.toLowerCase()} request. Object with ID '${account}' does not exist, cannot be loaded due to missing permissions, or does not support this operation.`,
+        { subcode: 33 },
+      )
+    }
     if (!/^\d+$/.test(account)) {
       return graphError(400, 100, `Unsupported post request. Object with ID '${account}' does not exist.`, {
         subcode: 33,

@@ -65,6 +65,14 @@ describe("whatsapp parse", () => {
     expect(e.text).toBe(caption)
   })
 
+  it("keeps an image's download URL and SHA-256, to fetch and check the file later", () => {
+    expect(only("image").media).toMatchObject({
+      url: "https://lookaside.fbsbx.com/whatsapp_business/attachments/?mid=1330123456789012&ext=1767229200&hash=ATsQ",
+      sha256: "Q1x3tqzO1FQ6Zw5dU0pFAg0Zr6lqK2j9pZ5YyPZl7bM=",
+      mimeType: "image/jpeg",
+    })
+  })
+
   it("keeps a document's file name", () => {
     expect(only("document").media).toMatchObject({ fileName: "receipt.pdf", mimeType: "application/pdf" })
   })

@@ -1,7 +1,7 @@
 // GET /api/platforms: everything a client needs to build a bot form (names, labels, help) comes from the providers.
 import { describe, expect, it } from "vitest"
-import { providers } from "../src/providers"
-import { api, tokenFor, uniqueBusiness } from "./helpers"
+import { providers } from "../../src/providers"
+import { api, tokenFor, uniqueBusiness } from "../helpers"
 
 interface Field {
   name: string
