@@ -6,6 +6,7 @@ import { HTTPException } from "hono/http-exception"
 import { requestId } from "hono/request-id"
 import { type AppEnv, envVar } from "./env"
 import { errorBody, HttpError } from "./lib/errors"
+import { securityHeaders } from "./lib/security-headers"
 import { authApp } from "./routes/auth"
 import { botsApp } from "./routes/bots"
 import { docsApp } from "./routes/docs"
@@ -28,6 +29,7 @@ const COMPAT_WEBHOOK = /^\/api\/[^/]+\/webhook$/
 export function createApp() {
   const app = new Hono<AppEnv>()
   app.use(requestId())
+  app.use(securityHeaders())
 
   // Management API bodies are small JSON documents; webhooks (their own, larger limit) are exempt.
   app.use("/api/*", (c, next) => (COMPAT_WEBHOOK.test(c.req.path) ? next() : apiBodyLimit(c, next)))

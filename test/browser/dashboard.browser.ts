@@ -4,6 +4,7 @@ import { existsSync, mkdirSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { type Browser, chromium, type Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import { SECURITY_HEADERS } from "../../src/lib/security-headers.ts"
 import { telegramTextUpdate } from "../fakes/builders.ts"
 import { fakeControl, randomTelegramToken } from "../fakes/client.ts"
 import { type Stack, startStack } from "./stack.ts"
@@ -23,6 +24,8 @@ const shots: string[] = []
 /** Anything the page fetched from another origin: the dashboard must work offline (no CDN). */
 const foreignRequests: string[] = []
 const pageErrors: string[] = []
+/** What the Content-Security-Policy blocked (securitypolicyviolation events, on any page): must stay empty. */
+const cspViolations: string[] = []
 
 async function shoot(name: string) {
   // A toast from the previous step would cover the page; screenshots start from the top.
@@ -83,6 +86,15 @@ beforeAll(async () => {
     if (!url.startsWith(stack.url) && !url.startsWith("data:")) foreignRequests.push(url)
   })
   page.on("pageerror", (e) => pageErrors.push(e.message))
+  await page.exposeFunction("reportCspViolation", (v: string) => cspViolations.push(v))
+  await page.addInitScript(() => {
+    const report = (window as unknown as { reportCspViolation: (v: string) => void }).reportCspViolation
+    document.addEventListener(
+      "securitypolicyviolation",
+      (e) => report(`${e.effectiveDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`),
+      true,
+    )
+  })
 })
 
 afterAll(async () => {
@@ -93,6 +105,23 @@ afterAll(async () => {
 describe("dashboard", () => {
   const botToken = randomTelegramToken()
   let botId = ""
+
+  it("serves the dashboard and /docs with the security headers, and the CSP blocks nothing they do", async () => {
+    // The dashboard comes from public/_headers (static assets), /docs from the worker's middleware: the same headers.
+    for (const path of ["/", "/docs"]) {
+      const headers = (await page.goto(`${stack.url}${path}`))?.headers() ?? {}
+      for (const [name, value] of SECURITY_HEADERS) expect(headers[name.toLowerCase()], `${path} ${name}`).toBe(value)
+    }
+    await page.locator("#ops details summary").first().waitFor()
+    expect(cspViolations).toEqual([])
+    // The listener does hear a violation: an inline <style> is refused.
+    await page.evaluate(() =>
+      document.head.append(Object.assign(document.createElement("style"), { textContent: "b{}" })),
+    )
+    await expect.poll(() => cspViolations.length).toBe(1)
+    expect(cspViolations[0]).toMatch(/^style-src/)
+    cspViolations.length = 0
+  })
 
   it("sends a visitor without a token to sign-in, and refuses a forged token with a clear message", async () => {
     await page.goto(stack.url)
@@ -355,9 +384,10 @@ describe("dashboard", () => {
     await expect(page.locator("#bots-count").textContent()).resolves.toBe("Showing 27 bots")
   })
 
-  it("fetched nothing from another origin, threw no errors, and wrote a screenshot of every page at both widths", () => {
+  it("fetched nothing from another origin, threw no errors, broke no CSP rule, and wrote a screenshot of every page at both widths", () => {
     expect(foreignRequests).toEqual([])
     expect(pageErrors).toEqual([])
+    expect(cspViolations).toEqual([])
     expect(shots.length).toBeGreaterThanOrEqual(26)
     for (const file of shots) expect(statSync(file).size).toBeGreaterThan(5_000)
   })
