@@ -40,9 +40,13 @@ export class Inbox {
     return { fresh, duplicates: events.length - fresh.length }
   }
 
-  /** Due events, oldest first (arrival order is the per-chat order replies keep). */
+  /**
+   * Due events, oldest first (arrival order is the per-chat order replies keep). A stored event that no longer
+   * reads back (a poison row) is failed with the reason and skipped: it must never stall the events behind it.
+   */
   due(now: number, limit: number): PendingEvent[] {
-    return this.sql
+    const out: PendingEvent[] = []
+    const rows = this.sql
       .exec(
         `SELECT rowid AS seq, event_id, event, attempts, chat_id FROM inbox WHERE state = 'pending' AND next_at <= ?
          ORDER BY rowid LIMIT ?`,
@@ -50,11 +54,14 @@ export class Inbox {
         limit,
       )
       .toArray()
-      .map((raw) => {
-        const r = inboxRow.parse(raw)
-        const event = inboundMessageSchema.parse(JSON.parse(r.event))
-        return { seq: r.seq, eventId: r.event_id, chatId: r.chat_id, event, attempts: r.attempts }
-      })
+    for (const raw of rows) {
+      const r = inboxRow.parse(raw)
+      const event = inboundMessageSchema.safeParse(parseJson(r.event))
+      if (event.success)
+        out.push({ seq: r.seq, eventId: r.event_id, chatId: r.chat_id, event: event.data, attempts: r.attempts })
+      else this.fail(r.event_id, `stored event is unreadable: ${event.error.issues[0]?.message ?? "invalid"}`)
+    }
+    return out
   }
 
   nextDueAt(): number | null {
@@ -106,5 +113,13 @@ export class Inbox {
       .exec<{ seq: number }>("SELECT rowid AS seq FROM inbox WHERE received_at >= ? ORDER BY rowid LIMIT 1", olderThan)
       .toArray()[0]
     this.sql.exec("DELETE FROM inbox WHERE rowid < ? AND state != 'pending'", first?.seq ?? Number.MAX_SAFE_INTEGER)
+  }
+}
+
+function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return null
   }
 }

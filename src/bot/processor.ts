@@ -8,14 +8,16 @@ import { DEFAULT_MAX_HISTORY } from "../handlers/ai"
 import type { HandlerContext } from "../handlers/types"
 import { backoffDelay } from "../lib/backoff"
 import type { UrlPolicy } from "../lib/url-guard"
-import type { BotRuntime, InboundMessage, MessagingProvider, OutboundMessage } from "../providers/types"
-import type { BotSecrets, BotSnapshot } from "../registry/schemas"
+import type { InboundMessage, OutboundMessage } from "../providers/types"
+import type { BotSnapshot } from "../registry/schemas"
 import type { LogDetail, LogLevel } from "./activity-log"
 import type { ChatHistory } from "./chat-history"
 import type { Counters } from "./counters"
 import type { Inbox, PendingEvent } from "./inbox"
 import type { Outbox, QueuedMessage } from "./outbox"
-import { decide, Pacer, RETRY_BACKOFF } from "./send-queue"
+import { Pacer } from "./pacer"
+import { decide, RETRY_BACKOFF } from "./retry-policy"
+import type { UnsealedBot } from "./runtime"
 
 /** What the processor may touch of its Durable Object. */
 export interface ProcessorPort {
@@ -24,7 +26,7 @@ export interface ProcessorPort {
   outbox: Outbox
   counters: Counters
   snapshot(): BotSnapshot | null
-  load(): Promise<Loaded>
+  load(): Promise<UnsealedBot>
   log(level: LogLevel, event: string, message: string, detail?: LogDetail): void
   /** Which handler endpoint URLs may be called. */
   urlPolicy: UrlPolicy
@@ -33,13 +35,6 @@ export interface ProcessorPort {
   /** Bot-wide send pause (a 429's retry_after), kept in storage so an eviction doesn't forget it. */
   pausedUntil(): number
   pauseUntil(at: number): void
-}
-
-export interface Loaded {
-  snapshot: BotSnapshot
-  provider: MessagingProvider
-  runtime: BotRuntime
-  secrets: BotSecrets
 }
 
 const HANDLER_MAX_ATTEMPTS = 6
@@ -53,7 +48,7 @@ const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve,
 
 export class Processor {
   private pacer: Pacer | null = null
-  private pacedFor: Loaded | null = null
+  private pacedFor: UnsealedBot | null = null
   /** Bumped whenever a retry or pause reorders what is ready first, so the drain loop re-reads the queue. */
   private epoch = 0
   private halted = false
@@ -137,7 +132,7 @@ export class Processor {
 
   // ---- inbox ----
 
-  private context(loaded: Loaded, chatId: string): HandlerContext {
+  private context(loaded: UnsealedBot, chatId: string): HandlerContext {
     const handler = loaded.snapshot.config.handler
     const keep = handler.type === "ai" ? (handler.maxHistory ?? DEFAULT_MAX_HISTORY) : 0
     return {
@@ -150,7 +145,7 @@ export class Processor {
     }
   }
 
-  private async handleInbox(loaded: Loaded, deadline: number): Promise<number> {
+  private async handleInbox(loaded: UnsealedBot, deadline: number): Promise<number> {
     const now = Date.now()
     const due = this.bot.inbox.due(now, INBOX_BATCH)
     if (due.length === 0) return 0
@@ -175,7 +170,7 @@ export class Processor {
   }
 
   /** Returns false when the event must be retried later (the chat waits behind it). */
-  private async handleOne(loaded: Loaded, item: PendingEvent): Promise<boolean> {
+  private async handleOne(loaded: UnsealedBot, item: PendingEvent): Promise<boolean> {
     const { event } = item
     const now = Date.now()
     if (event.kind === "status") {
@@ -238,7 +233,7 @@ export class Processor {
 
   // ---- send queue ----
 
-  private async drain(loaded: Loaded, deadline: number): Promise<number> {
+  private async drain(loaded: UnsealedBot, deadline: number): Promise<number> {
     // A new config (e.g. changed limits) comes with a new `loaded`: pace by it from then on.
     if (!this.pacer || this.pacedFor !== loaded) {
       this.pacer = new Pacer({ ...loaded.provider.limits, ...loaded.snapshot.config.limits })
@@ -284,7 +279,7 @@ export class Processor {
     return sent
   }
 
-  private async sendOne(loaded: Loaded, item: QueuedMessage, freeAt: number): Promise<void> {
+  private async sendOne(loaded: UnsealedBot, item: QueuedMessage, freeAt: number): Promise<void> {
     const { provider, runtime } = loaded
     const result = await provider.send(item.message, runtime, { fetch: this.fetch, timeoutMs: 10_000 })
     const now = Date.now()

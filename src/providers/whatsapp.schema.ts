@@ -54,13 +54,20 @@ export type WhatsAppEnvelope = z.infer<typeof whatsappEnvelopeSchema>
 
 /** Only `metadata.phone_number_id`: enough to route a change to its bot. */
 export const whatsappValueMetadataSchema = z.object({
-  metadata: z.object({ phone_number_id: z.string(), display_phone_number: z.string().optional() }),
+  // Only the id: routing must not depend on a field the parser ignores (an odd display number would drop the change).
+  metadata: z.object({ phone_number_id: z.string() }),
 })
 
-/** Meta sends unix seconds as a string; accept a number too rather than reject a whole batch over it. */
+/** Latest plausible unix second (year 5138): beyond it, times in ms would not stay exact integers. */
+const MAX_UNIX_SECONDS = 1e11
+
+/**
+ * Meta sends unix seconds as a string; accept a number too rather than reject a whole batch over it. A value that
+ * is no time at all (negative, NaN, 1e306) reads as 0 rather than becoming an Infinity no JSON can store.
+ */
 const unixSeconds = z.union([z.string(), z.number()]).transform((v) => {
   const n = Number(v)
-  return Number.isFinite(n) ? n : 0
+  return Number.isFinite(n) && n >= 0 && n <= MAX_UNIX_SECONDS ? n : 0
 })
 
 /**

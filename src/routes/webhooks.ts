@@ -6,13 +6,14 @@
 import type { Context } from "hono"
 import { Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
-import type { WebhookInput, WebhookOutput } from "../bot/bot-durable-object"
+import type { WebhookInput, WebhookOutcome, WebhookRefusal } from "../bot/bot-durable-object"
 import { botStub, routeStub } from "../bot/stubs"
 import type { AppEnv } from "../env"
 import { safeEqual } from "../lib/crypto"
 import { fromUtf8 } from "../lib/encoding"
 import { errorBody, HttpError } from "../lib/errors"
 import { isId } from "../lib/ids"
+import type { Result } from "../lib/result"
 import { getProvider, isPlatform, type Platform } from "../providers"
 import { whatsappRoutingKeys } from "../providers/whatsapp"
 import { envBot } from "../services/env-bot"
@@ -46,16 +47,29 @@ async function toInput(c: Context<AppEnv>, platform: Platform): Promise<WebhookI
   }
 }
 
-function reply(c: Context<AppEnv>, out: WebhookOutput): Response {
-  if (out.status === 200 && out.contentType !== "text/plain") return c.json({ ok: true, accepted: out.accepted ?? 0 })
-  if (out.status >= 400) {
-    const code = { 400: "bad_request", 401: "unauthorized", 403: "forbidden", 404: "not_found" }[out.status] ?? "error"
-    return c.json(
-      errorBody(code, out.body),
-      out.status === 401 || out.status === 403 || out.status === 404 ? out.status : 400,
-    )
+/** The platform's answer: the bot's outcome in HTTP words (the only place webhook statuses are chosen). */
+function reply(c: Context<AppEnv>, out: Result<WebhookOutcome, WebhookRefusal>): Response {
+  if (!out.ok) {
+    switch (out.error.kind) {
+      case "not_found":
+        throw new HttpError(404, "not_found", "Unknown bot")
+      case "unverified":
+        return c.json(errorBody("unauthorized", "unauthorized"), 401)
+      case "malformed":
+        return c.json(errorBody("bad_request", out.error.message), 400)
+    }
   }
-  return c.text(out.body, 200)
+  const outcome = out.value
+  switch (outcome.kind) {
+    case "stored":
+      return c.json({ ok: true, accepted: outcome.accepted })
+    case "dropped":
+      // 200 so the platform stops retrying: a stopped bot does not answer.
+      return c.json({ ok: true, accepted: 0 })
+    case "answered":
+      if (outcome.status >= 400) return c.json(errorBody("forbidden", outcome.body), 403)
+      return c.text(outcome.body, 200)
+  }
 }
 
 /** `/webhooks/{platform}/{botId}` for every registered platform: a new provider needs no new route. */
@@ -64,9 +78,7 @@ async function perBot(c: Context<AppEnv>): Promise<Response> {
   const botId = c.req.param("botId") ?? ""
   if (!isPlatform(platform)) throw new HttpError(404, "not_found", "Unknown platform")
   if (!isId("bot", botId)) throw new HttpError(404, "not_found", "Unknown bot")
-  const out = await botStub(c.env, botId).ingest(await toInput(c, platform))
-  if (out.status === 404) throw new HttpError(404, "not_found", "Unknown bot")
-  return reply(c, out)
+  return reply(c, await botStub(c.env, botId).ingest(await toInput(c, platform)))
 }
 
 /** The guide's single-bot routes: `/api/telegram/webhook`, `/api/whatsapp/webhook` (mounted at /api). */
@@ -126,7 +138,7 @@ export const webhooksApp = new Hono<AppEnv>()
           return 0
         }
         const out = await botStub(c.env, botId).ingest(input)
-        return out.accepted ?? 0
+        return out.ok && out.value.kind === "stored" ? out.value.accepted : 0
       }),
     )
     return c.json({ ok: true, accepted: results.reduce((a, b) => a + b, 0) })

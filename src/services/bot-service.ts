@@ -3,7 +3,7 @@
  * domain words (`DomainError`); the routes choose the HTTP answers.
  */
 import type { AuthClaims } from "../auth/jwt"
-import type { ControlResult } from "../bot/bot-durable-object"
+import type { ControlResult } from "../bot/lifecycle"
 import { apiBaseFor, LIFECYCLE_IO, openSecrets } from "../bot/runtime"
 import { botStub, routeStub } from "../bot/stubs"
 import { type Env, outboundUrlPolicy, publicBaseUrl } from "../env"

@@ -16,11 +16,6 @@ import {
   type WhatsAppCredentials,
   whatsapp,
 } from "../../src/providers/whatsapp"
-import {
-  whatsappEnvelopeSchema,
-  whatsappMessagesValueSchema,
-  whatsappValueMetadataSchema,
-} from "../../src/providers/whatsapp.schema"
 import waAudio from "../fixtures/whatsapp/audio.json"
 import waButton from "../fixtures/whatsapp/button.json"
 import waContacts from "../fixtures/whatsapp/contacts.json"
@@ -142,9 +137,8 @@ function expectedFor(bot: WhatsAppBot, bytes: Uint8Array): { ok: true; ids: stri
 
 /**
  * Events the inbox cannot read back: it stores JSON.stringify(event) and its alarm reads rows through
- * inboundMessageSchema. BUG (open): a `timestamp` of 1e306..1e308 seconds passes the schema's unixSeconds, times
- * 1000 is Infinity, stored as null, and Inbox.due() then throws a ZodError on every alarm: the bot's whole inbox
- * stalls behind that one event.
+ * inboundMessageSchema. (Found by this property: a `timestamp` of 1e306 seconds once became Infinity, was stored
+ * as null, and stalled the bot's whole inbox behind that one event.)
  */
 function unreadable(bots: WhatsAppBot[], bytes: Uint8Array): string[] {
   const out: string[] = []
@@ -250,31 +244,6 @@ async function accepts(signature: string | undefined, secret: string, bytes: Uin
   return given === plain || (bytes.some((b) => b > 0x7f) && given === escaped)
 }
 
-/**
- * BUG (open): the app-level route routes a change by `whatsappValueMetadataSchema`, which wants
- * `metadata.display_phone_number` to be a string, while the bot's parse reads it with `whatsappMessagesValueSchema`,
- * which ignores that field. A change whose display_phone_number is not a string is therefore dropped as "unrouted"
- * (200, accepted 0: Meta never redelivers it) though the per-bot route stores it. True when `bytes` has such a change.
- */
-function hitsUnroutedDisplayNumberBug(bytes: Uint8Array): boolean {
-  let json: unknown
-  try {
-    json = JSON.parse(fromUtf8(bytes))
-  } catch {
-    return false
-  }
-  const envelope = whatsappEnvelopeSchema.safeParse(json)
-  if (!envelope.success) return false
-  return envelope.data.entry.some((entry) =>
-    entry.changes.some(
-      (c) =>
-        c.field === "messages" &&
-        whatsappMessagesValueSchema.safeParse(c.value).success &&
-        !whatsappValueMetadataSchema.safeParse(c.value).success,
-    ),
-  )
-}
-
 describe("whatsapp webhooks, property-based", () => {
   /** Verified traffic only: the per-bot route's target, and the first number of app-level payloads. */
   let bot: WhatsAppBot
@@ -364,28 +333,7 @@ describe("whatsapp webhooks, property-based", () => {
     TIMEOUT,
   )
 
-  it(
-    "per-bot route, minus the open timestamp bug: same property (never 5xx)",
-    async () => {
-      // The property above with cases hitting the unreadable-timestamp bug skipped. Delete once the one above passes.
-      const outcomes: Record<string, number> = {}
-      await fc.assert(
-        fc.asyncProperty(bodyArb, goodSigArb, async (body, how) => {
-          const bytes = materialize(body, { uid: ++uid, pnid: bot.phoneNumberId, pnid2: second.phoneNumberId })
-          fc.pre(unreadable([bot], bytes).length === 0)
-          const signature = await goodSignature(how, bot.appSecret, bytes)
-          const outcome = await checkSigned(bot.webhookUrl, [bot], [second], bytes, signature)
-          outcomes[outcome] = (outcomes[outcome] ?? 0) + 1
-        }),
-        fuzzParams(RUNS),
-      )
-      console.log("whatsapp per-bot signed (bug skipped):", outcomes)
-      expect(outcomes.stored ?? 0).toBeGreaterThan(RUNS / 10)
-    },
-    TIMEOUT,
-  )
-
-  it("a message with timestamp 1e306 does not stall the bot's inbox (open bug: every later event waits forever)", async () => {
+  it("a message with timestamp 1e306 does not stall the bot's inbox (found by the property: later events waited forever)", async () => {
     const victim = await createWhatsAppBot()
     const message = (id: string, timestamp: string, text: string) => ({
       object: "whatsapp_business_account",
@@ -442,29 +390,7 @@ describe("whatsapp webhooks, property-based", () => {
     TIMEOUT,
   )
 
-  it(
-    "app-level route, minus the open display_phone_number and timestamp bugs: same property (never 5xx)",
-    async () => {
-      // The property above with the one known divergence skipped, so the rest of the route stays covered until the
-      // bug is fixed. Delete this test (and hitsUnroutedDisplayNumberBug's use here) once the one above passes.
-      const outcomes: Record<string, number> = {}
-      await fc.assert(
-        fc.asyncProperty(bodyArb, goodSigArb, async (body, how) => {
-          const bytes = materialize(body, { uid: ++uid, pnid: bot.phoneNumberId, pnid2: second.phoneNumberId })
-          fc.pre(!hitsUnroutedDisplayNumberBug(bytes) && unreadable([bot, second], bytes).length === 0)
-          const signature = await goodSignature(how, APP_SECRET, bytes)
-          const outcome = await checkSigned(APP_URL, [bot, second], [], bytes, signature)
-          outcomes[outcome] = (outcomes[outcome] ?? 0) + 1
-        }),
-        fuzzParams(RUNS),
-      )
-      console.log("whatsapp app-level signed (bug skipped):", outcomes)
-      expect(outcomes.stored ?? 0).toBeGreaterThan(RUNS / 10)
-    },
-    TIMEOUT,
-  )
-
-  it("app-level route stores a message whose display_phone_number is not a string (open bug: it is dropped)", async () => {
+  it("app-level route stores a message whose display_phone_number is not a string (found by the property: it was dropped)", async () => {
     // Minimal input the properties found: the per-bot route stores this message, the app-level route drops it.
     const payload = {
       object: "whatsapp_business_account",

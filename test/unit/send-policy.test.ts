@@ -1,14 +1,7 @@
 // The send queue's pure policy: what follows each kind of platform error, backoff bounds, and pacing slots.
 import { describe, expect, it } from "vitest"
-import {
-  CHAT_MARGIN_MS,
-  decide,
-  MAX_ATTEMPTS,
-  MAX_RATE_LIMITED,
-  Pacer,
-  RATE_HEADROOM,
-  RETRY_BACKOFF,
-} from "../../src/bot/send-queue"
+import { CHAT_MARGIN_MS, Pacer, RATE_HEADROOM } from "../../src/bot/pacer"
+import { decide, MAX_ATTEMPTS, MAX_RATE_LIMITED, RETRY_BACKOFF } from "../../src/bot/retry-policy"
 import { backoffDelay } from "../../src/lib/backoff"
 import type { ProviderError } from "../../src/providers/types"
 

@@ -1,0 +1,71 @@
+/**
+ * The bot's small durable state in its `meta` table: the registry snapshot the API pushed (cached in memory) and
+ * the bot-wide send pause a 429 set, which must survive an eviction.
+ */
+import { type BotSnapshot, type BotStatus, botSnapshotSchema } from "../registry/schemas"
+
+const SNAPSHOT_KEY = "snapshot"
+const PAUSED_UNTIL_KEY = "paused_until"
+
+export class BotMeta {
+  private cached: BotSnapshot | null | undefined
+  private pausedUntilAt = 0
+
+  constructor(private readonly sql: SqlStorage) {}
+
+  /** Reads what must be in memory before anything runs (call once the schema exists). */
+  restore(): void {
+    const paused = this.read(PAUSED_UNTIL_KEY)
+    this.pausedUntilAt = paused === null ? 0 : Number(paused)
+  }
+
+  snapshot(): BotSnapshot | null {
+    if (this.cached === undefined) {
+      const raw = this.read(SNAPSHOT_KEY)
+      this.cached = raw === null ? null : botSnapshotSchema.parse(JSON.parse(raw))
+    }
+    return this.cached
+  }
+
+  writeSnapshot(snapshot: BotSnapshot): void {
+    this.write(SNAPSHOT_KEY, JSON.stringify(snapshot))
+    this.cached = snapshot
+  }
+
+  /** Returns whether the status changed. */
+  setStatus(status: BotStatus): boolean {
+    const snapshot = this.snapshot()
+    if (!snapshot || snapshot.status === status) return false
+    this.writeSnapshot({ ...snapshot, status })
+    return true
+  }
+
+  /** Bot-wide send pause (a 429's retry_after). */
+  pausedUntil(): number {
+    return this.pausedUntilAt
+  }
+
+  pauseUntil(at: number): void {
+    if (at <= this.pausedUntilAt) return
+    this.pausedUntilAt = at
+    this.write(PAUSED_UNTIL_KEY, String(at))
+  }
+
+  /** The object's storage was deleted: forget the cached copies too. */
+  forget(): void {
+    this.cached = null
+    this.pausedUntilAt = 0
+  }
+
+  private read(key: string): string | null {
+    return this.sql.exec<{ value: string }>("SELECT value FROM meta WHERE key = ?", key).toArray()[0]?.value ?? null
+  }
+
+  private write(key: string, value: string): void {
+    this.sql.exec(
+      "INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT (key) DO UPDATE SET value = excluded.value",
+      key,
+      value,
+    )
+  }
+}
