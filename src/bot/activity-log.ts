@@ -2,7 +2,8 @@
 import { z } from "zod"
 import { LOG_LIMIT } from "./storage"
 
-export type LogLevel = "info" | "warn" | "error"
+export const logLevels = ["info", "warn", "error"] as const
+export type LogLevel = (typeof logLevels)[number]
 /** Flat, serializable detail; never secrets. */
 export type LogDetail = Record<string, string | number | boolean | null>
 
@@ -19,7 +20,7 @@ const detailSchema = z.record(z.string(), z.union([z.string(), z.number(), z.boo
 const rowSchema = z.object({
   id: z.number(),
   at: z.number(),
-  level: z.enum(["info", "warn", "error"]),
+  level: z.enum(logLevels),
   event: z.string(),
   message: z.string(),
   detail: z.string().nullable(),

@@ -1,7 +1,7 @@
 /** Hourly counters per bot: messages in/out/failed and send latency, kept 48 hours for the dashboard's chart. */
 import { z } from "zod"
+import { HOUR_MS, unixHour } from "../lib/time"
 
-const HOUR = 3600_000
 const KEEP_HOURS = 48
 
 const bucketRow = z.object({
@@ -22,13 +22,13 @@ export interface HourBucket {
 }
 
 /** The start of `now`'s hour bucket. */
-export const hourStart = (now: number): number => Math.floor(now / HOUR) * HOUR
+export const hourStart = (now: number): number => unixHour(now) * HOUR_MS
 
 export class Counters {
   constructor(private readonly sql: SqlStorage) {}
 
   add(kind: "inbound" | "outbound" | "failed", now: number, n = 1, latencyMs?: number): void {
-    const hour = Math.floor(now / HOUR)
+    const hour = unixHour(now)
     const latency = latencyMs === undefined ? 0 : latencyMs
     const counted = latencyMs === undefined ? 0 : 1
     // `kind` is one of three literal column names, never user input.
@@ -45,7 +45,7 @@ export class Counters {
 
   /** The last `hours` buckets, oldest first, zero-filled. */
   series(now: number, hours = 24): HourBucket[] {
-    const current = Math.floor(now / HOUR)
+    const current = unixHour(now)
     const rows = new Map(
       this.sql
         .exec("SELECT * FROM counters WHERE hour > ?", current - hours)
@@ -59,7 +59,7 @@ export class Counters {
     for (let h = current - hours + 1; h <= current; h++) {
       const r = rows.get(h)
       out.push({
-        hour: new Date(h * HOUR).toISOString(),
+        hour: new Date(h * HOUR_MS).toISOString(),
         inbound: r?.inbound ?? 0,
         outbound: r?.outbound ?? 0,
         failed: r?.failed ?? 0,
@@ -81,6 +81,6 @@ export class Counters {
   }
 
   prune(now: number): void {
-    this.sql.exec("DELETE FROM counters WHERE hour <= ?", Math.floor(now / HOUR) - KEEP_HOURS)
+    this.sql.exec("DELETE FROM counters WHERE hour <= ?", unixHour(now) - KEEP_HOURS)
   }
 }

@@ -12,7 +12,10 @@
  * any write, so "stored before acknowledged" holds.
  */
 
-export type Written<O> = { ok: true; value: O } | { ok: false; error: unknown }
+import { err, ok, type Result } from "../lib/result"
+
+/** An input's outcome: its write's value, or what its write (or the storage) threw. */
+export type Written<O> = Result<O, unknown>
 
 /** What group commit needs of the object's storage. */
 export type CommitStorage = Pick<DurableObjectStorage, "transactionSync" | "sync">
@@ -54,15 +57,15 @@ export class GroupCommit<I, O> {
         try {
           results = this.writeBatch(batch.map((waiting) => waiting.input))
         } catch (error) {
-          results = batch.map(() => ({ ok: false, error }))
+          results = batch.map(() => err(error))
         }
-        for (const [i, waiting] of batch.entries()) waiting.settle(results[i] ?? { ok: false, error: "no result" })
+        for (const [i, waiting] of batch.entries()) waiting.settle(results[i] ?? err("no result"))
         // Whatever arrives while this batch commits goes into the next one.
         await this.storage.sync()
       }
     } catch (error) {
       // Storage itself failed (the object is about to be reset): nobody waiting may think they were stored.
-      for (const waiting of this.queue.splice(0)) waiting.settle({ ok: false, error })
+      for (const waiting of this.queue.splice(0)) waiting.settle(err(error))
     } finally {
       this.draining = false
     }
@@ -77,7 +80,7 @@ export class GroupCommit<I, O> {
       return this.storage.transactionSync(() => {
         const written = inputs.map((input) => ({ input, value: this.write(input) }))
         this.finish?.(written)
-        return written.map(({ value }): Written<O> => ({ ok: true, value }))
+        return written.map(({ value }): Written<O> => ok(value))
       })
     } catch {
       return this.storage.transactionSync(() => {
@@ -95,9 +98,9 @@ export class GroupCommit<I, O> {
 
   private writeOne(input: I): Written<O> {
     try {
-      return { ok: true, value: this.storage.transactionSync(() => this.write(input)) }
+      return ok(this.storage.transactionSync(() => this.write(input)))
     } catch (error) {
-      return { ok: false, error }
+      return err(error)
     }
   }
 }

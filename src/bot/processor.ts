@@ -121,6 +121,7 @@ export class Processor {
       kind: "text",
       messageId: "test",
       chatId,
+      conversation: "direct",
       userId: chatId,
       text,
       timestamp: Date.now(),
@@ -174,18 +175,18 @@ export class Processor {
     const { event } = item
     const now = Date.now()
     if (event.kind === "status") {
-      const s = event.status
+      const { messageId, status, error } = event.status
       this.bot.storage.transactionSync(() => {
-        if (s) this.bot.outbox.applyReceipt(s.messageId, s.status, s.error, now)
-        if (s?.status === "failed") {
+        this.bot.outbox.applyReceipt(messageId, status, error, now)
+        if (status === "failed") {
           this.bot.counters.add("failed", now)
           // The platform took the message, then could not deliver it: the log is where a business looks.
           this.bot.log(
             "error",
             "message.undelivered",
-            `Delivery to ${event.chatId} failed: ${s.error ?? "no reason given"}`,
+            `Delivery to ${event.chatId} failed: ${error ?? "no reason given"}`,
             {
-              platformMessageId: s.messageId,
+              platformMessageId: messageId,
             },
           )
         }
@@ -212,7 +213,7 @@ export class Processor {
       return true
     }
     const { replies, remember } = result.value
-    const isGroup = event.metadata.chatType === "group" || event.metadata.chatType === "supergroup"
+    const isGroup = event.conversation === "group"
     this.bot.storage.transactionSync(() => {
       for (const reply of replies) this.bot.outbox.enqueue(reply, { source: "reply", now: Date.now() })
       if (isGroup) this.bot.outbox.setChatFreeAt(event.chatId, 0, true)

@@ -5,13 +5,13 @@ import type { Handler } from "./types"
 
 function describe(event: InboundMessage): string {
   // A button press echoes the label the person tapped, not the data the bot attached to it.
-  if (event.kind === "interactive" && event.interactive?.title) return event.interactive.title
+  if (event.kind === "interactive" && event.interactive.title) return event.interactive.title
   if (event.text) return event.text
   switch (event.kind) {
     case "location":
-      return event.location ? `Location: ${event.location.latitude}, ${event.location.longitude}` : "Location received"
+      return `Location: ${event.location.latitude}, ${event.location.longitude}`
     case "interactive":
-      return `You chose: ${event.interactive?.title ?? event.interactive?.id ?? "an option"}`
+      return `You chose: ${event.interactive.id}`
     default:
       return `Received your ${event.kind}`
   }

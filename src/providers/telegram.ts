@@ -18,6 +18,8 @@ import {
 } from "./telegram.schema"
 import type {
   BotRuntime,
+  ConversationKind,
+  InboundContent,
   InboundMessage,
   MessagingProvider,
   OutboundMessage,
@@ -47,10 +49,14 @@ const mediaMethods = {
   video: { method: "sendVideo", field: "video" },
 } as const
 
-type Content = Pick<InboundMessage, "kind" | "media" | "location" | "contact">
+/** https://core.telegram.org/bots/api#chat: private, group, supergroup or channel. */
+function conversationOf(type: string | undefined): ConversationKind {
+  if (type === "group" || type === "supergroup") return "group"
+  return type === "channel" ? "channel" : "direct"
+}
 
 /** Reads a Message's payload in the order Telegram documents it; a message carries one of these at most. */
-function content(m: TelegramMessage): Content {
+function content(m: TelegramMessage): InboundContent {
   const caption = m.caption
   const largest = m.photo?.at(-1)
   if (largest) return { kind: "image", media: { id: largest.file_id, caption } }
@@ -90,6 +96,7 @@ function fromMessage(updateId: number, m: TelegramMessage, bot: Bot, edited: boo
     ...content(m),
     messageId: String(m.message_id),
     chatId: String(m.chat.id),
+    conversation: conversationOf(m.chat.type),
     // Channel posts have no sender: the channel itself speaks.
     userId: String(from?.id ?? m.chat.id),
     userName: fullName || m.chat.title || undefined,
@@ -121,6 +128,7 @@ function fromCallbackQuery(updateId: number, q: TelegramCallbackQuery, bot: Bot)
     messageId: String(q.message?.message_id ?? q.id),
     // Inline-mode queries have no message: the presser's private chat is the only place to answer.
     chatId: String(q.message?.chat.id ?? q.from.id),
+    conversation: conversationOf(q.message?.chat.type),
     userId: String(q.from.id),
     userName: fullName || undefined,
     // What the person saw on the button; the attached data stays in `interactive.id`.
@@ -360,8 +368,8 @@ export const telegram: MessagingProvider<TelegramCredentials> = {
 
   /** Clients show a spinner on the pressed button until answerCallbackQuery arrives. */
   async acknowledge(event, bot, io) {
-    const id = event.interactive?.callbackQueryId
-    if (event.kind !== "interactive" || id === undefined) return ok(undefined)
+    if (event.kind !== "interactive" || event.interactive.callbackQueryId === undefined) return ok(undefined)
+    const id = event.interactive.callbackQueryId
     return done(await callApi(bot, io, "answerCallbackQuery", { callback_query_id: id }))
   },
 }

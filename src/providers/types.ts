@@ -5,23 +5,6 @@
 import { z } from "zod"
 import type { Result } from "../lib/result"
 
-export const messageKinds = [
-  "text",
-  "image",
-  "document",
-  "audio",
-  "video",
-  "voice",
-  "sticker",
-  "location",
-  "contact",
-  "interactive",
-  "reaction",
-  "status",
-  "unsupported",
-] as const
-export type MessageKind = (typeof messageKinds)[number]
-
 export const deliveryStatuses = ["sent", "delivered", "read", "failed"] as const
 export type DeliveryStatus = (typeof deliveryStatuses)[number]
 
@@ -37,40 +20,70 @@ export const mediaRefSchema = z.object({
 })
 export type MediaRef = z.infer<typeof mediaRefSchema>
 
-/**
- * The unified inbound event. `eventId` is the platform's own de-duplication key (Telegram `update_id`,
- * WhatsApp message id, or status id + status); `chatId` is where a reply goes. A schema, not just a type,
- * because events are stored in the DO's inbox as JSON and read back through it.
- */
-export const inboundMessageSchema = z.object({
+/** Who can read a chat: one person, many people, or a broadcast channel (pacing and etiquette differ). */
+export const conversationKinds = ["direct", "group", "channel"] as const
+export type ConversationKind = (typeof conversationKinds)[number]
+
+/** What every inbound event has, whatever its kind. */
+const eventBase = z.object({
   eventId: z.string(),
   botId: z.string(),
   platform: z.string(),
-  kind: z.enum(messageKinds),
   messageId: z.string(),
   chatId: z.string(),
+  /** Events stored before this field existed read as direct. */
+  conversation: z.enum(conversationKinds).default("direct"),
   userId: z.string(),
   userName: z.string().optional(),
   text: z.string(),
   timestamp: z.number(),
   edited: z.boolean().optional(),
-  media: mediaRefSchema.optional(),
-  location: z.object({ latitude: z.number(), longitude: z.number() }).optional(),
-  /** Button / callback / list reply: the id the bot attached and the title the user saw. */
-  interactive: z
-    .object({ id: z.string(), title: z.string().optional(), callbackQueryId: z.string().optional() })
-    .optional(),
-  /** Kind "contact": the shared card (Telegram `contact`, WhatsApp `contacts[0]`). */
-  contact: z.object({ name: z.string(), phone: z.string().optional(), userId: z.string().optional() }).optional(),
-  /** Kind "reaction": the message reacted to; an empty emoji means the reaction was removed. */
-  reaction: z.object({ messageId: z.string(), emoji: z.string() }).optional(),
-  /** Set for kind "status": delivery receipts of messages we sent. */
-  status: z
-    .object({ messageId: z.string(), status: z.enum(deliveryStatuses), error: z.string().optional() })
-    .optional(),
   metadata: z.record(z.string(), z.unknown()),
 })
+type EventBase = z.infer<typeof eventBase>
+
+export const mediaKinds = ["image", "document", "audio", "video", "voice", "sticker"] as const
+
+/**
+ * The unified inbound event. `eventId` is the platform's own de-duplication key (Telegram `update_id`,
+ * WhatsApp message id, or status id + status); `chatId` is where a reply goes. A schema, not just a type,
+ * because events are stored in the DO's inbox as JSON and read back through it. Each kind carries exactly the
+ * payload it has: a location event has `location`, a receipt has `status`, and no other kind has either.
+ */
+export const inboundMessageSchema = z.discriminatedUnion("kind", [
+  eventBase.extend({ kind: z.enum(["text", "unsupported"]) }),
+  eventBase.extend({ kind: z.enum(mediaKinds), media: mediaRefSchema }),
+  eventBase.extend({
+    kind: z.literal("location"),
+    location: z.object({ latitude: z.number(), longitude: z.number() }),
+  }),
+  /** The shared card (Telegram `contact`, WhatsApp `contacts[0]`). */
+  eventBase.extend({
+    kind: z.literal("contact"),
+    contact: z.object({ name: z.string(), phone: z.string().optional(), userId: z.string().optional() }),
+  }),
+  /** Button / callback / list reply: the id the bot attached and the title the user saw. */
+  eventBase.extend({
+    kind: z.literal("interactive"),
+    interactive: z.object({ id: z.string(), title: z.string().optional(), callbackQueryId: z.string().optional() }),
+  }),
+  /** The message reacted to; an empty emoji means the reaction was removed. */
+  eventBase.extend({ kind: z.literal("reaction"), reaction: z.object({ messageId: z.string(), emoji: z.string() }) }),
+  /** A delivery receipt of a message we sent. */
+  eventBase.extend({
+    kind: z.literal("status"),
+    status: z.object({ messageId: z.string(), status: z.enum(deliveryStatuses), error: z.string().optional() }),
+  }),
+])
 export type InboundMessage = z.infer<typeof inboundMessageSchema>
+export type MessageKind = InboundMessage["kind"]
+
+/** An event's kind and kind-specific payload, without the fields every event has: what a provider's parser reads. */
+export type InboundContent = InboundMessage extends infer M
+  ? M extends unknown
+    ? Omit<M, keyof EventBase>
+    : never
+  : never
 
 const button = z.object({
   text: z.string().min(1).max(64),

@@ -6,6 +6,7 @@ import { compact } from "./shared"
 import {
   type BotRuntime,
   deliveryStatuses,
+  type InboundContent,
   type InboundMessage,
   type MessagingProvider,
   type ParseError,
@@ -29,7 +30,8 @@ export { classifyWhatsAppError, whatsappSendBody } from "./whatsapp.send"
 
 type Bot = BotRuntime<WhatsAppCredentials>
 type Contact = ReturnType<typeof whatsappContactSchema.parse>
-type Content = Pick<InboundMessage, "kind" | "text" | "media" | "location" | "contact" | "interactive" | "reaction">
+/** A message's kind, payload and the text a handler reads. */
+type Content = InboundContent & { text: string }
 
 /** https://developers.facebook.com/docs/whatsapp/cloud-api/reference/messages: text body up to 4096 characters. */
 const TEXT_MAX = 4096
@@ -212,6 +214,8 @@ function fromMessage(raw: unknown, contacts: Contact[], bot: Bot): InboundMessag
     ...content(m.type, raw),
     messageId: m.id,
     chatId: sender,
+    // Cloud API webhooks carry one person's messages to the business number.
+    conversation: "direct",
     userId: sender,
     userName: contact?.profile?.name,
     timestamp: m.timestamp * 1000,
@@ -242,6 +246,7 @@ function fromStatus(raw: unknown, bot: Bot): InboundMessage | null {
     kind: "status",
     messageId: s.id,
     chatId,
+    conversation: "direct",
     userId: chatId,
     text: "",
     timestamp: s.timestamp * 1000,

@@ -1,5 +1,6 @@
 /** D1 SQL for message rollups: written by bot DOs (coalesced), read by the bot list and the business overview. */
 import { z } from "zod"
+import { unixHour } from "../lib/time"
 
 export interface RollupBucket {
   hour: number
@@ -30,8 +31,8 @@ const platformTotalsRow = z.object({
   failed: z.number(),
 })
 
-const HOUR = 3600_000
-export const currentHour = (now: number) => Math.floor(now / HOUR)
+/** The unix hour a rollup row is keyed by. */
+export const currentHour = unixHour
 
 export function createRollupRepository(db: D1Database) {
   return {

@@ -2,6 +2,7 @@
 import { createRoute, z } from "@hono/zod-openapi"
 import type { Context } from "hono"
 import { requireAuth, requireWriter } from "../auth/jwt"
+import { logLevels } from "../bot/activity-log"
 import type { AppEnv } from "../env"
 import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "../lib/encoding"
 import { HttpError, orThrow } from "../lib/errors"
@@ -73,7 +74,7 @@ const logEntrySchema = z
   .object({
     id: z.number(),
     at: z.string(),
-    level: z.enum(["info", "warn", "error"]),
+    level: z.enum(logLevels),
     event: z.string(),
     message: z.string(),
     detail: z.record(z.string(), z.unknown()).nullable(),

@@ -13,6 +13,7 @@ const event = (eventId: string, chatId = "1"): InboundMessage => ({
   kind: "text",
   messageId: eventId,
   chatId,
+  conversation: "direct",
   userId: chatId,
   text: eventId,
   timestamp: 0,

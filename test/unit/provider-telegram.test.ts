@@ -5,6 +5,9 @@ import { classifyTelegramError, TELEGRAM_SECRET_HEADER, telegram } from "../../s
 import type { InboundMessage, OutboundMessage } from "../../src/providers/types"
 import { body, fakeFetch, request, TELEGRAM_TOKEN, telegramBodies, telegramBot } from "../provider-cases"
 
+/** The media of a media event (the union gives only those kinds a `media`). */
+const mediaOf = (e: InboundMessage) => ("media" in e ? e.media : undefined)
+
 function only(name: string): InboundMessage {
   const result = telegram.parse(body(telegramBodies, name), telegramBot)
   if (!result.ok) throw new Error(result.error.message)
@@ -22,6 +25,7 @@ describe("telegram parse", () => {
       kind: "text",
       messageId: "11",
       chatId: "987654321",
+      conversation: "direct",
       userId: "987654321",
       userName: "Ada Lovelace",
       text: "/start hello",
@@ -40,16 +44,16 @@ describe("telegram parse", () => {
   ])("maps %s to kind %s with its file id and caption as text", (name, kind, fileId, caption) => {
     const e = only(name)
     expect(e.kind).toBe(kind)
-    expect(e.media?.id).toBe(fileId)
+    expect(mediaOf(e)?.id).toBe(fileId)
     expect(e.text).toBe(caption)
   })
 
   it("picks the largest photo size, which Telegram sends last", () => {
-    expect(only("photo").media).toMatchObject({ id: "AgACAgQAAxkBAAIBlarge", caption: "Our new office" })
+    expect(mediaOf(only("photo"))).toMatchObject({ id: "AgACAgQAAxkBAAIBlarge", caption: "Our new office" })
   })
 
   it("keeps a document's name and MIME type", () => {
-    expect(only("document").media).toMatchObject({ fileName: "invoice-2026-01.pdf", mimeType: "application/pdf" })
+    expect(mediaOf(only("document"))).toMatchObject({ fileName: "invoice-2026-01.pdf", mimeType: "application/pdf" })
   })
 
   it("maps a location and a shared contact", () => {
@@ -99,6 +103,9 @@ describe("telegram parse", () => {
 
   it("keeps the forum topic and the replied-to message", () => {
     expect(only("group_topic").metadata).toMatchObject({ chatType: "supergroup", messageThreadId: 77, replyTo: "77" })
+    // Group-ness is a field of the unified event, so nothing past the provider reads Telegram's chat types.
+    expect(only("group_topic").conversation).toBe("group")
+    expect(only("channel_post").conversation).toBe("channel")
   })
 
   it("ignores updates it does not handle, such as my_chat_member", () => {

@@ -1,7 +1,7 @@
 // Security headers (src/lib/security-headers.ts) on the worker's answers: health, OpenAPI, the /docs page, API errors.
 import { SELF } from "cloudflare:test"
 import { describe, expect, it } from "vitest"
-import { SECURITY_HEADERS } from "../src/lib/security-headers"
+import { SECURITY_HEADERS } from "../../src/lib/security-headers"
 
 const get = (path: string, headers: Record<string, string> = {}) =>
   SELF.fetch(`https://switchboard.test${path}`, { headers })

@@ -1,0 +1,5 @@
+/** Time units and the hour buckets counters and rollups share. */
+export const HOUR_MS = 3_600_000
+
+/** The unix hour (hours since the epoch) `now` falls in. */
+export const unixHour = (now: number): number => Math.floor(now / HOUR_MS)
