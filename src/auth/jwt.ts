@@ -1,10 +1,11 @@
 /** HS256 JWT verification for the management API: claims, roles, and the middleware that enforces them. */
 import { createMiddleware } from "hono/factory"
-import { sign, verify } from "hono/jwt"
+import { verify } from "hono/jwt"
 import { z } from "zod"
 import type { AppEnv } from "../env"
 import { fromBase64Url, utf8 } from "../lib/encoding"
 import { HttpError } from "../lib/errors"
+import { signToken as mintToken } from "./sign"
 
 export const roles = ["owner", "admin", "viewer"] as const
 export type Role = (typeof roles)[number]
@@ -23,10 +24,12 @@ export type AuthClaims = z.infer<typeof authClaimsSchema>
 
 const ALG = "HS256"
 
-/** Signs a token; used by `npm run token`, the dev sign-in, and tests. */
+/**
+ * Signs a token with src/auth/sign.ts (the only minter, shared with `npm run token` and the bench); used by the dev
+ * sign-in and tests. Typed by the claims schema, so the two cannot drift apart.
+ */
 export function signToken(claims: Omit<AuthClaims, "exp"> & { exp?: number }, secret: string, ttlSeconds = 3600) {
-  const exp = claims.exp ?? Math.floor(Date.now() / 1000) + ttlSeconds
-  return sign({ ...claims, exp }, secret, ALG)
+  return mintToken(claims, secret, ttlSeconds)
 }
 
 /** Whether an HS256 token's signature matches `secret` (checked in constant time by WebCrypto's verify). */

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 // `npm run token -- --business acme --role admin [--ttl 86400] [--sub you]`: prints an HS256 JWT signed with
-// JWT_SECRET from the environment or .dev.vars, for curl sessions against `npm run dev`.
-import { createHmac } from "node:crypto"
+// JWT_SECRET from the environment or .dev.vars, for curl sessions against `npm run dev`. Minted by src/auth/sign.ts,
+// the worker's own signer.
 import { existsSync, readFileSync } from "node:fs"
-import { dirname, join } from "node:path"
-import { fileURLToPath } from "node:url"
+import { join } from "node:path"
 import { parseArgs } from "node:util"
+import { signToken, type TokenClaims } from "../src/auth/sign.ts"
 
 const { values } = parseArgs({
   options: {
@@ -15,13 +15,19 @@ const { values } = parseArgs({
     ttl: { type: "string", default: "86400" },
   },
 })
-if (!["owner", "admin", "viewer"].includes(values.role)) {
+const roles: readonly string[] = ["owner", "admin", "viewer"] satisfies TokenClaims["role"][]
+const isRole = (r: string): r is TokenClaims["role"] => roles.includes(r)
+if (!isRole(values.role)) {
   console.error("--role must be owner, admin or viewer")
   process.exit(2)
 }
-const root = join(dirname(fileURLToPath(import.meta.url)), "..")
+const ttl = Number(values.ttl)
+if (!Number.isInteger(ttl) || ttl <= 0) {
+  console.error("--ttl must be a positive number of seconds")
+  process.exit(2)
+}
 let secret = process.env.JWT_SECRET
-const varsPath = join(root, ".dev.vars")
+const varsPath = join(import.meta.dirname, "..", ".dev.vars")
 if (!secret && existsSync(varsPath)) {
   const match = /^JWT_SECRET\s*=\s*"?([^"\n]+)"?/m.exec(readFileSync(varsPath, "utf8"))
   secret = match?.[1]
@@ -30,14 +36,9 @@ if (!secret) {
   console.error("No JWT_SECRET: run `npm run dev` once (it creates .dev.vars) or set JWT_SECRET")
   process.exit(1)
 }
-const b64 = (obj) => Buffer.from(JSON.stringify(obj)).toString("base64url")
 const claims = {
   sub: values.sub ?? `${values.role}@${values.business}`,
   business_id: values.business,
   role: values.role,
-  iat: Math.floor(Date.now() / 1000),
-  exp: Math.floor(Date.now() / 1000) + Number(values.ttl),
 }
-const unsigned = `${b64({ alg: "HS256", typ: "JWT" })}.${b64(claims)}`
-const signature = createHmac("sha256", secret).update(unsigned).digest("base64url")
-console.log(`${unsigned}.${signature}`)
+console.log(await signToken(claims, secret, ttl))
