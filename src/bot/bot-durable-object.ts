@@ -9,7 +9,7 @@ import { type DomainError, invalid, notFound } from "../lib/domain-error"
 import { fromUtf8 } from "../lib/encoding"
 import { err, ok, type Result } from "../lib/result"
 import { getProvider } from "../providers"
-import type { InboundRequest, OutboundMessage } from "../providers/types"
+import type { InboundRequest, OutboundMessage, WebhookReply } from "../providers/types"
 import { type BotSnapshot, botSnapshotSchema, type ControlAction } from "../registry/schemas"
 import { ActivityLog, type LogDetail, type LogEntry, type LogLevel } from "./activity-log"
 import { ChatHistory } from "./chat-history"
@@ -45,14 +45,17 @@ export interface WebhookInput {
   preVerified?: boolean
 }
 
-/** What became of a webhook the bot took. */
+/**
+ * What became of a webhook the bot took. `reply` is the answer the provider wrote itself, when the platform
+ * expects one (Slack's challenge, Discord's PING): otherwise the route answers a plain 200.
+ */
 export type WebhookOutcome =
   /** Its events are durably in the inbox (or were already: duplicates). */
-  | { kind: "stored"; accepted: number; duplicates: number }
+  | { kind: "stored"; accepted: number; duplicates: number; reply: WebhookReply | null }
   /** Verified and parsed, but the bot is stopped: acknowledged so the platform stops retrying, not handled. */
-  | { kind: "dropped"; events: number }
-  /** The platform asked something the provider answers itself (WhatsApp's hub.challenge). */
-  | { kind: "answered"; status: number; body: string }
+  | { kind: "dropped"; events: number; reply: WebhookReply | null }
+  /** An unverified handshake the provider answers itself (WhatsApp's hub.challenge). */
+  | { kind: "answered"; reply: WebhookReply }
 
 /** Why a webhook was refused. */
 export type WebhookRefusal =
@@ -213,7 +216,7 @@ export class BotDurableObject extends DurableObject<Env> {
     if (input.method === "GET") {
       const challenge = provider.challenge?.(req, runtime)
       if (!challenge) return err({ kind: "malformed", message: "no challenge in request" })
-      return ok({ kind: "answered", status: challenge.status, body: await challenge.text() })
+      return ok({ kind: "answered", reply: challenge })
     }
     const raw = new Uint8Array(input.body)
     if (!input.preVerified) {
@@ -223,11 +226,14 @@ export class BotDurableObject extends DurableObject<Env> {
         return err({ kind: "unverified", message: verified.error.message })
       }
     }
-    const parsed = provider.parse(fromUtf8(raw), runtime)
+    const text = fromUtf8(raw)
+    const parsed = provider.parse(text, runtime)
     if (!parsed.ok) return err({ kind: "malformed", message: `malformed update: ${parsed.error.message}` })
+    const reply = provider.reply?.(text, parsed.value, runtime) ?? null
     if (snapshot.status === "stopped") {
-      this.log("info", "webhook.dropped", `Dropped ${parsed.value.length} event(s): bot is stopped`)
-      return ok({ kind: "dropped", events: parsed.value.length })
+      if (parsed.value.length > 0)
+        this.log("info", "webhook.dropped", `Dropped ${parsed.value.length} event(s): bot is stopped`)
+      return ok({ kind: "dropped", events: parsed.value.length, reply })
     }
     const now = Date.now()
     const written = await this.intake.submit({ events: parsed.value, now })
@@ -237,7 +243,7 @@ export class BotDurableObject extends DurableObject<Env> {
       await this.schedule(now)
       await this.rollups.noteActivity(now, true)
     }
-    return ok({ kind: "stored", accepted: fresh, duplicates })
+    return ok({ kind: "stored", accepted: fresh, duplicates, reply })
   }
 
   /**

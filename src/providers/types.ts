@@ -215,6 +215,28 @@ export interface RateLimits {
   perGroupPerMinute?: number
 }
 
+/** An HTTP answer a provider writes itself. */
+export interface WebhookReply {
+  status: number
+  contentType: string
+  body: string
+}
+
+/** Reads deployment-level settings (env variables) by name. */
+export type EnvLookup = (name: string) => string | undefined
+
+/**
+ * An app-level webhook: one URL for every account of the platform's app, verified with an app-level secret from
+ * the deployment's env, then routed account by account (the keys `accountKey` gives) to each bot without D1.
+ */
+export interface AppWebhook {
+  /** The account keys a raw body is about, or null when it is not one of this platform's payloads. */
+  keys(rawBody: string): string[] | null
+  verify(req: InboundRequest, rawBody: Uint8Array, env: EnvLookup): Promise<Result<void, VerifyError>>
+  /** The platform's GET handshake for the app-level URL (WhatsApp's hub.challenge), if it has one. */
+  challenge?(req: InboundRequest, env: EnvLookup): WebhookReply | null
+}
+
 export interface MessagingProvider<C extends Record<string, string> = Record<string, string>> {
   readonly platform: string
   /** Human name for dashboards and docs ("Telegram", "WhatsApp"). */
@@ -248,17 +270,20 @@ export interface MessagingProvider<C extends Record<string, string> = Record<str
    * account, or a second bot would silently take over the first one's traffic.
    */
   accountKey(credentials: C): string
+  /** One endpoint for many accounts (WhatsApp's app-level webhook): `/webhooks/{platform}`. */
+  readonly appWebhook?: AppWebhook
   /**
-   * App-level webhooks (one endpoint for many accounts, WhatsApp's): the account keys a raw body is about, or null
-   * when it is not one of this platform's payloads. Each key is routed to its bot without D1.
+   * The answer a verified webhook gets when the platform expects more than a plain 200: Slack's url_verification
+   * challenge, Discord's PING or deferred reply. Called after the events are stored; null means the default answer.
    */
-  appWebhookKeys?(rawBody: string): string[] | null
+  reply?(rawBody: string, events: InboundMessage[], bot: BotRuntime<C>): WebhookReply | null
   /** Proves the credentials work (Telegram getMe, WhatsApp GET /{phone_number_id}) before a bot is created. */
   checkCredentials(bot: BotRuntime<C>, io: ProviderIO): Promise<Result<void, ProviderError>>
   /** Platform rules the send API enforces at the door (text length as the platform counts it, what it can carry). */
   checkMessage(msg: OutboundMessage): MessageProblem | null
   verify(req: InboundRequest, rawBody: Uint8Array, bot: BotRuntime<C>): Promise<Result<void, VerifyError>>
-  challenge?(req: InboundRequest, bot: BotRuntime<C>): Response | null
+  /** An unverified GET handshake (WhatsApp's hub.challenge); null when the request is not one. */
+  challenge?(req: InboundRequest, bot: BotRuntime<C>): WebhookReply | null
   parse(rawBody: string, bot: BotRuntime<C>): Result<InboundMessage[], ParseError>
   send(msg: OutboundMessage, bot: BotRuntime<C>, io: ProviderIO): Promise<Result<SentRef, ProviderError>>
   setup?(bot: BotRuntime<C>, io: ProviderIO): Promise<Result<void, ProviderError>>

@@ -8,8 +8,11 @@ import {
   deliveryStatuses,
   type InboundContent,
   type InboundMessage,
+  type InboundRequest,
   type MessagingProvider,
   type ParseError,
+  type VerifyError,
+  type WebhookReply,
 } from "./types"
 import {
   whatsappMessageBodies as bodies,
@@ -256,6 +259,47 @@ function fromStatus(raw: unknown, bot: Bot): InboundMessage | null {
 }
 
 /**
+ * `X-Hub-Signature-256: sha256=<hex HMAC-SHA256 of the raw body>` with the app secret, checked in constant time.
+ * @see https://developers.facebook.com/docs/graph-api/webhooks/getting-started#event-notifications
+ */
+async function checkSignature(
+  req: InboundRequest,
+  rawBody: Uint8Array,
+  secret: string | undefined,
+): Promise<Result<void, VerifyError>> {
+  if (!secret) return err({ kind: "unauthorized", message: "no WhatsApp app secret configured" })
+  const header = req.headers.get(WHATSAPP_SIGNATURE_HEADER)
+  if (header === null) return err({ kind: "unauthorized", message: `missing ${WHATSAPP_SIGNATURE_HEADER}` })
+  const given = header.trim().toLowerCase()
+  const body = new Uint8Array(rawBody)
+  if (safeEqual(given, `sha256=${await hmacSha256Hex(secret, body)}`)) return ok(undefined)
+  // shared/platforms.md: the signature has been computed over the \u-escaped form of accented text.
+  if (body.some((b) => b > 0x7f)) {
+    const escaped = escapeNonAscii(fromUtf8(body))
+    if (safeEqual(given, `sha256=${await hmacSha256Hex(secret, escaped)}`)) return ok(undefined)
+  }
+  return err({ kind: "unauthorized", message: "X-Hub-Signature-256 does not match the body" })
+}
+
+/**
+ * The subscription handshake: `hub.mode=subscribe&hub.verify_token=T&hub.challenge=C` answers C when T matches.
+ * null when the request is not a handshake at all.
+ * @see https://developers.facebook.com/docs/graph-api/webhooks/getting-started#verification-requests
+ */
+function hubChallenge(req: InboundRequest, verifyToken: string): WebhookReply | null {
+  if (req.method !== "GET") return null
+  const params = new URL(req.url).searchParams
+  const mode = params.get("hub.mode")
+  const token = params.get("hub.verify_token")
+  const challenge = params.get("hub.challenge")
+  if (mode === null && token === null && challenge === null) return null
+  const contentType = "text/plain; charset=utf-8"
+  if (mode === "subscribe" && token !== null && challenge !== null && safeEqual(token, verifyToken))
+    return { status: 200, contentType, body: challenge }
+  return { status: 403, contentType, body: "verify token mismatch" }
+}
+
+/**
  * WhatsApp Business Cloud API provider.
  * @see https://developers.facebook.com/docs/whatsapp/cloud-api and shared/platforms.md ("WhatsApp Business Cloud API")
  */
@@ -285,7 +329,6 @@ export const whatsapp: MessagingProvider<WhatsAppCredentials> = {
     return { accessToken, phoneNumberId, verifyToken: verifyToken ?? "" }
   },
   accountKey: (credentials) => credentials.phoneNumberId,
-  appWebhookKeys: whatsappRoutingKeys,
   checkCredentials: checkPhoneNumber,
 
   checkMessage(msg) {
@@ -297,35 +340,18 @@ export const whatsapp: MessagingProvider<WhatsAppCredentials> = {
     return null
   },
 
-  async verify(req, rawBody, bot) {
-    const secret = bot.credentials.appSecret ?? bot.appSecret
-    if (!secret) return err({ kind: "unauthorized", message: "no WhatsApp app secret configured" })
-    const header = req.headers.get(WHATSAPP_SIGNATURE_HEADER)
-    if (header === null) return err({ kind: "unauthorized", message: `missing ${WHATSAPP_SIGNATURE_HEADER}` })
-    const given = header.trim().toLowerCase()
-    const body = new Uint8Array(rawBody)
-    if (safeEqual(given, `sha256=${await hmacSha256Hex(secret, body)}`)) return ok(undefined)
-    // shared/platforms.md: the signature has been computed over the \u-escaped form of accented text.
-    if (body.some((b) => b > 0x7f)) {
-      const escaped = escapeNonAscii(fromUtf8(body))
-      if (safeEqual(given, `sha256=${await hmacSha256Hex(secret, escaped)}`)) return ok(undefined)
-    }
-    return err({ kind: "unauthorized", message: "X-Hub-Signature-256 does not match the body" })
-  },
+  verify: (req, rawBody, bot) => checkSignature(req, rawBody, bot.credentials.appSecret ?? bot.appSecret),
 
-  /** https://developers.facebook.com/docs/graph-api/webhooks/getting-started#verification-requests */
-  challenge(req, bot) {
-    if (req.method !== "GET") return null
-    const params = new URL(req.url).searchParams
-    const mode = params.get("hub.mode")
-    const token = params.get("hub.verify_token")
-    const challenge = params.get("hub.challenge")
-    if (mode === null && token === null && challenge === null) return null
-    const plain = { "content-type": "text/plain; charset=utf-8" }
-    if (mode === "subscribe" && token !== null && challenge !== null && safeEqual(token, bot.credentials.verifyToken)) {
-      return new Response(challenge, { status: 200, headers: plain })
-    }
-    return new Response("verify token mismatch", { status: 403, headers: plain })
+  challenge: (req, bot) => hubChallenge(req, bot.credentials.verifyToken),
+
+  // One Meta app, many numbers: the app's secret and verify token live in the deployment's env.
+  appWebhook: {
+    keys: whatsappRoutingKeys,
+    verify: (req, rawBody, env) => checkSignature(req, rawBody, env("WHATSAPP_APP_SECRET")),
+    challenge: (req, env) => {
+      const token = env("WHATSAPP_VERIFY_TOKEN")
+      return token ? hubChallenge(req, token) : null
+    },
   },
 
   parse(rawBody, bot) {

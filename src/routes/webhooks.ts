@@ -8,14 +8,13 @@ import { Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import type { WebhookInput, WebhookOutcome, WebhookRefusal } from "../bot/bot-durable-object"
 import { botStub, routeStub } from "../bot/stubs"
-import type { AppEnv } from "../env"
-import { safeEqual } from "../lib/crypto"
+import { type AppEnv, envVar } from "../env"
 import { fromUtf8 } from "../lib/encoding"
 import { errorBody, HttpError } from "../lib/errors"
 import { isId } from "../lib/ids"
 import type { Result } from "../lib/result"
 import { getProvider, isPlatform, type Platform } from "../providers"
-import { whatsappRoutingKeys } from "../providers/whatsapp"
+import type { AppWebhook, WebhookReply } from "../providers/types"
 import { envBot } from "../services/env-bot"
 
 /** Meta batches up to 3 MB per POST; Telegram updates are far smaller. Anything bigger is not a platform. */
@@ -47,6 +46,11 @@ async function toInput(c: Context<AppEnv>, platform: Platform): Promise<WebhookI
   }
 }
 
+/** A reply the provider wrote itself, as the HTTP answer. */
+function providerReply(r: WebhookReply): Response {
+  return new Response(r.body, { status: r.status, headers: { "content-type": r.contentType } })
+}
+
 /** The platform's answer: the bot's outcome in HTTP words (the only place webhook statuses are chosen). */
 function reply(c: Context<AppEnv>, out: Result<WebhookOutcome, WebhookRefusal>): Response {
   if (!out.ok) {
@@ -62,13 +66,13 @@ function reply(c: Context<AppEnv>, out: Result<WebhookOutcome, WebhookRefusal>):
   const outcome = out.value
   switch (outcome.kind) {
     case "stored":
-      return c.json({ ok: true, accepted: outcome.accepted })
+      return outcome.reply ? providerReply(outcome.reply) : c.json({ ok: true, accepted: outcome.accepted })
     case "dropped":
       // 200 so the platform stops retrying: a stopped bot does not answer.
-      return c.json({ ok: true, accepted: 0 })
+      return outcome.reply ? providerReply(outcome.reply) : c.json({ ok: true, accepted: 0 })
     case "answered":
-      if (outcome.status >= 400) return c.json(errorBody("forbidden", outcome.body), 403)
-      return c.text(outcome.body, 200)
+      if (outcome.reply.status >= 400) return c.json(errorBody("forbidden", outcome.reply.body), 403)
+      return providerReply(outcome.reply)
   }
 }
 
@@ -94,47 +98,50 @@ async function envBotWebhook(c: Context<AppEnv>): Promise<Response> {
   return reply(c, await stub.ingest(await toInput(c, platform)))
 }
 
+/** The platform of an app-level route, when it has one: `/webhooks/{platform}` for one app's many accounts. */
+function appWebhookOf(c: Context<AppEnv>): { platform: Platform; app: AppWebhook } {
+  const platform = c.req.param("platform") ?? ""
+  const app = isPlatform(platform) ? getProvider(platform).appWebhook : undefined
+  if (!isPlatform(platform) || !app) throw new HttpError(404, "not_found", "No app-level webhook for this platform")
+  return { platform, app }
+}
+
 export const webhooksApp = new Hono<AppEnv>()
   .get("/:platform/:botId", perBot)
   .post("/:platform/:botId", limit, perBot)
-  // One Meta app, many numbers: verify the app's signature once, then fan out by phone_number_id.
-  .get("/whatsapp", (c) => {
-    const verifyToken = c.env.WHATSAPP_VERIFY_TOKEN
-    const mode = c.req.query("hub.mode")
-    const challenge = c.req.query("hub.challenge")
-    if (mode !== "subscribe" || challenge === undefined)
-      throw new HttpError(400, "bad_request", "Not a verification request")
-    const given = c.req.query("hub.verify_token")
-    if (!verifyToken || given === undefined || !safeEqual(given, verifyToken))
-      throw new HttpError(403, "forbidden", "Verify token mismatch")
-    return c.text(challenge, 200)
+  // The app-level handshake (WhatsApp's hub.challenge with the deployment's verify token).
+  .get("/:platform", (c) => {
+    const { app } = appWebhookOf(c)
+    const answer = app.challenge?.({ method: "GET", url: c.req.url, headers: c.req.raw.headers }, (n) =>
+      envVar(c.env, n),
+    )
+    if (!answer) throw new HttpError(400, "bad_request", "Not a verification request")
+    if (answer.status >= 400) throw new HttpError(403, "forbidden", answer.body)
+    return providerReply(answer)
   })
-  .post("/whatsapp", limit, async (c) => {
-    const appSecret = c.env.WHATSAPP_APP_SECRET
-    if (!appSecret) throw new HttpError(401, "unauthorized", "WHATSAPP_APP_SECRET is not configured")
+  // One app, many accounts: verify the app's signature once, then fan out by the keys the provider reads.
+  .post("/:platform", limit, async (c) => {
+    const { platform, app } = appWebhookOf(c)
     const raw = new Uint8Array(await c.req.arrayBuffer())
-    const provider = getProvider("whatsapp")
-    const runtime = { botId: "app", credentials: {}, webhookSecret: "", webhookUrl: "", apiBase: "", appSecret }
-    const verified = await provider.verify({ method: "POST", url: c.req.url, headers: c.req.raw.headers }, raw, runtime)
-    if (!verified.ok) throw new HttpError(401, "unauthorized", "Signature mismatch")
-    const keys = whatsappRoutingKeys(fromUtf8(raw))
-    if (keys === null) throw new HttpError(400, "bad_request", "Not a WhatsApp webhook payload")
+    const req = { method: "POST", url: c.req.url, headers: c.req.raw.headers }
+    const verified = await app.verify(req, raw, (n) => envVar(c.env, n))
+    if (!verified.ok) throw new HttpError(401, "unauthorized", verified.error.message)
+    const keys = app.keys(fromUtf8(raw))
+    if (keys === null) throw new HttpError(400, "bad_request", `Not a ${platform} webhook payload`)
     const input: WebhookInput = {
-      platform: "whatsapp",
+      platform,
       method: "POST",
       url: c.req.url,
-      headers: verificationHeaders("whatsapp", c.req.raw.headers),
+      headers: verificationHeaders(platform, c.req.raw.headers),
       body: raw.buffer,
       preVerified: true,
     }
-    // Each bot's DO parses only its own number's changes out of the shared payload.
+    // Each bot's DO parses only its own account's share of the shared payload.
     const results = await Promise.all(
       keys.map(async (key) => {
-        const botId = await routeStub(c.env, "whatsapp", key).resolve()
+        const botId = await routeStub(c.env, platform, key).resolve()
         if (!botId) {
-          console.warn(
-            JSON.stringify({ level: "warn", event: "webhook.unrouted", platform: "whatsapp", phoneNumberId: key }),
-          )
+          console.warn(JSON.stringify({ level: "warn", event: "webhook.unrouted", platform, accountKey: key }))
           return 0
         }
         const out = await botStub(c.env, botId).ingest(input)

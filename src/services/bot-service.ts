@@ -141,7 +141,7 @@ export function createBotService(env: Env, auth: AuthClaims) {
   /** Pushes the registry's view to the DO (which keeps the newest by updatedAt) and to the route directory. */
   async function push(bot: StoredBot, previousRoutingKey: string | null = bot.routingKey): Promise<void> {
     await botStub(env, bot.id).configure(toSnapshot(bot))
-    if (!getProvider(bot.platform).appWebhookKeys) return // only app-level webhooks are routed by account
+    if (!getProvider(bot.platform).appWebhook) return // only app-level webhooks are routed by account
     if (previousRoutingKey && previousRoutingKey !== bot.routingKey)
       await routeStub(env, bot.platform, previousRoutingKey).release(bot.id)
     if (bot.routingKey) await routeStub(env, bot.platform, bot.routingKey).assign(bot.id)
@@ -250,7 +250,7 @@ export function createBotService(env: Env, auth: AuthClaims) {
       if (!loaded.ok) return loaded
       const bot = loaded.value
       const { discarded } = await botStub(env, bot.id).remove()
-      if (bot.routingKey && getProvider(bot.platform).appWebhookKeys)
+      if (bot.routingKey && getProvider(bot.platform).appWebhook)
         await routeStub(env, bot.platform, bot.routingKey).release(bot.id)
       await repo.delete(businessId, bot.id)
       await createRollupRepository(env.DB).deleteBot(bot.id)
