@@ -3,6 +3,7 @@
 import path from "node:path"
 import { cloudflareTest, readD1Migrations } from "@cloudflare/vitest-plugin"
 import { defineConfig } from "vitest/config"
+import { z } from "zod"
 
 export default defineConfig({
   plugins: [
@@ -23,8 +24,8 @@ export default defineConfig({
           WHATSAPP_ACCESS_TOKEN: "EAAGcompat-access-token",
           WHATSAPP_PHONE_NUMBER_ID: String(100000000000000 + Math.floor(Math.random() * 8e14)),
           WHATSAPP_VERIFY_TOKEN: "compat-verify-token",
-          TELEGRAM_API_BASE: inject<string>("telegramApiBase"),
-          WHATSAPP_API_BASE: inject<string>("whatsappApiBase"),
+          // Every fake's API base (TELEGRAM_API_BASE, WHATSAPP_API_BASE, ...), keyed by the fakes themselves.
+          ...z.record(z.string(), z.string()).parse(JSON.parse(inject<string>("fakeEnv"))),
           FAKES_ORIGIN: inject<string>("fakesOrigin"),
         },
       },

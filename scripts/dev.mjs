@@ -56,22 +56,16 @@ run(localNode, [
   "--local",
 ])
 
-// 4. Fake Telegram and WhatsApp APIs: this machine has no internet, and local demos should not need it.
+// 4. Fake platform APIs (every test/fakes/*.fake.ts): this machine has no internet, and local demos should not need it.
 const extra = []
 let fakes
 if (!real) {
   const { startFakes } = await import("../test/fakes/index.ts")
-  fakes = await startFakes({
-    telegramPort: Number(process.env.FAKE_TELEGRAM_PORT ?? 8081),
-    whatsappPort: Number(process.env.FAKE_WHATSAPP_PORT ?? 8082),
-  })
-  console.log(`[dev] fake Telegram API at ${fakes.telegramApiBase}, fake WhatsApp API at ${fakes.whatsappApiBase}`)
-  extra.push(
-    "--var",
-    `TELEGRAM_API_BASE:${fakes.telegramApiBase}`,
-    "--var",
-    `WHATSAPP_API_BASE:${fakes.whatsappApiBase}`,
-  )
+  fakes = await startFakes({ ports: "dev" })
+  for (const [platform, f] of Object.entries(fakes.platforms)) {
+    console.log(`[dev] fake ${platform} API at ${f.apiBase}`)
+    extra.push("--var", `${f.apiBaseEnv}:${f.apiBase}`)
+  }
 }
 
 // 5. Serve.

@@ -4,24 +4,17 @@ import { startFakes } from "./fakes/index.ts"
 
 declare module "vitest" {
   interface ProvidedContext {
-    telegramApiBase: string
-    whatsappApiBase: string
-    /** JSON `{ "telegram": origin, "whatsapp": origin }`; read it with `fakesFromEnv(env)` from test/fakes/client.ts. */
+    /** JSON of the worker's env for every fake: `{ "TELEGRAM_API_BASE": ..., ... }`. */
+    fakeEnv: string
+    /** JSON `{ "platforms": { name: origin }, "endpoints": origin }`; read it with `fakesFromEnv(env)` (client.ts). */
     fakesOrigin: string
   }
 }
 
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   const fakes = await startFakes()
-  project.provide("telegramApiBase", fakes.telegramApiBase)
-  project.provide("whatsappApiBase", fakes.whatsappApiBase)
-  project.provide(
-    "fakesOrigin",
-    JSON.stringify({
-      telegram: fakes.telegramOrigin,
-      whatsapp: fakes.whatsappOrigin,
-      endpoints: fakes.endpointsOrigin,
-    }),
-  )
+  project.provide("fakeEnv", JSON.stringify(fakes.env))
+  const origins = Object.fromEntries(Object.entries(fakes.platforms).map(([p, f]) => [p, f.origin]))
+  project.provide("fakesOrigin", JSON.stringify({ platforms: origins, endpoints: fakes.endpointsOrigin }))
   return () => fakes.close()
 }

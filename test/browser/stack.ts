@@ -56,8 +56,7 @@ export async function startStack(): Promise<Stack> {
     WHATSAPP_APP_SECRET: randomBytes(16).toString("hex"),
     ENVIRONMENT: "development",
     PUBLIC_BASE_URL: url,
-    TELEGRAM_API_BASE: fakes.telegramApiBase,
-    WHATSAPP_API_BASE: fakes.whatsappApiBase,
+    ...fakes.env,
   }
   const args = [
     wranglerBin,

@@ -32,14 +32,10 @@ function need(f: Map<string, string>, name: string): string {
 }
 
 async function serve(): Promise<void> {
-  const fakes = await startFakes({
-    telegramPort: Number(proc.env.FAKE_TELEGRAM_PORT ?? 8081),
-    whatsappPort: Number(proc.env.FAKE_WHATSAPP_PORT ?? 8082),
-    latencyMs: Number(proc.env.FAKE_LATENCY_MS ?? 0),
-  })
-  console.log(`TELEGRAM_API_BASE=${fakes.telegramApiBase}`)
-  console.log(`WHATSAPP_API_BASE=${fakes.whatsappApiBase}`)
-  console.log(`FAKES_ORIGIN=${JSON.stringify({ telegram: fakes.telegramOrigin, whatsapp: fakes.whatsappOrigin })}`)
+  const fakes = await startFakes({ ports: "dev", latencyMs: Number(proc.env.FAKE_LATENCY_MS ?? 0) })
+  for (const [name, value] of Object.entries(fakes.env)) console.log(`${name}=${value}`)
+  const origins = Object.fromEntries(Object.entries(fakes.platforms).map(([p, f]) => [p, f.origin]))
+  console.log(`FAKES_ORIGIN=${JSON.stringify({ platforms: origins, endpoints: fakes.endpointsOrigin })}`)
   console.log("fakes running; Ctrl-C to stop")
   const stop = () => {
     void fakes.close().then(() => {

@@ -117,8 +117,12 @@ export function fakeControl(origin: string): FakeControl {
   }
 }
 
-/** The two fakes from the test env: FAKES_ORIGIN is `{"telegram":"http://127.0.0.1:P","whatsapp":"http://127.0.0.1:Q"}`. */
+/**
+ * The fakes from the test env: FAKES_ORIGIN is `{"platforms": {"telegram": origin, ...}, "endpoints": origin}`.
+ * `of(platform)` reaches any platform's fake; `telegram` and `whatsapp` are shorthands.
+ */
 export function fakesFromEnv(env: { FAKES_ORIGIN: string }): {
+  of(platform: string): FakeControl
   telegram: FakeControl
   whatsapp: FakeControl
   /** Origin of the handler endpoints fake (forward URL and AI API), test/fakes/endpoints.ts. */
@@ -130,11 +134,19 @@ export function fakesFromEnv(env: { FAKES_ORIGIN: string }): {
   } catch {
     parsed = undefined
   }
-  if (!isRecord(parsed) || typeof parsed.telegram !== "string" || typeof parsed.whatsapp !== "string") {
-    throw new Error(`FAKES_ORIGIN must be JSON {"telegram": origin, "whatsapp": origin}, got ${env.FAKES_ORIGIN}`)
+  const platforms = isRecord(parsed) && isRecord(parsed.platforms) ? parsed.platforms : undefined
+  if (!isRecord(parsed) || !platforms) {
+    throw new Error(
+      `FAKES_ORIGIN must be JSON {"platforms": {name: origin}, "endpoints": origin}, got ${env.FAKES_ORIGIN}`,
+    )
+  }
+  const of = (platform: string): FakeControl => {
+    const origin = platforms[platform]
+    if (typeof origin !== "string") throw new Error(`no fake for platform ${platform} in FAKES_ORIGIN`)
+    return fakeControl(origin)
   }
   const endpoints = typeof parsed.endpoints === "string" ? parsed.endpoints : ""
-  return { telegram: fakeControl(parsed.telegram), whatsapp: fakeControl(parsed.whatsapp), endpoints }
+  return { of, telegram: of("telegram"), whatsapp: of("whatsapp"), endpoints }
 }
 
 /** A well-formed, unique Telegram bot token (`{bot id}:{35 chars}`), so each test owns its account. */

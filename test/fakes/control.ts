@@ -30,7 +30,7 @@ export interface ApiCall {
 }
 
 export interface Platform {
-  name: "telegram" | "whatsapp"
+  name: string
   failModes: readonly FailMode[]
   /** Parses method and account from the request; the fake records every call, failed ones too. */
   identify(req: ApiRequest, state: FakeState): ApiCall
@@ -176,6 +176,22 @@ export class FakeState {
 
 export interface RunningFake extends Listening {
   state: FakeState
+}
+
+/**
+ * What a `test/fakes/<platform>.fake.ts` file exports as `fake`: the index finds every such file, so a new
+ * platform's fake is one file and nothing lists it.
+ */
+export interface FakeDefinition {
+  /** The provider's platform name. */
+  platform: string
+  /** The worker's env variable for this platform's API base (the provider's `apiBaseEnv`). */
+  apiBaseEnv: string
+  /** The port `npm run dev` starts it on, stable so local commands and docs can name it. */
+  devPort: number
+  start(port: number, latencyMs: number): Promise<RunningFake>
+  /** The API base for the worker, from the server's origin (WhatsApp adds its Graph version). */
+  apiBase(origin: string): string
 }
 
 /** Starts a fake: `/__fake/*` is the control API, everything else goes to the platform. */

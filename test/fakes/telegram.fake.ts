@@ -3,6 +3,7 @@ import {
   type ApiCall,
   badGatewayHtml,
   type FailRule,
+  type FakeDefinition,
   type FakeState,
   holdMs,
   type Platform,
@@ -40,6 +41,14 @@ import type { DeliverResult } from "./types.ts"
 const tokenPattern = /^\d+:[A-Za-z0-9_-]{20,}$/
 const secretPattern = /^[A-Za-z0-9_-]{1,256}$/
 const loopbackHosts = new Set(["127.0.0.1", "localhost", "[::1]"])
+
+export const fake: FakeDefinition = {
+  platform: "telegram",
+  apiBaseEnv: "TELEGRAM_API_BASE",
+  devPort: 8081,
+  start: (port, latencyMs) => startTelegramFake(port, latencyMs),
+  apiBase: (origin) => origin,
+}
 
 /** Starts the fake Bot API; its base (for TELEGRAM_API_BASE) is the returned origin. */
 export function startTelegramFake(port = 0, latencyMs = 0): Promise<RunningFake> {

@@ -5,6 +5,7 @@ import {
   type ApiCall,
   badGatewayHtml,
   type FailRule,
+  type FakeDefinition,
   type FakeState,
   holdMs,
   type Platform,
@@ -90,6 +91,17 @@ function invalid(message: string, details?: string): Reply {
 function tokenError(message: string, subcode?: number): Reply {
   const headers = { "WWW-Authenticate": `OAuth "Facebook Platform" "invalid_token" "${message}"` }
   return graphError(401, 190, message, subcode === undefined ? { headers } : { subcode, headers })
+}
+
+/** The Graph API version in the base the worker is given, as in the real `https://graph.facebook.com/v21.0`. */
+export const whatsappVersion = "v21.0"
+
+export const fake: FakeDefinition = {
+  platform: "whatsapp",
+  apiBaseEnv: "WHATSAPP_API_BASE",
+  devPort: 8082,
+  start: (port, latencyMs) => startWhatsAppFake(port, latencyMs),
+  apiBase: (origin) => `${origin}/${whatsappVersion}`,
 }
 
 /** Starts the fake Graph API; the base for WHATSAPP_API_BASE is `${origin}/v21.0`. */
