@@ -129,3 +129,6 @@ export type TelegramResponse = z.infer<typeof telegramResponseSchema>
 
 /** The part of a sent Message we keep. */
 export const telegramSentMessageSchema = z.object({ message_id: z.number().int() })
+
+/** The part of getMe's User we keep: the bot's own id. @see https://core.telegram.org/bots/api#getme */
+export const telegramUserSchema = z.object({ id: z.number().int() })

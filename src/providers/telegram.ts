@@ -15,6 +15,7 @@ import {
   telegramResponseSchema,
   telegramSentMessageSchema,
   telegramUpdateSchema,
+  telegramUserSchema,
 } from "./telegram.schema"
 import type {
   BotRuntime,
@@ -292,12 +293,16 @@ export const telegram: MessagingProvider<TelegramCredentials> = {
     const botToken = vars("TELEGRAM_BOT_TOKEN")
     return botToken ? { botToken } : null
   },
-  // The token is `<bot id>:<secret>`: a new secret for the same bot is still the same bot.
-  accountKey: (credentials) => credentials.botToken.split(":")[0] ?? credentials.botToken,
-
-  /** https://core.telegram.org/bots/api#getme: any call with a revoked or made-up token answers 401. */
+  /**
+   * https://core.telegram.org/bots/api#getme: a revoked or made-up token answers 401. The account is the bot's
+   * user id (the part of the token before `:`): a regenerated token of the same bot is the same account.
+   */
   async checkCredentials(bot, io) {
-    return done(await callApi(bot, io, "getMe", {}))
+    const me = await callApi(bot, io, "getMe", {})
+    if (!me.ok) return me
+    const user = telegramUserSchema.safeParse(me.value)
+    if (!user.success) return err({ kind: "unavailable", message: "Telegram answered getMe without a bot id" })
+    return ok({ accountKey: String(user.data.id) })
   },
 
   checkMessage(msg) {

@@ -227,7 +227,7 @@ export type EnvLookup = (name: string) => string | undefined
 
 /**
  * An app-level webhook: one URL for every account of the platform's app, verified with an app-level secret from
- * the deployment's env, then routed account by account (the keys `accountKey` gives) to each bot without D1.
+ * the deployment's env, then routed account by account (the keys `checkCredentials` gives) to each bot without D1.
  */
 export interface AppWebhook {
   /** The account keys a raw body is about, or null when it is not one of this platform's payloads. */
@@ -265,11 +265,6 @@ export interface MessagingProvider<C extends Record<string, string> = Record<str
    * or null when this platform isn't configured that way. Validated with `credentialsSchema` by the caller.
    */
   fromEnv?(vars: (name: string) => string | undefined): Record<string, string> | null
-  /**
-   * The platform account these credentials belong to (Telegram's bot id, WhatsApp's phone_number_id): one bot per
-   * account, or a second bot would silently take over the first one's traffic.
-   */
-  accountKey(credentials: C): string
   /** One endpoint for many accounts (WhatsApp's app-level webhook): `/webhooks/{platform}`. */
   readonly appWebhook?: AppWebhook
   /**
@@ -277,8 +272,12 @@ export interface MessagingProvider<C extends Record<string, string> = Record<str
    * challenge, Discord's PING or deferred reply. Called after the events are stored; null means the default answer.
    */
   reply?(rawBody: string, events: InboundMessage[], bot: BotRuntime<C>): WebhookReply | null
-  /** Proves the credentials work (Telegram getMe, WhatsApp GET /{phone_number_id}) before a bot is created. */
-  checkCredentials(bot: BotRuntime<C>, io: ProviderIO): Promise<Result<void, ProviderError>>
+  /**
+   * Proves the credentials work (Telegram getMe, WhatsApp GET /{phone_number_id}, Slack auth.test) before a bot
+   * is created, without side effects, and says which platform account they belong to, as the platform itself
+   * names it: one bot per account, or a second bot would silently take over the first one's traffic.
+   */
+  checkCredentials(bot: BotRuntime<C>, io: ProviderIO): Promise<Result<{ accountKey: string }, ProviderError>>
   /** Platform rules the send API enforces at the door (text length as the platform counts it, what it can carry). */
   checkMessage(msg: OutboundMessage): MessageProblem | null
   verify(req: InboundRequest, rawBody: Uint8Array, bot: BotRuntime<C>): Promise<Result<void, VerifyError>>

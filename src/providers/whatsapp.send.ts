@@ -188,7 +188,7 @@ export async function sendWhatsApp(
 export async function checkPhoneNumber(
   bot: BotRuntime<WhatsAppCredentials>,
   io: ProviderIO,
-): Promise<Result<void, ProviderError>> {
+): Promise<Result<{ accountKey: string }, ProviderError>> {
   const timeoutMs = io.timeoutMs ?? DEFAULT_TIMEOUT_MS
   let res: { status: number; headers: Headers; text: string }
   try {
@@ -201,7 +201,8 @@ export async function checkPhoneNumber(
   } catch (e) {
     return err(transportError("the Graph API", e, timeoutMs))
   }
-  if (res.status >= 200 && res.status < 300) return ok(undefined)
+  // The account is the number itself: its id is what app-level webhooks name it by.
+  if (res.status >= 200 && res.status < 300) return ok({ accountKey: bot.credentials.phoneNumberId })
   const graph = whatsappErrorSchema.safeParse(parseJsonOrUndefined(res.text))
   return err(classifyWhatsAppError(res.status, graph.success ? graph.data.error : null, res.headers))
 }

@@ -328,7 +328,6 @@ export const whatsapp: MessagingProvider<WhatsAppCredentials> = {
     if (!accessToken || !phoneNumberId) return null
     return { accessToken, phoneNumberId, verifyToken: verifyToken ?? "" }
   },
-  accountKey: (credentials) => credentials.phoneNumberId,
   checkCredentials: checkPhoneNumber,
 
   checkMessage(msg) {

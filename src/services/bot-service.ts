@@ -124,11 +124,11 @@ export function createBotService(env: Env, auth: AuthClaims) {
   async function proveCredentials(
     platform: Platform,
     credentials: Record<string, string>,
-  ): Promise<Result<void, DomainError>> {
+  ): Promise<Result<{ accountKey: string }, DomainError>> {
     const provider = getProvider(platform)
     const runtime = { botId: "", credentials, webhookSecret: "", webhookUrl: "", apiBase: apiBaseFor(env, provider) }
     const checked = await provider.checkCredentials(runtime, LIFECYCLE_IO)
-    if (checked.ok) return ok(undefined)
+    if (checked.ok) return checked
     const { kind, message } = checked.error
     if (kind === "unavailable" || kind === "rate_limited")
       return err({
@@ -168,11 +168,12 @@ export function createBotService(env: Env, auth: AuthClaims) {
       const handlerInput = input.handler ?? { type: "echo" }
       const handlerProblem = checkHandler(env, handlerInput, null)
       if (handlerProblem) return err(handlerProblem)
-      const routingKey = provider.accountKey(credentials.value)
-      // Checked before the platform is called: a second bot must never touch the first one's webhook.
-      if (await repo.routingKeyTaken(platform, routingKey)) return err(accountTaken)
+      // The platform names the account (without side effects); a second bot for it must never reach setup, which
+      // would move the first one's webhook.
       const proven = await proveCredentials(platform, credentials.value)
       if (!proven.ok) return proven
+      const routingKey = proven.value.accountKey
+      if (await repo.routingKeyTaken(platform, routingKey)) return err(accountTaken)
 
       const id = newId("bot")
       const handler = splitHandler(handlerInput, {})
@@ -211,10 +212,10 @@ export function createBotService(env: Env, auth: AuthClaims) {
       if (secrets && input.credentials !== undefined) {
         const credentials = parseCredentials(provider, input.credentials)
         if (!credentials.ok) return credentials
-        const routingKey = provider.accountKey(credentials.value)
-        if (await repo.routingKeyTaken(bot.platform, routingKey, bot.id)) return err(accountTaken)
         const proven = await proveCredentials(bot.platform, credentials.value)
         if (!proven.ok) return proven
+        const routingKey = proven.value.accountKey
+        if (await repo.routingKeyTaken(bot.platform, routingKey, bot.id)) return err(accountTaken)
         secrets = { ...secrets, credentials: credentials.value }
         patch.publicCredentials = publicCredentials(provider, credentials.value)
         patch.routingKey = routingKey

@@ -183,7 +183,6 @@ describe("whatsapp routing", () => {
   it("lists the distinct phone numbers in a batch", () => {
     expect(whatsappRoutingKeys(body(whatsappBodies, "multi_number"))).toEqual([PHONE_NUMBER_ID, OTHER_PHONE_NUMBER_ID])
     expect(whatsappRoutingKeys(body(whatsappBodies, "text"))).toEqual([PHONE_NUMBER_ID])
-    expect(whatsapp.accountKey(whatsappBot.credentials)).toBe(PHONE_NUMBER_ID)
   })
 
   it("returns null for a body that is not a WhatsApp webhook", () => {
