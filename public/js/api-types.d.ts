@@ -12,6 +12,7 @@ export type Bot = {
   handler: Record<string, unknown>
   settings: Record<string, unknown>
   limits: RateLimits
+  updates: UpdatesMode
   /** Non-secret credential fields only; secrets are write-only */
   credentials: Record<string, unknown>
   webhookUrl: string
@@ -46,6 +47,12 @@ export type BotStats = {
     failed: number
   }
   inboxPending: number
+  /** Long polling bots: when the platform last answered a poll; null for webhook bots */
+  polling: 
+    | {
+        lastPollAt: string | null
+      }
+    | null
 }
 
 export type CreateBot = {
@@ -55,6 +62,7 @@ export type CreateBot = {
   handler?: HandlerInput
   settings?: BotSettings
   limits?: RateLimits
+  updates?: UpdatesMode
 }
 
 export type Error = {
@@ -111,6 +119,8 @@ export type PatchBot = {
   handler?: HandlerInput
   settings?: BotSettings
   limits?: RateLimits
+  updates?: UpdatesMode
+  status?: "active" | "stopped"
 }
 
 export type Platform = {
@@ -165,6 +175,15 @@ export type SendMessage = {
   }[][]
   replyTo?: string
 }
+
+export type UpdatesMode =
+  | {
+      mode: "webhook"
+    }
+  | {
+      mode: "polling"
+      intervalMs?: number
+    }
 
 /** The JSON request body of each operation that takes one. */
 export interface RequestBodies {

@@ -16,15 +16,10 @@ import { ChatHistory } from "./chat-history"
 import { Counters, type HourBucket } from "./counters"
 import { Inbox } from "./inbox"
 import { headerLookup, type SendIntake, sendIntake, type WebhookIntake, webhookIntake } from "./intake"
-import {
-  type ControlResult,
-  haltOnUnauthorized,
-  type LifecyclePort,
-  retireCredentials,
-  runLifecycle,
-} from "./lifecycle"
+import { type ControlResult, halt, type LifecyclePort, retireCredentials, runLifecycle } from "./lifecycle"
 import { BotMeta } from "./meta"
 import { type Enqueued, type MessageView, Outbox } from "./outbox"
+import { Poller } from "./poller"
 import { Processor } from "./processor"
 import { Rollups } from "./rollups"
 import { type UnsealedBot, unseal } from "./runtime"
@@ -64,6 +59,24 @@ export type WebhookRefusal =
   | { kind: "malformed"; message: string }
 
 const PRUNE_EVERY_MS = 10 * 60_000
+/** While a long poll waits, the queue is looked at this often. */
+const POLL_TICK_MS = 250
+
+/** Whether `promise` settles within `ms` (it keeps running either way). */
+function settledWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
+  let timer: ReturnType<typeof setTimeout> | null = null
+  const tick = new Promise<boolean>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms)
+  })
+  const settled = promise.then(
+    () => true,
+    () => true,
+  )
+  return Promise.race([settled, tick]).finally(() => {
+    if (timer !== null) clearTimeout(timer)
+  })
+}
+
 /** How long one alarm may work before it hands over to the next. */
 const ALARM_BUDGET_MS = 25_000
 
@@ -77,6 +90,7 @@ export class BotDurableObject extends DurableObject<Env> {
   private readonly processor: Processor
   private readonly rollups: Rollups
   private readonly lifecycle: LifecyclePort
+  private readonly poller: Poller
   /** Webhook events and API sends, each written with whatever else arrived during the previous commit. */
   private readonly intake: WebhookIntake
   private readonly sends: SendIntake
@@ -96,7 +110,7 @@ export class BotDurableObject extends DurableObject<Env> {
     this.outbox = new Outbox(this.sql)
     this.counters = new Counters(this.sql)
     this.activity = new ActivityLog(this.sql)
-    this.intake = webhookIntake(ctx.storage, this.inbox, this.counters)
+    this.intake = webhookIntake(ctx.storage, this.inbox, this.counters, this.meta)
     this.sends = sendIntake(ctx.storage, this.outbox)
     const log = (level: LogLevel, event: string, message: string, detail?: LogDetail) =>
       this.activity.append(level, event, message, detail)
@@ -120,9 +134,26 @@ export class BotDurableObject extends DurableObject<Env> {
       load: () => this.load(),
       log,
       urlPolicy: outboundUrlPolicy(env),
-      haltOnUnauthorized: (reason) => haltOnUnauthorized(this.lifecycle, reason),
+      halt: (reason) => halt(this.lifecycle, reason),
       pausedUntil: () => this.meta.pausedUntil(),
       pauseUntil: (at) => this.meta.pauseUntil(at),
+    })
+    this.poller = new Poller({
+      meta: this.meta,
+      snapshot: () => this.snapshot(),
+      load: () => this.load(),
+      log,
+      halt: async (reason) => {
+        this.poller.cancel()
+        await halt(this.lifecycle, reason)
+      },
+      store: async (events, cursor) => {
+        const now = Date.now()
+        const written = await this.intake.submit({ events, now, cursor })
+        if (!written.ok) throw written.error
+        if (written.value.fresh > 0) await this.rollups.noteActivity(now, true)
+        return written.value.fresh
+      },
     })
     ctx.blockConcurrencyWhile(async () => {
       // An object nobody configured (a webhook to a well-formed id no bot has) writes nothing, so it leaves
@@ -134,7 +165,7 @@ export class BotDurableObject extends DurableObject<Env> {
       // A restart can only find "sending" rows if we were evicted mid-send: put them back in line, and make
       // sure an alarm is set for whatever waits (an alarm cut short by the eviction may not come back soon).
       this.outbox.recoverInFlight(Date.now())
-      const next = this.processor.nextWakeAt()
+      const next = this.nextWakeAt()
       if (next !== null) await this.schedule(next)
     })
   }
@@ -161,6 +192,7 @@ export class BotDurableObject extends DurableObject<Env> {
     if (action === "stop" || action === "restart") {
       const down = await runLifecycle(this.lifecycle, "teardown")
       if (action === "stop") {
+        this.poller.cancel()
         this.meta.setStatus("stopped")
         this.log("info", "bot.stopped", "Bot stopped")
         return down
@@ -184,6 +216,7 @@ export class BotDurableObject extends DurableObject<Env> {
     const snapshot = this.snapshot()
     if (!snapshot) return { discarded: 0 }
     this.removing = true
+    this.poller.cancel()
     await this.processor.stop()
     const discarded = this.outbox.openCount()
     if (snapshot.status === "active") await runLifecycle(this.lifecycle, "teardown")
@@ -295,12 +328,19 @@ export class BotDurableObject extends DurableObject<Env> {
     return this.activity.list(query.limit, query.before)
   }
 
-  async stats(): Promise<{ hours: HourBucket[]; queue: { queued: number; failed: number }; inboxPending: number }> {
+  async stats(): Promise<{
+    hours: HourBucket[]
+    queue: { queued: number; failed: number }
+    inboxPending: number
+    polling: { lastPollAt: number | null } | null
+  }> {
     this.ensureSchema() // the API asks only for bots the registry has: a push that never arrived reads as empty
+    const polling = this.snapshot()?.config.updates.mode === "polling"
     return {
       hours: this.counters.series(Date.now()),
       queue: this.outbox.depth(),
       inboxPending: this.inbox.pendingCount(),
+      polling: polling ? { lastPollAt: this.meta.lastPollAt() } : null,
     }
   }
 
@@ -310,7 +350,12 @@ export class BotDurableObject extends DurableObject<Env> {
     this.alarmAt = null // this alarm is the one that was set; anything later must set a new one
     if (!this.snapshot()) return
     const now = Date.now()
-    const worked = await this.processor.run(now + ALARM_BUDGET_MS)
+    const deadline = now + ALARM_BUDGET_MS
+    const poll = this.poller.due(now) ? this.poller.pollOnce() : null
+    let worked = await this.processor.run(deadline)
+    // A long poll waits for news: meanwhile, handle and send what arrives (API sends, the poll's own events).
+    while (poll && !(await settledWithin(poll, POLL_TICK_MS))) worked += await this.processor.run(deadline)
+    if (poll) worked += (await poll) + (await this.processor.run(deadline))
     // Retention is days long: prune now and then, not in every alarm (each prune is a write, so a commit).
     if (now - this.lastPrune >= PRUNE_EVERY_MS) {
       this.lastPrune = now
@@ -319,11 +364,18 @@ export class BotDurableObject extends DurableObject<Env> {
       this.counters.prune(now)
     }
     await this.rollups.onAlarm(Date.now(), worked)
-    const wake = [this.processor.nextWakeAt(), this.rollups.nextDueAt()].filter((t): t is number => t !== null)
-    if (wake.length > 0) await this.schedule(Math.max(Math.min(...wake), Date.now()))
+    const wake = this.nextWakeAt()
+    if (wake !== null) await this.schedule(wake)
   }
 
   // ---- internals (private: a DO's public methods are callable over RPC) ----
+
+  /** The soonest of: the queue's or inbox's next work, the next poll, the next rollup flush. */
+  private nextWakeAt(): number | null {
+    const times = [this.processor.nextWakeAt(), this.poller.nextPollAt(), this.rollups.nextDueAt()]
+    const due = times.filter((t): t is number => t !== null)
+    return due.length > 0 ? Math.min(...due) : null
+  }
 
   /** The bot as configured, or null when there is none (never configured, or being deleted). */
   private snapshot(): BotSnapshot | null {
@@ -351,7 +403,8 @@ export class BotDurableObject extends DurableObject<Env> {
   }
 
   /** Sets the alarm for `at` unless one is already due sooner. */
-  private async schedule(at: number): Promise<void> {
+  private async schedule(wanted: number): Promise<void> {
+    const at = Math.max(wanted, Date.now()) // a time already past means "now"; the runtime refuses <= 0
     // The alarm time is kept in memory (read once per object) so the webhook hot path doesn't ask storage each time.
     if (this.alarmAt === undefined) this.alarmAt = await this.ctx.storage.getAlarm()
     if (this.alarmAt !== null && this.alarmAt <= at) return

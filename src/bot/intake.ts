@@ -1,16 +1,18 @@
 /**
- * What a bot's Durable Object writes when traffic arrives, each through group commit: webhook events into the
- * de-duplicated inbox (with the inbound counters), and API sends into the queue. Plus the small header lookup the
+ * What a bot's Durable Object writes when traffic arrives, each through group commit: webhook (or polled) events
+ * into the de-duplicated inbox (with the inbound counters), and API sends into the queue. Plus the small header lookup the
  * webhook's verification reads.
  */
 import type { HeaderLookup, InboundMessage, OutboundMessage } from "../providers/types"
 import { type Counters, hourStart } from "./counters"
 import { type CommitStorage, GroupCommit } from "./group-commit"
 import type { Inbox } from "./inbox"
+import type { BotMeta } from "./meta"
 import type { Outbox } from "./outbox"
 
 export type WebhookIntake = GroupCommit<
-  { events: InboundMessage[]; now: number },
+  /** `cursor`: a long poll's, stored in the same transaction as its events (never one without the other). */
+  { events: InboundMessage[]; now: number; cursor?: string | null },
   { fresh: number; messages: number; duplicates: number }
 >
 
@@ -19,11 +21,17 @@ export type SendIntake = GroupCommit<
   ReturnType<Outbox["enqueue"]>
 >
 
-export function webhookIntake(storage: CommitStorage, inbox: Inbox, counters: Counters): WebhookIntake {
+export function webhookIntake(
+  storage: CommitStorage,
+  inbox: Inbox,
+  counters: Counters,
+  meta: Pick<BotMeta, "setPollCursor">,
+): WebhookIntake {
   return new GroupCommit(
     storage,
-    ({ events, now }) => {
+    ({ events, now, cursor }) => {
       const { fresh, duplicates } = inbox.accept(events, now)
+      if (cursor !== undefined) meta.setPollCursor(cursor)
       return { fresh: fresh.length, messages: fresh.filter((e) => e.kind !== "status").length, duplicates }
     },
     // Inbound counts summed per hour over the batch: one counters upsert per commit, not per webhook.

@@ -25,7 +25,19 @@ export interface LifecyclePort {
 }
 
 export async function runLifecycle(port: LifecyclePort, step: "setup" | "teardown"): Promise<ControlResult> {
-  const { provider, runtime } = await port.load()
+  const { snapshot, provider, runtime } = await port.load()
+  if (snapshot.config.updates.mode === "polling") {
+    // Polling: nothing to register, and a webhook would make the platform refuse the polls (Telegram: 409).
+    if (step === "teardown" || !provider.teardown) return { ok: true }
+    const cleared = await provider.teardown(runtime, LIFECYCLE_IO)
+    if (cleared.ok) {
+      port.log("info", "poll.setup", "Webhook removed: updates are polled from now on")
+      return { ok: true }
+    }
+    const { kind, message } = cleared.error
+    port.log("error", "poll.setup_failed", `Could not remove the webhook before polling: ${message}`, { kind })
+    return { ok: false, error: { kind, message } }
+  }
   const run = provider[step]
   if (!run) return { ok: true }
   const result = await run.call(provider, runtime, LIFECYCLE_IO)
@@ -72,10 +84,13 @@ function sameCredentials(a: Record<string, string>, b: Record<string, string>): 
   return keys.length === Object.keys(b).length && keys.every((k) => a[k] === b[k])
 }
 
-/** The platform revoked our credentials: stop sending, tell the registry, keep the queue for when it is fixed. */
-export async function haltOnUnauthorized(port: LifecyclePort, reason: string): Promise<void> {
+/**
+ * The platform refused the bot for good (revoked credentials, a conflicting webhook): stop sending and polling,
+ * tell the registry, keep the queue for when it is fixed.
+ */
+export async function halt(port: LifecyclePort, reason: string): Promise<void> {
   port.meta.setStatus("error")
-  port.log("error", "bot.unauthorized", `Platform rejected the bot's credentials; sending paused: ${reason}`)
+  port.log("error", "bot.halted", `The platform refused the bot; sending paused: ${reason}`)
   const snapshot = port.meta.snapshot()
   if (snapshot) await createBotRepository(port.env.DB).setStatusById(snapshot.id, "error", reason, Date.now())
 }

@@ -6,6 +6,8 @@ import { type BotSnapshot, type BotStatus, botSnapshotSchema } from "../registry
 
 const SNAPSHOT_KEY = "snapshot"
 const PAUSED_UNTIL_KEY = "paused_until"
+const POLL_CURSOR_KEY = "poll_cursor"
+const POLL_LAST_KEY = "poll_last"
 
 export class BotMeta {
   private cached: BotSnapshot | null | undefined
@@ -49,6 +51,25 @@ export class BotMeta {
     if (at <= this.pausedUntilAt) return
     this.pausedUntilAt = at
     this.write(PAUSED_UNTIL_KEY, String(at))
+  }
+
+  /** Long polling: the cursor that confirms every event stored so far (null: start from what the platform has). */
+  pollCursor(): string | null {
+    return this.read(POLL_CURSOR_KEY)
+  }
+
+  setPollCursor(cursor: string | null): void {
+    if (cursor !== null) this.write(POLL_CURSOR_KEY, cursor)
+  }
+
+  /** When the platform last answered a poll (shown on the bot's page). */
+  lastPollAt(): number | null {
+    const at = this.read(POLL_LAST_KEY)
+    return at === null ? null : Number(at)
+  }
+
+  notePoll(at: number): void {
+    this.write(POLL_LAST_KEY, String(at))
   }
 
   /** The object's storage was deleted: forget the cached copies too. */

@@ -31,7 +31,8 @@ export interface ProcessorPort {
   /** Which handler endpoint URLs may be called. */
   urlPolicy: UrlPolicy
   history: ChatHistory
-  haltOnUnauthorized(reason: string): Promise<void>
+  /** The platform refused the bot for good: status error, sending stops, the queue is kept. */
+  halt(reason: string): Promise<void>
   /** Bot-wide send pause (a 429's retry_after), kept in storage so an eviction doesn't forget it. */
   pausedUntil(): number
   pauseUntil(at: number): void
@@ -327,7 +328,7 @@ export class Processor {
       case "stop_bot":
         this.halted = true
         this.bot.outbox.requeue(item.id, now)
-        await this.bot.haltOnUnauthorized(decision.reason)
+        await this.bot.halt(decision.reason)
         return
     }
   }

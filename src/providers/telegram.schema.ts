@@ -132,3 +132,6 @@ export const telegramSentMessageSchema = z.object({ message_id: z.number().int()
 
 /** The part of getMe's User we keep: the bot's own id. @see https://core.telegram.org/bots/api#getme */
 export const telegramUserSchema = z.object({ id: z.number().int() })
+
+/** getUpdates' result: only `update_id` is needed to move the offset; each update is parsed on its own. */
+export const telegramUpdateListSchema = z.array(z.looseObject({ update_id: z.number().int() }))

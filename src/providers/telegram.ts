@@ -14,6 +14,7 @@ import {
   telegramCredentialsSchema,
   telegramResponseSchema,
   telegramSentMessageSchema,
+  telegramUpdateListSchema,
   telegramUpdateSchema,
   telegramUserSchema,
 } from "./telegram.schema"
@@ -144,6 +145,20 @@ function fromCallbackQuery(updateId: number, q: TelegramCallbackQuery, bot: Bot)
       inlineMessageId: q.inline_message_id,
     }),
   }
+}
+
+/** One Update, from a webhook body or a getUpdates result, as unified events. */
+function fromUpdate(json: unknown, bot: Bot): Result<InboundMessage[], ParseError> {
+  const parsed = telegramUpdateSchema.safeParse(json)
+  if (!parsed.success) return err({ message: `not a Telegram Update: ${describe(parsed.error)}` })
+  const u = parsed.data
+  if (u.message) return ok([fromMessage(u.update_id, u.message, bot, false)])
+  if (u.edited_message) return ok([fromMessage(u.update_id, u.edited_message, bot, true)])
+  if (u.channel_post) return ok([fromMessage(u.update_id, u.channel_post, bot, false)])
+  if (u.edited_channel_post) return ok([fromMessage(u.update_id, u.edited_channel_post, bot, true)])
+  if (u.callback_query) return ok([fromCallbackQuery(u.update_id, u.callback_query, bot)])
+  // my_chat_member, poll, ...: valid updates with nothing for a handler; acknowledge and move on.
+  return ok([])
 }
 
 function describe(error: z.ZodError): string {
@@ -331,17 +346,38 @@ export const telegram: MessagingProvider<TelegramCredentials> = {
 
   parse(rawBody, bot) {
     const json = parseJson(rawBody)
-    if (!json.ok) return err(json.error)
-    const parsed = telegramUpdateSchema.safeParse(json.value)
-    if (!parsed.success) return err({ message: `not a Telegram Update: ${describe(parsed.error)}` })
-    const u = parsed.data
-    if (u.message) return ok([fromMessage(u.update_id, u.message, bot, false)])
-    if (u.edited_message) return ok([fromMessage(u.update_id, u.edited_message, bot, true)])
-    if (u.channel_post) return ok([fromMessage(u.update_id, u.channel_post, bot, false)])
-    if (u.edited_channel_post) return ok([fromMessage(u.update_id, u.edited_channel_post, bot, true)])
-    if (u.callback_query) return ok([fromCallbackQuery(u.update_id, u.callback_query, bot)])
-    // my_chat_member, poll, ...: valid updates with nothing for a handler; acknowledge and move on.
-    return ok([])
+    return json.ok ? fromUpdate(json.value, bot) : err(json.error)
+  },
+
+  /**
+   * https://core.telegram.org/bots/api#getupdates: long polling from `offset` (the cursor), which confirms every
+   * update before it. An update that does not parse is skipped, not retried: it would block every later one.
+   */
+  async poll(bot, io, cursor, waitSeconds) {
+    const payload: Record<string, unknown> = {
+      timeout: waitSeconds,
+      limit: 100,
+      allowed_updates: telegramAllowedUpdates,
+    }
+    if (cursor !== null) payload.offset = Number(cursor)
+    // The call itself may take the whole long-poll wait: give it that on top of the usual deadline.
+    const result = await callApi(
+      bot,
+      { ...io, timeoutMs: (io.timeoutMs ?? DEFAULT_TIMEOUT_MS) + waitSeconds * 1000 },
+      "getUpdates",
+      payload,
+    )
+    if (!result.ok) return result
+    const updates = telegramUpdateListSchema.safeParse(result.value)
+    if (!updates.success) return err({ kind: "unavailable", message: "Telegram answered getUpdates without updates" })
+    const events: InboundMessage[] = []
+    let next = cursor
+    for (const raw of updates.data) {
+      next = String(raw.update_id + 1)
+      const parsed = fromUpdate(raw, bot)
+      if (parsed.ok) events.push(...parsed.value)
+    }
+    return ok({ events, cursor: next })
   },
 
   async send(msg, bot, io) {

@@ -286,6 +286,16 @@ export interface MessagingProvider<C extends Record<string, string> = Record<str
   parse(rawBody: string, bot: BotRuntime<C>): Result<InboundMessage[], ParseError>
   send(msg: OutboundMessage, bot: BotRuntime<C>, io: ProviderIO): Promise<Result<SentRef, ProviderError>>
   setup?(bot: BotRuntime<C>, io: ProviderIO): Promise<Result<void, ProviderError>>
+  /**
+   * Long polling, for bots that cannot receive webhooks: waits up to `waitSeconds` for the events after `cursor`
+   * and returns them with the cursor that confirms them. The caller stores events and cursor together.
+   */
+  poll?(
+    bot: BotRuntime<C>,
+    io: ProviderIO,
+    cursor: string | null,
+    waitSeconds: number,
+  ): Promise<Result<{ events: InboundMessage[]; cursor: string | null }, ProviderError>>
   teardown?(bot: BotRuntime<C>, io: ProviderIO): Promise<Result<void, ProviderError>>
   /** Side effects the platform expects after an inbound event (Telegram answerCallbackQuery). */
   acknowledge?(event: InboundMessage, bot: BotRuntime<C>, io: ProviderIO): Promise<Result<void, ProviderError>>

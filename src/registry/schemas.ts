@@ -63,7 +63,20 @@ export const rateLimitOverridesSchema = z
   .openapi("RateLimits")
 export type RateLimitOverrides = z.infer<typeof rateLimitOverridesSchema>
 
+/**
+ * How the bot hears from its platform: webhooks (the platform calls us), or long polling from the bot's object
+ * (for a bot that cannot receive webhooks: a laptop, a firewall). `intervalMs` is the pause between two polls.
+ */
+export const updatesModeSchema = z
+  .discriminatedUnion("mode", [
+    z.object({ mode: z.literal("webhook") }),
+    z.object({ mode: z.literal("polling"), intervalMs: z.number().int().min(0).max(60_000).default(1000) }),
+  ])
+  .openapi("UpdatesMode")
+export type UpdatesMode = z.infer<typeof updatesModeSchema>
+
 export const botConfigSchema = z.object({
+  updates: updatesModeSchema.default({ mode: "webhook" }),
   handler: handlerConfigSchema.default({ type: "echo" }),
   settings: botSettingsSchema.default({}),
   limits: rateLimitOverridesSchema.default({}),
@@ -120,6 +133,7 @@ export const createBotBodySchema = z
     handler: handlerInputSchema.optional(),
     settings: botSettingsSchema.optional(),
     limits: rateLimitOverridesSchema.optional(),
+    updates: updatesModeSchema.optional(),
   })
   .openapi("CreateBot")
 export type CreateBotInput = z.infer<typeof createBotBodySchema>
@@ -132,6 +146,9 @@ export const patchBotBodySchema = z
     handler: handlerInputSchema.optional(),
     settings: botSettingsSchema.optional(),
     limits: rateLimitOverridesSchema.optional(),
+    updates: updatesModeSchema.optional(),
+    /** The guide's API: the same as control start / stop. */
+    status: z.enum(["active", "stopped"]).optional(),
   })
   .refine((b) => Object.values(b).some((v) => v !== undefined), "nothing to update")
   .openapi("PatchBot")

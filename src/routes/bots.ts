@@ -18,6 +18,7 @@ import {
   patchBotBodySchema,
   rateLimitOverridesSchema,
   type StoredBot,
+  updatesModeSchema,
 } from "../registry/schemas"
 import { type BotService, createBotService } from "../services/bot-service"
 import { commonErrors, createOpenApiApp, errorResponse } from "./openapi"
@@ -43,6 +44,7 @@ const botSchema = z
     handler: z.record(z.string(), z.unknown()),
     settings: z.record(z.string(), z.unknown()),
     limits: rateLimitOverridesSchema,
+    updates: updatesModeSchema,
     credentials: z.record(z.string(), z.unknown()).openapi({
       description: "Non-secret credential fields only; secrets are write-only",
     }),
@@ -110,6 +112,7 @@ function present(c: Context<AppEnv>, service: BotService, bot: StoredBot): z.inf
     handler: visibleHandler(bot.config.handler, c.var.auth.role),
     settings: bot.config.settings,
     limits: bot.config.limits,
+    updates: bot.config.updates,
     credentials: { ...bot.publicCredentials, configured: true },
     webhookUrl: service.webhookUrl(bot, c.req.url),
     queueDepth: bot.queueDepth,

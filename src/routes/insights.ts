@@ -26,6 +26,10 @@ const statsSchema = z
     last24h: totalsSchema,
     queue: z.object({ queued: z.number(), failed: z.number() }),
     inboxPending: z.number(),
+    polling: z
+      .object({ lastPollAt: z.string().nullable() })
+      .nullable()
+      .openapi({ description: "Long polling bots: when the platform last answered a poll; null for webhook bots" }),
   })
   .openapi("BotStats")
 
@@ -63,7 +67,10 @@ export const insightsApp = createOpenApiApp()
       const stats = orThrow(await createBotService(c.env, c.var.auth).stats(c.req.valid("param").id))
       const sum = (k: "inbound" | "outbound" | "failed") => stats.hours.reduce((n, h) => n + h[k], 0)
       const totals = { inbound: sum("inbound"), outbound: sum("outbound"), failed: sum("failed") }
-      return c.json({ ...stats, last24h: { ...totals, failureRate: failureRate(totals) } }, 200)
+      const polling = stats.polling && {
+        lastPollAt: stats.polling.lastPollAt === null ? null : new Date(stats.polling.lastPollAt).toISOString(),
+      }
+      return c.json({ ...stats, polling, last24h: { ...totals, failureRate: failureRate(totals) } }, 200)
     },
   )
   .openapi(

@@ -26,6 +26,7 @@ import {
   type PatchBotInput,
   type StoredBot,
   toSnapshot,
+  type UpdatesMode,
 } from "../registry/schemas"
 
 export interface BotWrite {
@@ -79,6 +80,13 @@ function checkHandler(
         )
     }
   }
+  return null
+}
+
+/** Long polling needs a platform that has it (Telegram's getUpdates); the others only take webhooks. */
+function checkUpdates(provider: MessagingProvider, updates: UpdatesMode | undefined): DomainError | null {
+  if (updates?.mode === "polling" && !provider.poll)
+    return invalid("updates.mode", `${provider.displayName} has no long polling; use "webhook"`)
   return null
 }
 
@@ -168,6 +176,8 @@ export function createBotService(env: Env, auth: AuthClaims) {
       const handlerInput = input.handler ?? { type: "echo" }
       const handlerProblem = checkHandler(env, handlerInput, null)
       if (handlerProblem) return err(handlerProblem)
+      const updatesProblem = checkUpdates(provider, input.updates)
+      if (updatesProblem) return err(updatesProblem)
       // The platform names the account (without side effects); a second bot for it must never reach setup, which
       // would move the first one's webhook.
       const proven = await proveCredentials(platform, credentials.value)
@@ -185,7 +195,12 @@ export function createBotService(env: Env, auth: AuthClaims) {
         businessId,
         platform,
         name: input.name,
-        config: { handler: handler.config, settings: input.settings ?? {}, limits: input.limits ?? {} },
+        config: {
+          updates: input.updates ?? { mode: "webhook" },
+          handler: handler.config,
+          settings: input.settings ?? {},
+          limits: input.limits ?? {},
+        },
         publicCredentials: publicCredentials(provider, credentials.value),
         secretsEnc: await seal(env.ENCRYPTION_KEY, JSON.stringify(secrets), id),
         webhookSecretEnc: await seal(env.ENCRYPTION_KEY, randomToken(32), `${id}:webhook`),
@@ -231,14 +246,26 @@ export function createBotService(env: Env, auth: AuthClaims) {
       }
       if (input.settings !== undefined) config = { ...config, settings: input.settings }
       if (input.limits !== undefined) config = { ...config, limits: input.limits }
+      const modeChanged = input.updates !== undefined && input.updates.mode !== bot.config.updates.mode
+      if (input.updates !== undefined) {
+        const problem = checkUpdates(provider, input.updates)
+        if (problem) return err(problem)
+        config = { ...config, updates: input.updates }
+      }
       const previousRoutingKey = bot.routingKey
       if (config !== bot.config) patch.config = config
       if (secrets) patch.secretsEnc = await seal(env.ENCRYPTION_KEY, JSON.stringify(secrets), bot.id)
       const updated = await repo.update(businessId, bot.id, patch, Math.max(Date.now(), bot.updatedAt + 1))
       if (!updated.ok) return updated
       await push(updated.value, previousRoutingKey)
-      // New credentials on a running bot: register the webhook again with them.
-      if (input.credentials !== undefined && updated.value.status !== "stopped") {
+      // The guide's `{"status": "active" | "stopped"}` is start / stop.
+      const wanted = input.status === "active" ? "start" : input.status === "stopped" ? "stop" : null
+      if (wanted === "stop" || (wanted === "start" && updated.value.status !== "active")) {
+        const controlled = await runControl(updated.value, wanted)
+        return controlled.ok ? ok({ ...controlled.value, issuedSigningSecret }) : controlled
+      }
+      // New credentials, or webhooks <-> polling, on a running bot: set it up again that way.
+      if ((input.credentials !== undefined || modeChanged) && updated.value.status !== "stopped") {
         const restarted = await runControl(updated.value, "restart")
         return restarted.ok ? ok({ ...restarted.value, issuedSigningSecret }) : restarted
       }

@@ -46,7 +46,7 @@ export async function envBot(env: Env, platform: Platform) {
       platform,
       name: `${platform} (from env)`,
       status: "active",
-      config: { handler: { type: "echo" }, settings: {}, limits: {} },
+      config: { updates: { mode: "webhook" }, handler: { type: "echo" }, settings: {}, limits: {} },
       secretsEnc: await seal(env.ENCRYPTION_KEY, JSON.stringify(secrets), id),
       webhookSecretEnc: await seal(env.ENCRYPTION_KEY, webhookSecret, `${id}:webhook`),
       routingKey: null,
