@@ -20,7 +20,6 @@ export default defineConfig({
           ENVIRONMENT: "development",
           // The guide's single-bot mode (compat routes), with a token unique to this run.
           TELEGRAM_BOT_TOKEN: `${Date.now() % 1e9}:AAcompat${crypto.randomUUID().replace(/-/g, "")}`,
-          TELEGRAM_WEBHOOK_SECRET: "compat-secret-token",
           WHATSAPP_ACCESS_TOKEN: "EAAGcompat-access-token",
           WHATSAPP_PHONE_NUMBER_ID: String(100000000000000 + Math.floor(Math.random() * 8e14)),
           WHATSAPP_VERIFY_TOKEN: "compat-verify-token",

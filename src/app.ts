@@ -16,6 +16,7 @@ import { messagesApp } from "./routes/messages"
 import { platformsApp } from "./routes/platforms"
 import { testMessageApp } from "./routes/test-message"
 import { compatWebhooksApp, webhooksApp } from "./routes/webhooks"
+import { ensureEnvBots } from "./services/env-bot"
 
 /** Bodies of the management API and /test: far above any real bot or message, far below a memory problem. */
 export const API_BODY_LIMIT = 256 * 1024
@@ -26,9 +27,32 @@ const apiBodyLimit = bodyLimit({
 /** The guide's single-bot webhooks live under /api but take platform payloads (up to 3 MB). */
 const COMPAT_WEBHOOK = /^\/api\/[^/]+\/webhook$/
 
+/** The single-bot mode's bots, set up once per isolate (and env): their webhook needs no manual curl. */
+const envBotsReady = new WeakMap<object, Promise<void>>()
+
 export function createApp() {
   const app = new Hono<AppEnv>()
   app.use(requestId())
+  app.use(async (c, next) => {
+    if (!envBotsReady.has(c.env)) {
+      const ready = ensureEnvBots(c.env).catch((cause: unknown) => {
+        console.error(
+          JSON.stringify({
+            level: "error",
+            event: "env_bot.failed",
+            name: cause instanceof Error ? cause.name : "error",
+          }),
+        )
+      })
+      envBotsReady.set(c.env, ready)
+      try {
+        c.executionCtx.waitUntil(ready)
+      } catch {
+        // No execution context (a test calling app.request directly): the promise runs on its own.
+      }
+    }
+    await next()
+  })
   app.use(securityHeaders())
 
   // Management API bodies are small JSON documents; webhooks (their own, larger limit) are exempt.

@@ -21,7 +21,12 @@ export interface Env {
   /** Single-bot compatibility mode (the original guide's variables). */
   MESSAGING_PLATFORM?: string
   TELEGRAM_BOT_TOKEN?: string
-  TELEGRAM_WEBHOOK_SECRET?: string
+  /** Where Telegram delivers to the single bot; default PUBLIC_BASE_URL + /api/telegram/webhook. */
+  TELEGRAM_WEBHOOK_URL?: string
+  /** "true": the single Telegram bot polls getUpdates instead, every TELEGRAM_POLLING_INTERVAL ms. */
+  TELEGRAM_POLLING?: string
+  TELEGRAM_POLLING_INTERVAL?: string
+  WHATSAPP_WEBHOOK_URL?: string
   WHATSAPP_ACCESS_TOKEN?: string
   WHATSAPP_PHONE_NUMBER_ID?: string
   WHATSAPP_VERIFY_TOKEN?: string

@@ -207,6 +207,15 @@ export class BotDurableObject extends DurableObject<Env> {
     return up
   }
 
+  /** Starts the bot unless it was already started for `key` (the single-bot mode's settings): at most once each. */
+  async ensureStarted(key: string): Promise<ControlResult> {
+    if (!this.snapshot()) return { ok: false, error: { kind: "not_found", message: "bot is not configured" } }
+    if (this.meta.setupKey() === key) return { ok: true }
+    const result = await this.control("start")
+    if (result.ok) this.meta.setSetupKey(key)
+    return result
+  }
+
   /**
    * Called when the bot is deleted: new traffic is refused at once, the running alarm's sends and handler calls are
    * abandoned (awaited, so none leaves after this returns), the webhook is torn down, then everything is forgotten.

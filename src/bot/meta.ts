@@ -8,6 +8,7 @@ const SNAPSHOT_KEY = "snapshot"
 const PAUSED_UNTIL_KEY = "paused_until"
 const POLL_CURSOR_KEY = "poll_cursor"
 const POLL_LAST_KEY = "poll_last"
+const SETUP_KEY = "setup_key"
 
 export class BotMeta {
   private cached: BotSnapshot | null | undefined
@@ -70,6 +71,15 @@ export class BotMeta {
 
   notePoll(at: number): void {
     this.write(POLL_LAST_KEY, String(at))
+  }
+
+  /** What the last successful setup was for (the single-bot mode sets up once per setting, not per isolate). */
+  setupKey(): string | null {
+    return this.read(SETUP_KEY)
+  }
+
+  setSetupKey(key: string): void {
+    this.write(SETUP_KEY, key)
   }
 
   /** The object's storage was deleted: forget the cached copies too. */

@@ -34,7 +34,7 @@ export async function unseal(env: Env, snapshot: BotSnapshot): Promise<UnsealedB
     botId: snapshot.id,
     credentials: parsed.data,
     webhookSecret: await open(env.ENCRYPTION_KEY, snapshot.webhookSecretEnc, `${snapshot.id}:webhook`),
-    webhookUrl: publicBaseUrl(env) + provider.webhookPath(snapshot.id),
+    webhookUrl: snapshot.webhookUrl ?? publicBaseUrl(env) + provider.webhookPath(snapshot.id),
     apiBase: apiBaseFor(env, provider),
   }
   if (env.WHATSAPP_APP_SECRET) runtime.appSecret = env.WHATSAPP_APP_SECRET

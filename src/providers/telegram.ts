@@ -306,7 +306,13 @@ export const telegram: MessagingProvider<TelegramCredentials> = {
   webhookHeaders: [TELEGRAM_SECRET_HEADER.toLowerCase()],
   fromEnv: (vars) => {
     const botToken = vars("TELEGRAM_BOT_TOKEN")
-    return botToken ? { botToken } : null
+    if (!botToken) return null
+    const webhookUrl = vars("TELEGRAM_WEBHOOK_URL")
+    const interval = Number(vars("TELEGRAM_POLLING_INTERVAL") ?? 1000)
+    const polling = /^(true|1|yes)$/i.test(vars("TELEGRAM_POLLING") ?? "")
+      ? { intervalMs: Number.isFinite(interval) ? Math.min(60_000, Math.max(0, Math.round(interval))) : 1000 }
+      : undefined
+    return { credentials: { botToken }, ...(webhookUrl ? { webhookUrl } : {}), ...(polling ? { polling } : {}) }
   },
   /**
    * https://core.telegram.org/bots/api#getme: a revoked or made-up token answers 401. The account is the bot's

@@ -225,6 +225,16 @@ export interface WebhookReply {
 /** Reads deployment-level settings (env variables) by name. */
 export type EnvLookup = (name: string) => string | undefined
 
+/** The original guide's single-bot mode: one bot of a platform configured from env variables. */
+export interface EnvBotSettings {
+  /** Validated by the caller with `credentialsSchema`. */
+  credentials: Record<string, string>
+  /** Where the platform delivers (the guide's TELEGRAM_WEBHOOK_URL, WHATSAPP_WEBHOOK_URL); default: the compat path. */
+  webhookUrl?: string
+  /** Long polling instead of a webhook (the guide's TELEGRAM_POLLING / TELEGRAM_POLLING_INTERVAL). */
+  polling?: { intervalMs: number }
+}
+
 /**
  * An app-level webhook: one URL for every account of the platform's app, verified with an app-level secret from
  * the deployment's env, then routed account by account (the keys `checkCredentials` gives) to each bot without D1.
@@ -264,7 +274,7 @@ export interface MessagingProvider<C extends Record<string, string> = Record<str
    * The original guide's single-bot mode: credentials read from env variables (e.g. TELEGRAM_BOT_TOKEN),
    * or null when this platform isn't configured that way. Validated with `credentialsSchema` by the caller.
    */
-  fromEnv?(vars: (name: string) => string | undefined): Record<string, string> | null
+  fromEnv?(vars: EnvLookup): EnvBotSettings | null
   /** One endpoint for many accounts (WhatsApp's app-level webhook): `/webhooks/{platform}`. */
   readonly appWebhook?: AppWebhook
   /**

@@ -326,7 +326,11 @@ export const whatsapp: MessagingProvider<WhatsAppCredentials> = {
     const phoneNumberId = vars("WHATSAPP_PHONE_NUMBER_ID")
     const verifyToken = vars("WHATSAPP_VERIFY_TOKEN")
     if (!accessToken || !phoneNumberId) return null
-    return { accessToken, phoneNumberId, verifyToken: verifyToken ?? "" }
+    const webhookUrl = vars("WHATSAPP_WEBHOOK_URL")
+    return {
+      credentials: { accessToken, phoneNumberId, verifyToken: verifyToken ?? "" },
+      ...(webhookUrl ? { webhookUrl } : {}),
+    }
   },
   checkCredentials: checkPhoneNumber,
 

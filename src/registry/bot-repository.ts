@@ -43,6 +43,7 @@ function toStoredBot(raw: unknown): StoredBot {
     secretsEnc: row.credentials_enc,
     webhookSecretEnc: row.webhook_secret_enc,
     routingKey: row.routing_key,
+    webhookUrl: null,
   }
 }
 

@@ -103,6 +103,8 @@ export const botSnapshotSchema = z.object({
   /** The platform account's key (Telegram bot id, WhatsApp phone_number_id): one bot per account. */
   routingKey: z.string().nullable(),
   updatedAt: z.number(),
+  /** Where the platform delivers, when not `PUBLIC_BASE_URL` + the bot's webhook path (the single-bot mode's URL). */
+  webhookUrl: z.string().nullable().default(null),
 })
 export type BotSnapshot = z.infer<typeof botSnapshotSchema>
 

@@ -2,7 +2,7 @@
 import { Hono } from "hono"
 import type { AppEnv, Env } from "../env"
 import { isPlatform, type Platform, platforms } from "../providers"
-import { envCredentials } from "../services/env-bot"
+import { envSettings, envWebhookUrl } from "../services/env-bot"
 
 export const VERSION = "0.1.0"
 
@@ -16,17 +16,28 @@ export function defaultPlatform(env: Env): Platform {
   return "whatsapp"
 }
 
-/** A platform is configured when valid single-bot credentials for it are in the environment. */
-function configuredPlatforms(env: Env): Platform[] {
-  return platforms.filter((p) => envCredentials(env, p) !== null)
+/** The single-bot mode per configured platform: where its platform delivers (or that it polls). */
+function singleBots(env: Env) {
+  const out: Partial<Record<Platform, { webhookUrl: string | null; updates: "webhook" | "polling" }>> = {}
+  for (const platform of platforms) {
+    const settings = envSettings(env, platform)
+    if (!settings) continue
+    out[platform] = settings.polling
+      ? { webhookUrl: null, updates: "polling" }
+      : { webhookUrl: envWebhookUrl(env, platform, settings), updates: "webhook" }
+  }
+  return out
 }
 
-export const healthApp = new Hono<AppEnv>().get("/", (c) =>
-  c.json({
+export const healthApp = new Hono<AppEnv>().get("/", (c) => {
+  const singleBot = singleBots(c.env)
+  return c.json({
     status: "ok",
     version: VERSION,
-    platforms: { supported: platforms, configured: configuredPlatforms(c.env) },
+    platforms: { supported: platforms, configured: platforms.filter((p) => singleBot[p] !== undefined) },
     defaultPlatform: defaultPlatform(c.env),
+    /** The original guide's single-bot mode: each env-configured platform's callback URL (or polling). */
+    singleBot,
     time: new Date().toISOString(),
-  }),
-)
+  })
+})

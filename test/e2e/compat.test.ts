@@ -12,11 +12,15 @@ const compatTelegram = (update: unknown, secret: string) =>
 describe("single-bot compatibility routes", () => {
   it("answers a Telegram update for the env-configured bot and checks its secret", async () => {
     const token = env.TELEGRAM_BOT_TOKEN ?? ""
+    // TELEGRAM_BOT_TOKEN alone: the worker registered the webhook itself, with a secret derived from its keys.
+    await api("GET", "/health")
+    const [registered] = await fakes.telegram.waitForRequests({ account: token, method: "setWebhook" }, 1)
+    const body = (registered?.body ?? {}) as { url?: string; secret_token?: string }
+    expect(body.url).toBe("https://switchboard.test/api/telegram/webhook")
+    const secret = body.secret_token ?? ""
+    expect(secret).toMatch(/^[0-9a-f]{64}$/)
     expect((await compatTelegram(telegramTextUpdate({ chatId: 1212, text: "forged" }), "wrong")).status).toBe(401)
-    expect(
-      (await compatTelegram(telegramTextUpdate({ chatId: 1212, text: "compat hi" }), env.TELEGRAM_WEBHOOK_SECRET ?? ""))
-        .status,
-    ).toBe(200)
+    expect((await compatTelegram(telegramTextUpdate({ chatId: 1212, text: "compat hi" }), secret)).status).toBe(200)
     // The genuine update, to the same chat, is answered; the forged one, had it been kept, would have been first.
     const replies = await fakes.telegram.waitForRequests({ account: token, method: "sendMessage" }, 1)
     expect(replies.map((r) => r.body)).toEqual([expect.objectContaining({ chat_id: 1212, text: "compat hi" })])

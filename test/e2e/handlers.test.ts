@@ -170,9 +170,16 @@ describe("ai handler", () => {
     expect(await sent(bot.token)).toEqual(["AI(1): real"])
   })
 
-  it("rejects a test message without a bot id, or without a token", async () => {
+  it("takes the guide's body without a bot id for the single-bot mode, but a business's bot needs a writer", async () => {
     const bot = await createTelegramBot()
-    expect((await api("POST", "/test/message", { token: bot.admin, body: { message: "hi" } })).status).toBe(422)
+    const single = await api<{ platform: string; replies: { text: string }[] }>("POST", "/test/message", {
+      token: bot.admin,
+      body: { message: "hi", platform: "telegram" },
+    })
+    expect(single.status).toBe(200)
+    expect(single.body).toMatchObject({ platform: "telegram", replies: [{ text: "hi" }] })
     expect((await api("POST", "/test/message", { body: { botId: bot.id, message: "hi" } })).status).toBe(401)
+    const viewer = await tokenFor(uniqueBusiness("v"), "viewer")
+    expect((await api("POST", "/test/message", { token: viewer, body: { message: "hi" } })).status).toBe(403)
   })
 })
