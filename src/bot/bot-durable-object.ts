@@ -5,11 +5,12 @@
  */
 import { DurableObject } from "cloudflare:workers"
 import { type Env, outboundUrlPolicy } from "../env"
+import { settledWithin } from "../lib/async"
 import { type DomainError, invalid, notFound } from "../lib/domain-error"
 import { fromUtf8 } from "../lib/encoding"
 import { err, ok, type Result } from "../lib/result"
 import { getProvider } from "../providers"
-import type { InboundRequest, OutboundMessage, WebhookReply } from "../providers/types"
+import type { InboundRequest, OutboundMessage } from "../providers/types"
 import { type BotSnapshot, botSnapshotSchema, type ControlAction } from "../registry/schemas"
 import { ActivityLog, type LogDetail, type LogEntry, type LogLevel } from "./activity-log"
 import { ChatHistory } from "./chat-history"
@@ -24,58 +25,15 @@ import { Processor } from "./processor"
 import { Rollups } from "./rollups"
 import { type UnsealedBot, unseal } from "./runtime"
 import { hasSchema, INBOX_RETENTION_MS, migrate, OUTBOX_RETENTION_MS } from "./storage"
+import type { WebhookInput, WebhookOutcome, WebhookRefusal } from "./webhook"
 
 export type { LogDetail, LogEntry, LogLevel } from "./activity-log"
 export type { ControlResult } from "./lifecycle"
-
-/** A webhook request as the worker hands it over: the exact raw bytes, for signature checks. */
-export interface WebhookInput {
-  /** The platform the route belongs to: a bot only answers on its own platform's path. */
-  platform: string
-  method: string
-  url: string
-  headers: [string, string][]
-  body: ArrayBuffer
-  /** Set by an app-level route, which already verified the app's signature. */
-  preVerified?: boolean
-}
-
-/**
- * What became of a webhook the bot took. `reply` is the answer the provider wrote itself, when the platform
- * expects one (Slack's challenge, Discord's PING): otherwise the route answers a plain 200.
- */
-export type WebhookOutcome =
-  /** Its events are durably in the inbox (or were already: duplicates). */
-  | { kind: "stored"; accepted: number; duplicates: number; reply: WebhookReply | null }
-  /** Verified and parsed, but the bot is stopped: acknowledged so the platform stops retrying, not handled. */
-  | { kind: "dropped"; events: number; reply: WebhookReply | null }
-  /** An unverified handshake the provider answers itself (WhatsApp's hub.challenge). */
-  | { kind: "answered"; reply: WebhookReply }
-
-/** Why a webhook was refused. */
-export type WebhookRefusal =
-  | { kind: "not_found" }
-  | { kind: "unverified"; message: string }
-  | { kind: "malformed"; message: string }
+export type { WebhookInput, WebhookOutcome, WebhookRefusal } from "./webhook"
 
 const PRUNE_EVERY_MS = 10 * 60_000
 /** While a long poll waits, the queue is looked at this often. */
 const POLL_TICK_MS = 250
-
-/** Whether `promise` settles within `ms` (it keeps running either way). */
-function settledWithin(promise: Promise<unknown>, ms: number): Promise<boolean> {
-  let timer: ReturnType<typeof setTimeout> | null = null
-  const tick = new Promise<boolean>((resolve) => {
-    timer = setTimeout(() => resolve(false), ms)
-  })
-  const settled = promise.then(
-    () => true,
-    () => true,
-  )
-  return Promise.race([settled, tick]).finally(() => {
-    if (timer !== null) clearTimeout(timer)
-  })
-}
 
 /** How long one alarm may work before it hands over to the next. */
 const ALARM_BUDGET_MS = 25_000
