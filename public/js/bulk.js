@@ -3,7 +3,7 @@
 // per-bot result, exactly what an API client would do.
 import { api } from "./api.js"
 import { platformBadge } from "./platforms.js"
-import { confirmDialog, errorText, h, mount, plural, pool } from "./ui.js"
+import { confirmDialog, dropped, errorText, h, mount, plural, pool } from "./ui.js"
 
 /** @typedef {import("./api.js").Bot} Bot */
 /** @typedef {"start" | "stop" | "restart" | "delete"} BulkAction */
@@ -112,8 +112,8 @@ export async function runBulk(action, chosen, results, confirmed) {
 async function applyTo(bot, action, done) {
   try {
     if (action === "delete") {
-      await api.deleteBot(bot.id)
-      return { bot, outcome: "ok", text: done }
+      const { discarded } = await api.deleteBot(bot.id)
+      return { bot, outcome: "ok", text: discarded > 0 ? `${done}; ${dropped(discarded)}` : done }
     }
     const { bot: after, result } = await api.control(bot.id, action)
     if (result.ok) return { bot, outcome: "ok", text: after.status === "active" ? "running" : after.status }

@@ -10,6 +10,7 @@ import {
   confirmDialog,
   copyRow,
   dateTime,
+  dropped,
   errorBox,
   errorText,
   fmt,
@@ -61,12 +62,34 @@ export async function renderDetail(view, id) {
   )
   let busy = false
 
+  // A bot in error is not running: its reason, and what to do about it, above everything else.
+  const problem = h("div", { id: "status-problem" })
+  let shownProblem = ""
+  function drawProblem() {
+    const reason = bot.status === "error" ? (bot.statusReason ?? "The platform refused this bot.") : ""
+    if (reason === shownProblem) return // redrawn only on change, so a screen reader hears it once
+    shownProblem = reason
+    mount(
+      problem,
+      reason
+        ? h(
+            "div",
+            { class: "error-box problem", role: "alert" },
+            h("strong", {}, "This bot is not running. "),
+            h("span", { class: "problem-reason" }, reason),
+            h("p", { class: "problem-fix" }, fixFor(reason, canWrite)),
+          )
+        : null,
+    )
+  }
+
   function drawStatus() {
     mount(
       statusSlot,
       statusPill(bot.status),
-      bot.statusReason ? h("span", { class: "reason" }, bot.statusReason) : null,
+      bot.statusReason && bot.status !== "error" ? h("span", { class: "reason" }, bot.statusReason) : null,
     )
+    drawProblem()
     controls.start.disabled = !canWrite || busy || bot.status === "active"
     controls.stop.disabled = !canWrite || busy || bot.status === "stopped"
     controls.restart.disabled = !canWrite || busy || bot.status === "stopped"
@@ -98,14 +121,15 @@ export async function renderDetail(view, id) {
   async function del() {
     const ok = await confirmDialog({
       title: `Delete “${bot.name}”?`,
-      body: "Its webhook is removed from the platform, and its logs and queue are deleted. This cannot be undone.",
+      body: "Its webhook is removed from the platform, and its logs and queue are deleted: messages still waiting to be sent are dropped. This cannot be undone.",
       confirm: "Delete bot",
       danger: true,
     })
     if (!ok) return
     try {
-      await api.deleteBot(id)
-      toast(`${bot.name} deleted`)
+      const { discarded } = await api.deleteBot(id)
+      if (discarded > 0) toast(`${bot.name} deleted: ${dropped(discarded)}`, 8000)
+      else toast(`${bot.name} deleted`)
       location.hash = "#/bots"
     } catch (e) {
       mount(notice, errorBox(errorText(e)))
@@ -119,18 +143,44 @@ export async function renderDetail(view, id) {
 
   const log = activityLog(id)
 
-  // Configuration: handler, and each credential as set / not set (or its value when it isn't secret).
+  // Configuration: how updates arrive, the handler, and each credential as set / not set (or its value when it isn't
+  // secret). The last poll comes from the stats, so it has its own node that each refresh updates.
   const config = h("dl", { class: "kv" })
+  const lastPoll = h("dd", { id: "last-poll" }, "—")
+  /** @type {string | null | undefined} undefined: no stats yet */
+  let lastPollAt
+  function drawLastPoll() {
+    if (lastPollAt === undefined) return
+    lastPoll.textContent = lastPollAt ? ago(lastPollAt) : "never"
+    lastPoll.title = lastPollAt ? dateTime(lastPollAt) : "The platform has not answered a poll yet"
+  }
   function drawConfig() {
     const handler = bot.handler
     const creds = spec?.credentialFields ?? []
     const overrides = Object.entries(bot.limits ?? {})
+    const polling = bot.updates.mode === "polling"
     mount(
       config,
       h("dt", {}, "Bot ID"),
       h("dd", { class: "mono", id: "bot-id" }, bot.id),
+      h("dt", {}, "Updates"),
+      h(
+        "dd",
+        { id: "updates-mode" },
+        bot.updates.mode === "polling"
+          ? `Long polling, ${fmt(bot.updates.intervalMs ?? 1000)} ms between polls`
+          : "Webhook",
+      ),
+      polling ? h("dt", {}, "Last poll") : null,
+      polling ? lastPoll : null,
       h("dt", {}, "Webhook URL"),
-      h("dd", {}, copyRow(bot.webhookUrl, "detail-webhook-url", "Webhook URL")),
+      h(
+        "dd",
+        {},
+        polling
+          ? h("span", { class: "muted" }, "Not used while the bot polls")
+          : copyRow(bot.webhookUrl, "detail-webhook-url", "Webhook URL"),
+      ),
       h("dt", {}, "Replies"),
       h(
         "dd",
@@ -189,6 +239,7 @@ export async function renderDetail(view, id) {
           { class: "readonly-note" },
           "You have read-only access: controls and the test console are disabled (a test runs the bot's handler, which may call your endpoint or an AI model).",
         ),
+    problem,
     notice,
     counters,
     h(
@@ -246,6 +297,8 @@ export async function renderDetail(view, id) {
       drawStatus()
       drawConfig()
     }
+    lastPollAt = stats.polling ? stats.polling.lastPollAt : null
+    drawLastPoll()
     const t = stats.last24h
     mount(
       counters,
@@ -293,3 +346,19 @@ const stat = (id, label, value, tone = "", note = "") =>
     h("div", { class: "value" }, value),
     note ? h("div", { class: "note" }, note) : null,
   )
+
+/**
+ * What a bot owner can do about the reason the platform stopped their bot. The reason is the platform's own words, so
+ * this reads them for the usual causes; anything else gets the general advice.
+ * @param {string} reason @param {boolean} canWrite
+ */
+export function fixFor(reason, canWrite) {
+  const who = canWrite ? "" : " (ask an owner or admin: viewers can't change bots)"
+  if (/unauthori[sz]ed|\b401\b|revoked|invalid[\w ]*token|token[\w ]*(invalid|expired)|oauth|credential/i.test(reason))
+    return `The platform no longer accepts this bot's token: it was revoked or replaced. Update the token: Edit, paste the current one, save; the bot starts again with it${who}.`
+  if (/conflict|\b409\b|webhook is active|other getupdates/i.test(reason))
+    return `Something else is using this bot's token: a webhook set by another service, or another program polling. Stop that one (or remove its webhook), then Restart${who}.`
+  if (/unavailable|timed? ?out|\b5\d\d\b|network|reach/i.test(reason))
+    return `The platform could not be reached. Restart the bot to try again${who}.`
+  return `Check the credentials and settings (Edit), then Start the bot${who}.`
+}

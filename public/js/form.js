@@ -3,7 +3,7 @@
 // API's validation messages shown next to the field they are about.
 import { ApiError, api, session } from "./api.js"
 import { loadPlatforms, platformName } from "./platforms.js"
-import { append, copyRow, errorText, go, h, mount, toast } from "./ui.js"
+import { append, copyRow, errorText, fmt, go, h, mount, toast } from "./ui.js"
 
 /** @typedef {import("./api.js").Bot} Bot */
 /** @typedef {import("./api.js").BotWrite} BotWrite */
@@ -188,6 +188,58 @@ export async function renderForm(view, botId) {
   }
   drawHandler()
 
+  // How updates arrive: webhooks (the platform calls Switchboard), or long polling from Switchboard (for a bot that
+  // must not receive webhooks). GET /api/platforms does not say yet which platforms can poll, so the choice is offered
+  // for every platform and the API's 422 on `updates.mode` lands under it.
+  const updates = existing?.updates ?? { mode: "webhook" }
+  const pollInterval = h("input", {
+    type: "number",
+    min: 0,
+    max: 60000,
+    step: 100,
+    inputMode: "numeric",
+    value: String(updates.mode === "polling" ? (updates.intervalMs ?? 1000) : 1000),
+  })
+  const modeChoices = h("div", { class: "choices", role: "radiogroup", "aria-labelledby": "updates-legend" })
+  /** @type {Map<"webhook" | "polling", HTMLInputElement>} */
+  const modeInputs = new Map()
+  for (const [value, label, hint] of /** @type {const} */ ([
+    [
+      "webhook",
+      "Webhook (default)",
+      "Each update is pushed to Switchboard's webhook URL as it happens: the fastest way.",
+    ],
+    ["polling", "Long polling", "Switchboard asks for new updates itself: for a bot whose webhook must stay unset."],
+  ])) {
+    const input = h("input", {
+      type: "radio",
+      name: "updates-mode",
+      value,
+      checked: updates.mode === value,
+      onchange: drawUpdates,
+    })
+    modeInputs.set(value, input)
+    modeChoices.append(
+      h("label", { class: "choice" }, input, h("span", {}, h("strong", {}, label), h("span", { class: "hint" }, hint))),
+    )
+  }
+  const modeError = h("div", { class: "field-error", id: "f-updates-error", role: "status" })
+  const pollingInput = /** @type {HTMLInputElement} */ (modeInputs.get("polling"))
+  for (const input of modeInputs.values()) input.setAttribute("aria-describedby", "f-updates-error")
+  // Errors about `updates` or `updates.mode` go under the choice (the closest registered path).
+  fields.set("updates", { slot: modeError, control: pollingInput })
+  const intervalField = field(
+    "updates.intervalMs",
+    "Pause between polls (ms)",
+    pollInterval,
+    "0 to 60000; each poll itself waits up to 25 s for news.",
+  )
+  const chosenMode = () => (pollingInput.checked ? "polling" : "webhook")
+  function drawUpdates() {
+    intervalField.hidden = chosenMode() !== "polling"
+  }
+  drawUpdates()
+
   const submit = h("button", { type: "submit", class: "primary" }, existing ? "Save changes" : "Create bot")
   const cancelHref = existing ? `#/bots/${encodeURIComponent(existing.id)}` : "#/bots"
   const form = h(
@@ -201,6 +253,14 @@ export async function renderForm(view, botId) {
       field("name", "Name", name, "Shown in this dashboard only."),
     ),
     credentials,
+    h(
+      "fieldset",
+      { class: "section" },
+      h("legend", { id: "updates-legend" }, "How updates arrive"),
+      modeChoices,
+      modeError,
+      intervalField,
+    ),
     h("fieldset", { class: "section" }, h("legend", { id: "handler-legend" }, "Replies"), choices, handlerPane),
     h("div", { class: "form-actions" }, h("a", { class: "button", href: cancelHref }, "Cancel"), submit),
   )
@@ -228,6 +288,13 @@ export async function renderForm(view, botId) {
     const body = { name: name.value.trim(), handler: handlerBody }
     if (!existing) body.platform = platform.value
     if (!existing || changed) body.credentials = creds
+    // A number as typed; anything else goes as is and the API's message lands under the field.
+    const interval = pollInterval.value.trim() === "" ? 1000 : Number(pollInterval.value)
+    const wanted = chosenMode() === "polling" ? { mode: "polling", intervalMs: interval } : { mode: "webhook" }
+    // Only a change is sent (a new bot uses webhooks unless told otherwise): switching modes sets the bot up again.
+    const current = existing?.updates ?? { mode: "webhook" }
+    const same = current.mode === wanted.mode && (current.mode !== "polling" || current.intervalMs === interval)
+    if (!same) body.updates = wanted
     return body
   }
 
@@ -342,28 +409,52 @@ function showSaved(view, res, created) {
           { tabIndex: -1, "data-autofocus": "1" },
           created ? `“${bot.name}” is connected` : `“${bot.name}” saved`,
         ),
-        h("p", { class: "sub" }, "One more step on the platform's side, then messages start flowing."),
+        h(
+          "p",
+          { class: "sub" },
+          bot.updates.mode === "polling"
+            ? "Switchboard polls for its updates: messages start flowing now."
+            : "One more step on the platform's side, then messages start flowing.",
+        ),
       ),
     ),
     setupFailed
       ? h(
           "div",
           { class: "error-box", role: "alert" },
-          h("strong", {}, "The platform refused the webhook setup. "),
+          h(
+            "strong",
+            {},
+            bot.updates.mode === "polling"
+              ? "The platform refused to start polling. "
+              : "The platform refused the webhook setup. ",
+          ),
           `${res.setup?.error?.message ?? "Unknown error"}. Check the credentials (Edit), then Start the bot.`,
         )
       : null,
     h(
       "section",
       { class: "panel success" },
-      h("h2", {}, "Webhook URL"),
-      h(
-        "p",
-        { class: "hint" },
-        `Switchboard registers it with ${platformName(bot.platform)} itself where the platform allows that; ` +
-          `otherwise paste it where ${platformName(bot.platform)} asks for a webhook or callback URL (the help next to its credential fields says where).`,
-      ),
-      copyRow(bot.webhookUrl, "webhook-url", "Webhook URL"),
+      ...(bot.updates.mode === "polling"
+        ? [
+            h("h2", {}, "Long polling"),
+            h(
+              "p",
+              { class: "hint", id: "polling-note" },
+              `Nothing to paste: Switchboard removed the bot's webhook and asks ${platformName(bot.platform)} for new updates itself, ` +
+                `pausing ${fmt(bot.updates.intervalMs ?? 1000)} ms between polls. The bot's page shows when it last polled.`,
+            ),
+          ]
+        : [
+            h("h2", {}, "Webhook URL"),
+            h(
+              "p",
+              { class: "hint" },
+              `Switchboard registers it with ${platformName(bot.platform)} itself where the platform allows that; ` +
+                `otherwise paste it where ${platformName(bot.platform)} asks for a webhook or callback URL (the help next to its credential fields says where).`,
+            ),
+            copyRow(bot.webhookUrl, "webhook-url", "Webhook URL"),
+          ]),
       res.signingSecret
         ? h(
             "div",

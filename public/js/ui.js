@@ -73,6 +73,9 @@ export const pct = (rate) =>
 /** @param {number} n @param {string} one @param {string} [many] */
 export const plural = (n, one, many = `${one}s`) => `${fmt(n)} ${n === 1 ? one : many}`
 
+/** What a delete's `discarded` count means. @param {number} n */
+export const dropped = (n) => `${plural(n, "queued message was", "queued messages were")} dropped`
+
 /** @param {string | null | undefined} iso */
 export function ago(iso) {
   if (!iso) return "never"
@@ -96,14 +99,14 @@ const STATUS_LABELS = { active: "Active", stopped: "Stopped", error: "Error" }
 export const statusPill = (status) => h("span", { class: `status ${status}` }, STATUS_LABELS[status] ?? status)
 
 let toastTimer = 0
-/** @param {string} message */
-export function toast(message) {
+/** @param {string} message @param {number} [ms]  how long it stays (longer for what the reader must not miss) */
+export function toast(message, ms = 2600) {
   const el = document.getElementById("toast")
   if (!el) return
   el.textContent = message
   el.classList.add("show")
   clearTimeout(toastTimer)
-  toastTimer = window.setTimeout(() => el.classList.remove("show"), 2600)
+  toastTimer = window.setTimeout(() => el.classList.remove("show"), ms)
 }
 
 /**

@@ -246,6 +246,66 @@ describe("dashboard", () => {
     await page.getByRole("heading", { name: "Support bot", level: 1, exact: true }).waitFor()
   })
 
+  it("creates a Telegram bot with long polling, shows its mode, last poll, an error with its fix, and what its delete dropped", async () => {
+    const pollToken = randomTelegramToken()
+    await page.goto(`${stack.url}/#/new`)
+    await page.getByRole("heading", { name: "Add a bot" }).waitFor()
+    await page.getByLabel("Platform").selectOption("telegram")
+    await page.getByLabel("Name").fill("Poller bot")
+    await page.getByLabel("Bot token").fill(pollToken)
+    await expect(page.getByLabel("Webhook (default)").isChecked()).resolves.toBe(true)
+    await expect(page.getByLabel("Pause between polls (ms)").isHidden()).resolves.toBe(true)
+    await page.getByLabel("Long polling").check()
+    await page.getByLabel("Pause between polls (ms)").fill("200")
+    await shoot("add-bot-polling")
+    await page.getByLabel("Pause between polls (ms)").press("Enter")
+    await page.locator("#polling-note").waitFor()
+    await expect(page.locator("#webhook-url").count()).resolves.toBe(0)
+    await page.getByRole("link", { name: "Open bot" }).click()
+    await page.getByRole("heading", { name: "Poller bot", level: 1, exact: true }).waitFor()
+    await expect(page.locator("#updates-mode").textContent()).resolves.toBe("Long polling, 200 ms between polls")
+    // The first poll waits (up to 25 s) for news: nothing has answered it yet.
+    await expect.poll(() => page.locator("#last-poll").textContent()).toBe("never")
+    // An update for a bot without a webhook waits for getUpdates: the pending poll answers at once.
+    const queued = await fakeControl(stack.fakes.telegramOrigin).deliver({
+      account: pollToken,
+      body: telegramTextUpdate({ chatId: 777, text: "polled hello" }),
+    })
+    expect(queued.status).toBe(0)
+    await page.locator('li[data-event="message.in"]').waitFor({ timeout: 15_000 })
+    await expect.poll(() => page.locator("#last-poll").textContent(), { timeout: 10_000 }).toBe("just now")
+    await expect.poll(() => page.locator("#stat-in .value").textContent(), { timeout: 10_000 }).toBe("1")
+    await expect(page.locator("#status-problem").textContent()).resolves.toBe("")
+    await shoot("bot-detail-polling")
+
+    // The token is revoked: the next poll is refused, the bot goes to error, and the page says how to fix it.
+    await fakeControl(stack.fakes.telegramOrigin).revoke(pollToken)
+    await fakeControl(stack.fakes.telegramOrigin).deliver({
+      account: pollToken,
+      body: telegramTextUpdate({ chatId: 777, text: "one more" }),
+    })
+    const problem = page.locator("#status-problem [role=alert]")
+    await problem.waitFor({ timeout: 20_000 })
+    await expect(problem.textContent()).resolves.toMatch(/not running.*Unauthorized.*Update the token/)
+    await expect(page.locator(".status-slot .status").textContent()).resolves.toBe("Error")
+    await shoot("bot-detail-error")
+
+    // What a bot in error was asked to send stays queued; deleting it says how much was dropped.
+    const poller = page.url().split("/").at(-1) ?? ""
+    for (const text of ["one", "two", "three"]) {
+      const sent = await apiAs(await token(), "POST", `/api/bots/${poller}/messages`, { chatId: "777", text })
+      expect(sent.status).toBe(202)
+    }
+    await page.getByRole("button", { name: "Delete", exact: true }).click()
+    await page.getByRole("dialog").getByRole("button", { name: "Delete bot" }).click()
+    await page.getByRole("heading", { name: "Messaging Integrations" }).waitFor()
+    await expect
+      .poll(() => page.locator("#toast").textContent())
+      .toMatch(/^Poller bot deleted: [1-9]\d* queued messages? (was|were) dropped$/)
+    await expect.poll(() => row("Poller bot").count()).toBe(0)
+    await page.reload() // the toast stays long; the next page starts without it
+  })
+
   it("creates a WhatsApp bot that forwards, shows its one-time signing secret, and deletes it", async () => {
     await page.goto(`${stack.url}/#/new`)
     await page.getByLabel("Platform").selectOption("whatsapp")
