@@ -144,6 +144,13 @@ export type Platform = {
     placeholder?: string
   }[]
   limits: Record<string, number>
+  /** What the platform can do beyond webhooks per bot */
+  capabilities: {
+    /** Can receive updates by long polling (`updates.mode: polling`) */
+    polling: boolean
+    /** Has an app-level webhook: `/webhooks/{platform}` for many accounts */
+    appWebhook: boolean
+  }
 }
 
 export type RateLimits = {

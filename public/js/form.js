@@ -189,8 +189,7 @@ export async function renderForm(view, botId) {
   drawHandler()
 
   // How updates arrive: webhooks (the platform calls Switchboard), or long polling from Switchboard (for a bot that
-  // must not receive webhooks). GET /api/platforms does not say yet which platforms can poll, so the choice is offered
-  // for every platform and the API's 422 on `updates.mode` lands under it.
+  // must not receive webhooks), offered where GET /api/platforms says the platform can poll.
   const updates = existing?.updates ?? { mode: "webhook" }
   const pollInterval = h("input", {
     type: "number",
@@ -235,9 +234,21 @@ export async function renderForm(view, botId) {
     "0 to 60000; each poll itself waits up to 25 s for news.",
   )
   const chosenMode = () => (pollingInput.checked ? "polling" : "webhook")
+  const updatesSection = h(
+    "fieldset",
+    { class: "section" },
+    h("legend", { id: "updates-legend" }, "How updates arrive"),
+    modeChoices,
+    modeError,
+    intervalField,
+  )
   function drawUpdates() {
+    const spec = platforms.find((p) => p.platform === platform.value)
+    const canPoll = spec?.capabilities.polling ?? false
+    updatesSection.hidden = !canPoll && chosenMode() !== "polling"
     intervalField.hidden = chosenMode() !== "polling"
   }
+  platform.addEventListener("change", drawUpdates)
   drawUpdates()
 
   const submit = h("button", { type: "submit", class: "primary" }, existing ? "Save changes" : "Create bot")
@@ -253,14 +264,7 @@ export async function renderForm(view, botId) {
       field("name", "Name", name, "Shown in this dashboard only."),
     ),
     credentials,
-    h(
-      "fieldset",
-      { class: "section" },
-      h("legend", { id: "updates-legend" }, "How updates arrive"),
-      modeChoices,
-      modeError,
-      intervalField,
-    ),
+    updatesSection,
     h("fieldset", { class: "section" }, h("legend", { id: "handler-legend" }, "Replies"), choices, handlerPane),
     h("div", { class: "form-actions" }, h("a", { class: "button", href: cancelHref }, "Cancel"), submit),
   )

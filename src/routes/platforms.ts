@@ -20,6 +20,14 @@ const platformSchema = z
     displayName: z.string().openapi({ description: "Human name", example: "Telegram" }),
     credentialFields: z.array(fieldSchema),
     limits: z.record(z.string(), z.number()),
+    capabilities: z
+      .object({
+        polling: z.boolean().openapi({ description: "Can receive updates by long polling (`updates.mode: polling`)" }),
+        appWebhook: z
+          .boolean()
+          .openapi({ description: "Has an app-level webhook: `/webhooks/{platform}` for many accounts" }),
+      })
+      .openapi({ description: "What the platform can do beyond webhooks per bot" }),
   })
   .openapi("Platform")
 
@@ -59,7 +67,8 @@ function describePlatform(platform: (typeof platforms)[number]) {
     }
   })
   const limits: Record<string, number> = { ...provider.limits }
-  return { platform, displayName: provider.displayName, credentialFields, limits }
+  const capabilities = { polling: provider.poll !== undefined, appWebhook: provider.appWebhook !== undefined }
+  return { platform, displayName: provider.displayName, credentialFields, limits, capabilities }
 }
 
 export const platformsApp = createOpenApiApp().openapi(

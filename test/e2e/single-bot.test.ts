@@ -74,7 +74,7 @@ describe("the guide's single-bot settings", () => {
     const token = randomTelegramToken()
     await call({ TELEGRAM_BOT_TOKEN: token, TELEGRAM_WEBHOOK_URL: "https://bot.example.com/tg" }, "/health")
     const [hook] = await setWebhooks(token)
-    expect((hook?.body as { url: string }).url).toBe("https://bot.example.com/tg")
+    expect(hook?.body).toMatchObject({ url: "https://bot.example.com/tg" })
   })
 
   it("TELEGRAM_POLLING=true polls getUpdates every TELEGRAM_POLLING_INTERVAL ms instead", async () => {
