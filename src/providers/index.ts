@@ -1,6 +1,7 @@
 /** The provider registry: the one place a platform is registered; everything else derives from this map. */
 import { z } from "zod"
 import { err, ok, type Result } from "../lib/result"
+import { slack } from "./slack"
 import { telegram } from "./telegram"
 import type { MessagingProvider } from "./types"
 import { whatsapp } from "./whatsapp"
@@ -14,6 +15,7 @@ import { whatsapp } from "./whatsapp"
 export const providers = {
   telegram,
   whatsapp,
+  slack,
 } satisfies Record<string, MessagingProvider>
 
 export type Platform = keyof typeof providers
