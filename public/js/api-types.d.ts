@@ -56,7 +56,7 @@ export type BotStats = {
 }
 
 export type CreateBot = {
-  platform: "telegram" | "whatsapp"
+  platform: "telegram" | "whatsapp" | "slack"
   name: string
   credentials: Record<string, unknown>
   handler?: HandlerInput
