@@ -3,6 +3,7 @@
 import { env, runDurableObjectAlarm, runInDurableObject } from "cloudflare:test"
 import { sign } from "hono/jwt"
 import { describe, expect, it } from "vitest"
+import { whatsappStatusEvent } from "../fakes/builders"
 import { randomPhoneNumberId, randomTelegramToken } from "../fakes/client"
 import { api, tokenFor, uniqueBusiness } from "../helpers"
 import {
@@ -336,31 +337,13 @@ describe("smaller defects users would notice", () => {
       })
       return m.body.platformMessageId ?? undefined
     })
-    const receipt = {
-      object: "whatsapp_business_account",
-      entry: [
-        {
-          id: "1",
-          changes: [
-            {
-              field: "messages",
-              value: {
-                metadata: { phone_number_id: bot.phoneNumberId },
-                statuses: [
-                  {
-                    id: platformId,
-                    status: "failed",
-                    timestamp: String(Math.floor(Date.now() / 1000)),
-                    recipient_id: "15550002",
-                    errors: [{ code: 131026, title: "Message undeliverable" }],
-                  },
-                ],
-              },
-            },
-          ],
-        },
-      ],
-    }
+    const receipt = whatsappStatusEvent({
+      phoneNumberId: bot.phoneNumberId,
+      messageId: platformId,
+      recipient: "15550002",
+      status: "failed",
+      errors: [{ code: 131026, title: "Message undeliverable" }],
+    })
     expect((await postWhatsApp(bot.webhookUrl, receipt, bot.appSecret)).status).toBe(200)
     const entry = await eventually(async () => {
       const logs = await api<{ logs: { event: string; message: string; level: string }[] }>(
