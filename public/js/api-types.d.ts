@@ -56,7 +56,7 @@ export type BotStats = {
 }
 
 export type CreateBot = {
-  platform: "telegram" | "whatsapp" | "slack"
+  platform: "telegram" | "whatsapp" | "slack" | "discord"
   name: string
   credentials: Record<string, unknown>
   handler?: HandlerInput

@@ -15,6 +15,7 @@ import { type BotSnapshot, botSnapshotSchema, type ControlAction } from "../regi
 import { ActivityLog, type LogDetail, type LogEntry, type LogLevel } from "./activity-log"
 import { ChatHistory } from "./chat-history"
 import { Counters, type HourBucket } from "./counters"
+import { Gateway } from "./gateway"
 import { Inbox } from "./inbox"
 import { headerLookup, type SendIntake, sendIntake, type WebhookIntake, webhookIntake } from "./intake"
 import { type ControlResult, halt, type LifecyclePort, retireCredentials, runLifecycle } from "./lifecycle"
@@ -49,6 +50,8 @@ export class BotDurableObject extends DurableObject<Env> {
   private readonly rollups: Rollups
   private readonly lifecycle: LifecyclePort
   private readonly poller: Poller
+  /** A socket to the platform (Discord's Gateway), for platforms that push events over one. */
+  private readonly gateway: Gateway
   /** Webhook events and API sends, each written with whatever else arrived during the previous commit. */
   private readonly intake: WebhookIntake
   private readonly sends: SendIntake
@@ -113,6 +116,26 @@ export class BotDurableObject extends DurableObject<Env> {
         return written.value.fresh
       },
     })
+    this.gateway = new Gateway({
+      snapshot: () => this.snapshot(),
+      load: () => this.load(),
+      hasGateway: (platform) => getProvider(platform).gateway !== undefined,
+      saved: () => this.meta.pollCursor(),
+      save: (state) => this.meta.setPollCursor(state),
+      store: async (events, state) => {
+        const now = Date.now()
+        const written = await this.intake.submit({ events, now, cursor: state })
+        if (!written.ok) throw written.error
+        if (written.value.fresh > 0) {
+          await this.schedule(now)
+          await this.rollups.noteActivity(now, true)
+        }
+        return written.value.fresh
+      },
+      wake: (at) => this.schedule(at),
+      halt: (reason) => halt(this.lifecycle, reason),
+      log,
+    })
     ctx.blockConcurrencyWhile(async () => {
       // An object nobody configured (a webhook to a well-formed id no bot has) writes nothing, so it leaves
       // nothing behind: the schema is created by the first configure.
@@ -149,6 +172,7 @@ export class BotDurableObject extends DurableObject<Env> {
     if (!this.snapshot()) return { ok: false, error: { kind: "not_found", message: "bot is not configured" } }
     if (action === "stop" || action === "restart") {
       const down = await runLifecycle(this.lifecycle, "teardown")
+      this.gateway.close(action === "stop" ? "bot stopped" : "bot restarting")
       if (action === "stop") {
         this.poller.cancel()
         this.meta.setStatus("stopped")
@@ -184,6 +208,7 @@ export class BotDurableObject extends DurableObject<Env> {
     if (!snapshot) return { discarded: 0 }
     this.removing = true
     this.poller.cancel()
+    this.gateway.close("bot deleted")
     await this.processor.stop()
     const discarded = this.outbox.openCount()
     if (snapshot.status === "active") await runLifecycle(this.lifecycle, "teardown")
@@ -318,6 +343,7 @@ export class BotDurableObject extends DurableObject<Env> {
     if (!this.snapshot()) return
     const now = Date.now()
     const deadline = now + ALARM_BUDGET_MS
+    await this.gateway.watch(now) // connects an active gateway bot, replaces a silent socket
     const poll = this.poller.due(now) ? this.poller.pollOnce() : null
     let worked = await this.processor.run(deadline)
     // A long poll waits for news: meanwhile, handle and send what arrives (API sends, the poll's own events).
@@ -337,9 +363,14 @@ export class BotDurableObject extends DurableObject<Env> {
 
   // ---- internals (private: a DO's public methods are callable over RPC) ----
 
-  /** The soonest of: the queue's or inbox's next work, the next poll, the next rollup flush. */
+  /** The soonest of: the queue's or inbox's next work, the next poll, the gateway's watch, the next rollup flush. */
   private nextWakeAt(): number | null {
-    const times = [this.processor.nextWakeAt(), this.poller.nextPollAt(), this.rollups.nextDueAt()]
+    const times = [
+      this.processor.nextWakeAt(),
+      this.poller.nextPollAt(),
+      this.gateway.nextWatchAt(),
+      this.rollups.nextDueAt(),
+    ]
     const due = times.filter((t): t is number => t !== null)
     return due.length > 0 ? Math.min(...due) : null
   }

@@ -54,7 +54,10 @@ export class BotMeta {
     this.write(PAUSED_UNTIL_KEY, String(at))
   }
 
-  /** Long polling: the cursor that confirms every event stored so far (null: start from what the platform has). */
+  /**
+   * Where the bot is in its platform's event stream, confirming every event stored so far (null: start from what the
+   * platform has): long polling's offset, or a gateway's session and last sequence number (src/bot/gateway.ts).
+   */
   pollCursor(): string | null {
     return this.read(POLL_CURSOR_KEY)
   }

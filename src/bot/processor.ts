@@ -216,7 +216,11 @@ export class Processor {
     const { replies, remember } = result.value
     const isGroup = event.conversation === "group"
     this.bot.storage.transactionSync(() => {
-      for (const reply of replies) this.bot.outbox.enqueue(reply, { source: "reply", now: Date.now() })
+      for (const [i, reply] of replies.entries()) {
+        // The platform's way to answer this event (Discord: through the interaction), when it has one.
+        const addressed = loaded.provider.addressReply?.(event, reply, i) ?? reply
+        this.bot.outbox.enqueue(addressed, { source: "reply", now: Date.now() })
+      }
       if (isGroup) this.bot.outbox.setChatFreeAt(event.chatId, 0, true)
       if (remember && remember.length > 0 && loaded.snapshot.config.handler.type === "ai")
         this.bot.history.append(

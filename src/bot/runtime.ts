@@ -36,6 +36,7 @@ export async function unseal(env: Env, snapshot: BotSnapshot): Promise<UnsealedB
     webhookSecret: await open(env.ENCRYPTION_KEY, snapshot.webhookSecretEnc, `${snapshot.id}:webhook`),
     webhookUrl: snapshot.webhookUrl ?? publicBaseUrl(env) + provider.webhookPath(snapshot.id),
     apiBase: apiBaseFor(env, provider),
+    settings: snapshot.config.settings,
   }
   if (env.WHATSAPP_APP_SECRET) runtime.appSecret = env.WHATSAPP_APP_SECRET
   return { snapshot, provider, runtime, secrets }

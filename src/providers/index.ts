@@ -1,6 +1,7 @@
 /** The provider registry: the one place a platform is registered; everything else derives from this map. */
 import { z } from "zod"
 import { err, ok, type Result } from "../lib/result"
+import { discord } from "./discord"
 import { slack } from "./slack"
 import { telegram } from "./telegram"
 import type { MessagingProvider } from "./types"
@@ -16,6 +17,7 @@ export const providers = {
   telegram,
   whatsapp,
   slack,
+  discord,
 } satisfies Record<string, MessagingProvider>
 
 export type Platform = keyof typeof providers

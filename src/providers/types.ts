@@ -183,6 +183,8 @@ export interface BotRuntime<C = Record<string, string>> {
   apiBase: string
   /** Env-level fallback secret (WhatsApp app secret). */
   appSecret?: string
+  /** The bot's free-form settings (e.g. Discord's `commands`, registered at setup). */
+  settings?: Record<string, string | number | boolean | null>
 }
 
 export interface ProviderIO {
@@ -309,4 +311,50 @@ export interface MessagingProvider<C extends Record<string, string> = Record<str
   teardown?(bot: BotRuntime<C>, io: ProviderIO): Promise<Result<void, ProviderError>>
   /** Side effects the platform expects after an inbound event (Telegram answerCallbackQuery). */
   acknowledge?(event: InboundMessage, bot: BotRuntime<C>, io: ProviderIO): Promise<Result<void, ProviderError>>
+  /**
+   * Addresses a handler's `index`-th reply to `event` the platform's way, before it is queued (Discord: the reply to
+   * an interaction goes out as its follow-up, through a `replyTo` marker its `send` understands). Default: as is.
+   */
+  addressReply?(event: InboundMessage, reply: OutboundMessage, index: number): OutboundMessage
+  /**
+   * A connection the bot's Durable Object holds open to receive events (Discord's Gateway), for platforms that
+   * push messages over a socket rather than a webhook. The object owns the socket; this says what to do with it.
+   */
+  readonly gateway?: GatewayProtocol<C>
 }
+
+/**
+ * What a socket-holding bot does on each frame, tick and close: a pure state machine (frames in, actions out), so
+ * the protocol is testable without a socket. Its durable part (session, sequence) travels as an opaque string the
+ * object stores with the events it came with.
+ */
+export interface GatewayProtocol<C extends Record<string, string> = Record<string, string>> {
+  /** Where to connect: the saved session's resume URL, or a fresh one from the platform (Discord GET /gateway/bot). */
+  url(bot: BotRuntime<C>, io: ProviderIO, saved: string | null): Promise<Result<string, ProviderError>>
+  /** A state machine for one connection, starting from the saved state (null: a new session). */
+  open(bot: BotRuntime<C>, saved: string | null, now: number): GatewayConnection
+}
+
+export interface GatewayConnection {
+  /** One text frame from the platform. */
+  receive(frame: string, now: number): GatewayAction[]
+  /** Timers (heartbeats, a missing acknowledgement) at or after `nextTickAt()`. */
+  tick(now: number): GatewayAction[]
+  nextTickAt(): number | null
+  /** The socket closed (by the platform, or the network): reconnect (resume or not) or halt. */
+  closed(code: number, reason: string, now: number): GatewayAction[]
+}
+
+export type GatewayAction =
+  /** Send a text frame. */
+  | { type: "send"; data: string }
+  /** Events to store, with the state that confirms them (in the same transaction). */
+  | { type: "events"; events: InboundMessage[]; state: string }
+  /** New durable state without events (a new session, a forgotten one). */
+  | { type: "save"; state: string }
+  /** Close the socket (with `code`, unless it is closed already) and connect again after `afterMs`. */
+  | { type: "reconnect"; afterMs: number; code: number; reason: string }
+  /** The platform refused the bot for good (revoked token, disallowed intents): status error, no reconnect. */
+  | { type: "halt"; reason: string }
+  /** Something worth the activity log. */
+  | { type: "log"; level: "info" | "warn"; event: string; message: string }

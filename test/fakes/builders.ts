@@ -149,3 +149,47 @@ export async function hmacSha256Hex(secret: string, data: string | Uint8Array): 
 export async function whatsappSignature(appSecret: string, body: string | Uint8Array): Promise<string> {
   return `sha256=${await hmacSha256Hex(appSecret, body)}`
 }
+
+/** Discord's epoch (2015-01-01), the base of snowflake timestamps. */
+const DISCORD_EPOCH = 1_420_070_400_000n
+let snowflakeCounter = 0n
+
+/** A fresh Discord snowflake id (ms since Discord's epoch << 22, then a counter). */
+export function discordSnowflake(at = Date.now()): string {
+  snowflakeCounter = (snowflakeCounter + 1n) & 0x3fffffn
+  return String(((BigInt(at) - DISCORD_EPOCH) << 22n) | snowflakeCounter)
+}
+
+const base64url = (s: string) => btoa(s).replace(/\+/g, "-").replace(/\//g, "_").replace(/=+$/, "")
+
+/**
+ * A bot token shaped like Discord's: base64 of the bot user's id, a timestamp part and an HMAC part. The fake reads the
+ * bot user id (= the application id) back from the first part; a unique one per call unless `userId` is given.
+ */
+export function randomDiscordToken(userId = discordSnowflake()): string {
+  const chars = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789_-"
+  const random = (n: number) =>
+    Array.from(crypto.getRandomValues(new Uint8Array(n)), (b) => chars[b % chars.length]).join("")
+  return `${base64url(userId)}.${random(6)}.${random(38)}`
+}
+
+/** The bot user id a Discord-shaped token names (its first part), or null. */
+export function discordUserIdOf(token: string): string | null {
+  const first = token.split(".")[0] ?? ""
+  try {
+    const id = atob(first.replace(/-/g, "+").replace(/_/g, "/"))
+    return /^\d{1,20}$/.test(id) ? id : null
+  } catch {
+    return null
+  }
+}
+
+/** Hex Ed25519 signature of `timestamp + body`, as Discord signs an interaction (X-Signature-Ed25519). */
+export async function discordSignature(
+  privateKey: Parameters<typeof crypto.subtle.sign>[1],
+  timestamp: string,
+  body: string,
+): Promise<string> {
+  const sig = await crypto.subtle.sign({ name: "Ed25519" }, privateKey, new TextEncoder().encode(timestamp + body))
+  return Array.from(new Uint8Array(sig), (b) => b.toString(16).padStart(2, "0")).join("")
+}

@@ -10,6 +10,7 @@ import {
   parseJson,
   redactHeaders,
   sleep,
+  type UpgradeHandler,
 } from "./http.ts"
 import type { FailMode, FailRuleInput, Limits, RecordedRequest, Stats } from "./types.ts"
 import { failModes } from "./types.ts"
@@ -38,6 +39,8 @@ export interface Platform {
   control(name: string, params: Record<string, unknown>, state: FakeState): Promise<Answer | undefined>
   /** Forgets an account's platform state (webhooks, counters), or every account's. */
   reset(account: string | undefined): void
+  /** WebSocket handshakes on the fake's port (Discord's Gateway); the server's origin is known by then. */
+  upgrade?: UpgradeHandler
 }
 
 interface Windows {
@@ -198,20 +201,24 @@ export interface FakeDefinition {
 export async function startFake(platform: Platform, port = 0, latencyMs = 0): Promise<RunningFake> {
   const state = new FakeState()
   state.latencyMs = latencyMs
-  const server = await listen(async (req) => {
-    if (req.url.pathname.startsWith("/__fake/")) return control(platform, state, req)
-    const call = platform.identify(req, state)
-    const entry = state.record(req, call)
-    const rule = state.takeFailure(call.account, call.method)
-    const answer = rule ? call.fail(rule) : await call.run()
-    if (isHold(answer)) {
-      entry.outcome = "timeout"
+  const server = await listen(
+    async (req) => {
+      if (req.url.pathname.startsWith("/__fake/")) return control(platform, state, req)
+      const call = platform.identify(req, state)
+      const entry = state.record(req, call)
+      const rule = state.takeFailure(call.account, call.method)
+      const answer = rule ? call.fail(rule) : await call.run()
+      if (isHold(answer)) {
+        entry.outcome = "timeout"
+        return answer
+      }
+      await sleep(state.latencyFor(call.account))
+      entry.outcome = answer.status >= 200 && answer.status < 300 ? "ok" : answer.status
       return answer
-    }
-    await sleep(state.latencyFor(call.account))
-    entry.outcome = answer.status >= 200 && answer.status < 300 ? "ok" : answer.status
-    return answer
-  }, port)
+    },
+    port,
+    platform.upgrade,
+  )
   return { ...server, state }
 }
 

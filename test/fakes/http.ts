@@ -3,6 +3,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http"
 import { createServer } from "node:http"
 import { createServer as createNetServer, type Socket } from "node:net"
+import type { Duplex } from "node:stream"
 
 export interface ApiRequest {
   method: string
@@ -43,14 +44,28 @@ export interface Listening {
   close(): Promise<void>
 }
 
-/** Starts a server on 127.0.0.1 (`port` 0 = random) that answers every request with `handler`. */
-export function listen(handler: (req: ApiRequest) => Promise<Answer>, port = 0): Promise<Listening> {
+/** An HTTP upgrade (a WebSocket handshake), for a fake that also serves sockets on its port. */
+export type UpgradeHandler = (req: IncomingMessage, socket: Duplex, head: Buffer) => void
+
+/**
+ * Starts a server on 127.0.0.1 (`port` 0 = random) that answers every request with `handler`, and hands upgrade
+ * requests to `onUpgrade` (refused when there is none).
+ */
+export function listen(
+  handler: (req: ApiRequest) => Promise<Answer>,
+  port = 0,
+  onUpgrade?: UpgradeHandler,
+): Promise<Listening> {
   const sockets = new Set<Socket>()
   const timers = new Set<ReturnType<typeof setTimeout>>()
   const server = createServer((req, res) => {
     void serve(req, res, handler, timers)
   })
   server.keepAliveTimeout = 5_000
+  server.on("upgrade", (req, socket, head) => {
+    if (onUpgrade) onUpgrade(req, socket, head)
+    else socket.destroy()
+  })
   server.on("connection", (socket) => {
     sockets.add(socket)
     socket.on("close", () => sockets.delete(socket))
