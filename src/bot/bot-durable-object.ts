@@ -163,8 +163,14 @@ export class BotDurableObject extends DurableObject<Env> {
     this.unsealed = null // secrets or handler may have changed: unseal again on next use
     if (!previous) this.log("info", "config.created", "Bot created")
     else if (previous.updatedAt !== snapshot.updatedAt) this.log("info", "config.updated", "Configuration updated")
-    if (previous && previous.status !== "stopped" && previous.secretsEnc !== snapshot.secretsEnc)
+    if (previous && previous.status !== "stopped" && previous.secretsEnc !== snapshot.secretsEnc) {
       await retireCredentials(this.lifecycle, previous, snapshot)
+      // A socket opened with the previous token: connect again with the new one (the alarm does, at once).
+      if (this.gateway.connected()) {
+        this.gateway.close("credentials changed")
+        await this.schedule(Date.now())
+      }
+    }
   }
 
   /** start: register the webhook with the platform; stop: remove it; restart: both. */

@@ -249,7 +249,8 @@ describe("Discord Gateway held by the bot's Durable Object", () => {
       const resumed = await eventually(
         async () => {
           const s = await gatewayState(token)
-          return s.resumes.length >= 1 && s.connections === 1 ? s : undefined
+          // The old socket's close is recorded when its closing handshake ends, maybe after the resume.
+          return s.resumes.length >= 1 && s.connections === 1 && s.closes.length > 0 ? s : undefined
         },
         8_000,
         "a resume after the missing ACK",
@@ -314,6 +315,31 @@ describe("Discord Gateway held by the bot's Durable Object", () => {
     const state = await gatewayState(bot.token)
     expect(state.connections).toBe(0)
     expect(state.identifies + state.resumes.length).toBe(1)
+  })
+
+  it("connects again with the new token when the credentials change", async () => {
+    const bot = await createDiscordBot()
+    await waitConnected(bot)
+    const token = randomDiscordToken(bot.appId)
+    const patched = await api("PATCH", `/api/bots/${bot.id}`, {
+      token: bot.admin,
+      body: { credentials: { applicationId: bot.appId, publicKey: await publicKey(), botToken: token } },
+    })
+    expect(patched.status).toBe(200)
+    const old = await eventually(
+      async () => {
+        const s = await gatewayState(bot.token)
+        return s.connections === 0 && s.closes.includes(1000) ? s : undefined
+      },
+      5_000,
+      "the old token's socket closed",
+    )
+    expect(old.closes).toEqual([1000])
+    const fresh = { ...bot, token }
+    await waitConnected(fresh)
+    await say(fresh, "new token", "1100000000000000706")
+    const [reply] = await fake.waitForRequests({ account: token, method: "messages" }, 1, 10_000)
+    expect(contentOf(reply as RecordedRequest)).toBe("new token")
   })
 
   it("closes with 1000 on stop and stays closed", async () => {
