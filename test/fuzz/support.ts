@@ -516,3 +516,13 @@ export function violated(what: string, sent: Uint8Array | string, got: Answer, e
     .join("")
   return new Violation(`${what}\n  sent: ${preview(sent)}\n  answer: ${got.status} ${got.text.slice(0, 500)}${detail}`)
 }
+
+/**
+ * The unverified-request invariant every webhook shares: a 4xx in the error shape (never a 5xx), and nothing stored
+ * in the bot's inbox or queue. `fail` builds the case's report.
+ */
+export function checkRefusedAndNothingStored(got: Answer, after: DoCounts, fail: (what: string) => Violation): void {
+  if (got.status >= 500) throw fail("5xx")
+  if (got.status < 400 || !isErrorShape(got.json)) throw fail("an unverified request must get a 4xx error")
+  if (after.inbox !== 0 || after.outbox !== 0) throw fail("an unverified request stored something")
+}
