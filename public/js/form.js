@@ -1,20 +1,15 @@
 // @ts-check
-// Add and edit a bot: credential fields follow the platform (from GET /api/platforms), the handler choice, and the
-// API's validation messages shown next to the field they are about.
+// Add and edit a bot: the form's assembly, credentials from the platform description, submit, the after-save view.
 import { ApiError, api, session } from "./api.js"
+import { field as fieldIn, showErrors } from "./form-fields.js"
+import { handlerSection } from "./form-handler.js"
+import { updatesSection } from "./form-updates.js"
 import { loadPlatforms, platformName } from "./platforms.js"
 import { append, copyRow, errorText, fmt, go, h, mount, toast } from "./ui.js"
 
-/** @typedef {import("./api.js").Bot} Bot */
 /** @typedef {import("./api.js").BotWrite} BotWrite */
-/** @typedef {import("./api.js").FieldError} FieldError */
-/** @typedef {HTMLInputElement | HTMLSelectElement | HTMLTextAreaElement} Control */
-
-const HANDLERS = /** @type {const} */ ([
-  ["echo", "Echo", "Replies with what it received: the quickest end-to-end check."],
-  ["forward", "Forward to my server", "POSTs each message to your HTTPS endpoint; your JSON answer is the reply."],
-  ["ai", "AI assistant", "Answers with an OpenAI-compatible model, using the chat's recent history."],
-])
+/** @typedef {import("./form-fields.js").Control} Control */
+/** @typedef {import("./form-fields.js").Fields} Fields */
 
 /**
  * @param {HTMLElement} view
@@ -36,29 +31,10 @@ export async function renderForm(view, botId) {
   ])
   const topError = h("div", { class: "error-box", role: "alert", tabIndex: -1, hidden: true })
   /** Error slot and control of each API field path ("name", "credentials.botToken", "handler.url"). */
-  /** @type {Map<string, { slot: HTMLElement, control: Control }>} */
+  /** @type {Fields} */
   const fields = new Map()
-
-  /**
-   * A labelled control with its hint and its error slot, registered under the API's field path.
-   * @param {string} path @param {string} labelText @param {Control} control @param {string} [hint]
-   */
-  const field = (path, labelText, control, hint) => {
-    const id = `f-${path.replace(/\W/g, "-")}`
-    control.id = id
-    control.name = path
-    const slot = h("div", { class: "field-error", id: `${id}-error` })
-    control.setAttribute("aria-describedby", hint ? `${id}-hint ${id}-error` : `${id}-error`)
-    fields.set(path, { slot, control })
-    return h(
-      "div",
-      { class: "field" },
-      h("label", { for: id }, labelText),
-      control,
-      hint ? h("div", { class: "hint", id: `${id}-hint` }, hint) : null,
-      slot,
-    )
-  }
+  /** @param {string} path @param {string} labelText @param {Control} control @param {string} [hint] */
+  const field = (path, labelText, control, hint) => fieldIn(fields, path, labelText, control, hint)
 
   const platform = h(
     "select",
@@ -113,141 +89,9 @@ export async function renderForm(view, botId) {
   platform.addEventListener("change", drawCredentials)
   drawCredentials()
 
-  // Handler: echo / forward / AI, each with its own fields.
-  const handler = existing?.handler ?? { type: "echo" }
-  const forwardUrl = h("input", {
-    type: "url",
-    value: handler.type === "forward" ? handler.url : "",
-    placeholder: "https://example.com/switchboard",
-  })
-  const aiBase = h("input", {
-    type: "url",
-    value: handler.type === "ai" ? handler.baseUrl : "",
-    placeholder: "https://api.openai.com/v1",
-  })
-  const aiModel = h("input", {
-    type: "text",
-    value: handler.type === "ai" ? handler.model : "",
-    placeholder: "gpt-4o-mini",
-  })
-  const aiKey = h("input", {
-    type: "password",
-    autocomplete: "off",
-    placeholder: handler.type === "ai" ? "•••••••• (kept unless you type a new key)" : "sk-…",
-  })
-  const aiPrompt = h("textarea", {
-    rows: 3,
-    value: handler.type === "ai" ? (handler.systemPrompt ?? "") : "",
-    placeholder: "You are the support assistant of …",
-  })
-  const panes = {
-    echo: h("div", {}),
-    forward: h(
-      "div",
-      {},
-      field(
-        "handler.url",
-        "Endpoint URL",
-        forwardUrl,
-        "Each message is POSTed with an X-Switchboard-Signature (HMAC-SHA256). A new signing secret is shown once after saving.",
-      ),
-    ),
-    ai: h(
-      "div",
-      { class: "two-col" },
-      field("handler.baseUrl", "API base URL", aiBase, "Any OpenAI-compatible endpoint."),
-      field("handler.model", "Model", aiModel),
-      field("handler.apiKey", "API key", aiKey, "Stored encrypted; never shown again."),
-      field("handler.systemPrompt", "System prompt (optional)", aiPrompt),
-    ),
-  }
-  const choices = h("div", { class: "choices", role: "radiogroup", "aria-labelledby": "handler-legend" })
-  const handlerPane = h("div", { class: "handler-pane" })
-  for (const [value, label, hint] of HANDLERS) {
-    choices.append(
-      h(
-        "label",
-        { class: "choice" },
-        h("input", {
-          type: "radio",
-          name: "handler-type",
-          value,
-          checked: handler.type === value,
-          onchange: drawHandler,
-        }),
-        h("span", {}, h("strong", {}, label), h("span", { class: "hint" }, hint)),
-      ),
-    )
-  }
-  const chosenHandler = () =>
-    /** @type {"echo" | "forward" | "ai"} */ (
-      /** @type {HTMLInputElement | null} */ (choices.querySelector("input:checked"))?.value ?? "echo"
-    )
-  function drawHandler() {
-    mount(handlerPane, panes[chosenHandler()])
-  }
-  drawHandler()
-
-  // How updates arrive: webhooks (the platform calls Switchboard), or long polling from Switchboard (for a bot that
-  // must not receive webhooks), offered where GET /api/platforms says the platform can poll.
-  const updates = existing?.updates ?? { mode: "webhook" }
-  const pollInterval = h("input", {
-    type: "number",
-    min: 0,
-    max: 60000,
-    step: 100,
-    inputMode: "numeric",
-    value: String(updates.mode === "polling" ? (updates.intervalMs ?? 1000) : 1000),
-  })
-  const modeChoices = h("div", { class: "choices", role: "radiogroup", "aria-labelledby": "updates-legend" })
-  /** @type {Map<"webhook" | "polling", HTMLInputElement>} */
-  const modeInputs = new Map()
-  for (const [value, label, hint] of /** @type {const} */ ([
-    [
-      "webhook",
-      "Webhook (default)",
-      "Each update is pushed to Switchboard's webhook URL as it happens: the fastest way.",
-    ],
-    ["polling", "Long polling", "Switchboard asks for new updates itself: for a bot whose webhook must stay unset."],
-  ])) {
-    const input = h("input", {
-      type: "radio",
-      name: "updates-mode",
-      value,
-      checked: updates.mode === value,
-      onchange: drawUpdates,
-    })
-    modeInputs.set(value, input)
-    modeChoices.append(
-      h("label", { class: "choice" }, input, h("span", {}, h("strong", {}, label), h("span", { class: "hint" }, hint))),
-    )
-  }
-  const modeError = h("div", { class: "field-error", id: "f-updates-error", role: "status" })
-  const pollingInput = /** @type {HTMLInputElement} */ (modeInputs.get("polling"))
-  for (const input of modeInputs.values()) input.setAttribute("aria-describedby", "f-updates-error")
-  // Errors about `updates` or `updates.mode` go under the choice (the closest registered path).
-  fields.set("updates", { slot: modeError, control: pollingInput })
-  const intervalField = field(
-    "updates.intervalMs",
-    "Pause between polls (ms)",
-    pollInterval,
-    "0 to 60000; each poll itself waits up to 25 s for news.",
-  )
-  const chosenMode = () => (pollingInput.checked ? "polling" : "webhook")
-  const updatesSection = h(
-    "fieldset",
-    { class: "section" },
-    h("legend", { id: "updates-legend" }, "How updates arrive"),
-    modeChoices,
-    modeError,
-    intervalField,
-  )
-  function drawUpdates() {
-    const spec = platforms.find((p) => p.platform === platform.value)
-    const canPoll = spec?.capabilities.polling ?? false
-    updatesSection.hidden = !canPoll && chosenMode() !== "polling"
-    intervalField.hidden = chosenMode() !== "polling"
-  }
+  const handler = handlerSection(fields, existing?.handler ?? { type: "echo" })
+  const updates = updatesSection(fields, existing?.updates)
+  const drawUpdates = () => updates.showFor(platforms.find((p) => p.platform === platform.value))
   platform.addEventListener("change", drawUpdates)
   drawUpdates()
 
@@ -264,8 +108,8 @@ export async function renderForm(view, botId) {
       field("name", "Name", name, "Shown in this dashboard only."),
     ),
     credentials,
-    updatesSection,
-    h("fieldset", { class: "section" }, h("legend", { id: "handler-legend" }, "Replies"), choices, handlerPane),
+    updates.section,
+    handler.section,
     h("div", { class: "form-actions" }, h("a", { class: "button", href: cancelHref }, "Cancel"), submit),
   )
 
@@ -279,59 +123,19 @@ export async function renderForm(view, botId) {
       if (value) creds[key] = value
       if (value !== initial) changed = true
     }
-    const type = chosenHandler()
-    /** @type {Record<string, string>} */
-    let handlerBody = { type: "echo" }
-    if (type === "forward") handlerBody = { type, url: forwardUrl.value.trim() }
-    if (type === "ai") {
-      handlerBody = { type, baseUrl: aiBase.value.trim(), model: aiModel.value.trim() }
-      if (aiKey.value.trim()) handlerBody.apiKey = aiKey.value.trim()
-      if (aiPrompt.value.trim()) handlerBody.systemPrompt = aiPrompt.value.trim()
-    }
     /** @type {Record<string, unknown>} */
-    const body = { name: name.value.trim(), handler: handlerBody }
+    const body = { name: name.value.trim(), handler: handler.collect() }
     if (!existing) body.platform = platform.value
     if (!existing || changed) body.credentials = creds
-    // A number as typed; anything else goes as is and the API's message lands under the field.
-    const interval = pollInterval.value.trim() === "" ? 1000 : Number(pollInterval.value)
-    const wanted = chosenMode() === "polling" ? { mode: "polling", intervalMs: interval } : { mode: "webhook" }
-    // Only a change is sent (a new bot uses webhooks unless told otherwise): switching modes sets the bot up again.
-    const current = existing?.updates ?? { mode: "webhook" }
-    const same = current.mode === wanted.mode && (current.mode !== "polling" || current.intervalMs === interval)
-    if (!same) body.updates = wanted
+    const updatesBody = updates.collect()
+    if (updatesBody) body.updates = updatesBody
     return body
-  }
-
-  /**
-   * Puts each validation message under its field (or its closest registered parent path); returns how many landed.
-   * @param {FieldError[]} errors
-   */
-  function showErrors(errors) {
-    for (const { slot, control } of fields.values()) {
-      slot.textContent = ""
-      control.removeAttribute("aria-invalid")
-    }
-    /** @type {Control | null} */
-    let first = null
-    let placed = 0
-    for (const e of errors) {
-      const parts = e.path.split(".")
-      let target = null
-      for (let n = parts.length; n > 0 && !target; n--) target = fields.get(parts.slice(0, n).join(".")) ?? null
-      if (!target) continue
-      target.slot.textContent = target.slot.textContent ? `${target.slot.textContent} ${e.message}` : e.message
-      target.control.setAttribute("aria-invalid", "true")
-      first ??= target.control
-      placed++
-    }
-    first?.focus()
-    return placed
   }
 
   form.addEventListener("submit", async (e) => {
     e.preventDefault()
     topError.hidden = true
-    showErrors([])
+    showErrors(fields, [])
     submit.disabled = true
     submit.textContent = existing ? "Saving…" : "Creating…"
     try {
@@ -350,7 +154,7 @@ export async function renderForm(view, botId) {
         else toast(`${res.bot.name} created`)
       }
     } catch (err) {
-      const placed = err instanceof ApiError ? showErrors(err.fields) : 0
+      const placed = err instanceof ApiError ? showErrors(fields, err.fields) : 0
       topError.hidden = false
       topError.textContent =
         placed > 0 ? `Please fix the highlighted ${placed === 1 ? "field" : "fields"} below.` : errorText(err)
