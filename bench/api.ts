@@ -1,6 +1,7 @@
-// The management API as the bench uses it (create bots), the update payloads Telegram would post, and the bench's
-// child processes: the fake platforms and the grammY peer.
+// The management API as the bench uses it (create bots), the update payloads Telegram and Slack would post, and the
+// bench's child processes: the fake platforms and the grammY peer.
 import { fork, type Serializable } from "node:child_process"
+import { createHmac, randomBytes } from "node:crypto"
 import { join } from "node:path"
 import { type FakeControl, fakeControl, randomPhoneNumberId, randomTelegramToken } from "../test/fakes/client.ts"
 import type { FakesReady } from "./fakes-process.ts"
@@ -12,6 +13,14 @@ export interface TelegramBotRef {
   token: string
   /** The secret_token our setup gave setWebhook, as the fake recorded it. */
   secret: string
+  webhookUrl: string
+}
+
+export interface SlackBotRef {
+  id: string
+  token: string
+  /** The app's signing secret: every request to the bot's Request URL is signed with it. */
+  signingSecret: string
   webhookUrl: string
 }
 
@@ -82,6 +91,73 @@ export async function createWhatsAppBot(worker: RunningWorker, business = "bench
   return { id, phoneNumberId }
 }
 
+/**
+ * A bot token the Slack fake's auth.test accepts (`xoxb-{team digits}-{bot user digits}-{secret}`): unique workspace
+ * and bot user per call, so two bench bots never share a Slack account.
+ */
+export function randomSlackToken(): string {
+  const digits = (n: number) => String(10 ** (n - 1) + (randomBytes(4).readUInt32BE() % (9 * 10 ** (n - 1))))
+  return `xoxb-${digits(10)}-${digits(9)}-${randomBytes(12).toString("hex")}`
+}
+
+/** Creates echo bots for Slack through the API (auth.test on the fake checks each token). */
+export async function createSlackBots(
+  worker: RunningWorker,
+  count: number,
+  business = "bench",
+): Promise<SlackBotRef[]> {
+  return pool(Array.from({ length: count }), 16, async () => {
+    const token = randomSlackToken()
+    const signingSecret = randomBytes(16).toString("hex")
+    const id = await createBot(worker, business, {
+      platform: "slack",
+      name: `bench slack ${token.slice(5, 11)}`,
+      credentials: { botToken: token, signingSecret },
+    })
+    return { id, token, signingSecret, webhookUrl: `${worker.origin}/webhooks/slack/${id}` }
+  })
+}
+
+/**
+ * An Events API `event_callback` carrying one channel message from a person, as Slack posts it to a Request URL.
+ * `ts` is the message's id in its channel (Slack's `"seconds.sequence"`), `eventId` the delivery's.
+ */
+export function slackMessageEvent(eventId: string, channel: string, ts: string, text: string): string {
+  return JSON.stringify({
+    token: "bench-verification-token",
+    team_id: "T0BENCH001",
+    api_app_id: "A0BENCH001",
+    event: {
+      type: "message",
+      channel,
+      channel_type: "channel",
+      user: "U0BENCH001",
+      text,
+      ts,
+      event_ts: ts,
+      team: "T0BENCH001",
+    },
+    type: "event_callback",
+    event_id: eventId,
+    event_time: Math.floor(Number(ts)),
+  })
+}
+
+/**
+ * The headers Slack signs a request with: `X-Slack-Request-Timestamp` (now, in seconds) and `X-Slack-Signature`,
+ * `v0=` + hex HMAC-SHA256 of `v0:{timestamp}:{body}` with the app's signing secret. Synchronous (node:crypto), so a
+ * closed loop can sign each request as it builds it.
+ */
+export function slackHeaders(signingSecret: string, body: string): Record<string, string> {
+  const timestamp = String(Math.floor(Date.now() / 1000))
+  const signature = createHmac("sha256", signingSecret).update(`v0:${timestamp}:${body}`).digest("hex")
+  return {
+    "content-type": "application/json",
+    "x-slack-request-timestamp": timestamp,
+    "x-slack-signature": `v0=${signature}`,
+  }
+}
+
 /** A Telegram Update carrying one private text message, as the Bot API posts it to a webhook. */
 export function telegramUpdate(updateId: number, chatId: number, text: string): string {
   return JSON.stringify({
@@ -139,8 +215,10 @@ function stopper(child: Child): () => Promise<void> {
 export interface FakesHandle {
   telegramApiBase: string
   whatsappApiBase: string
+  slackApiBase: string
   telegram: FakeControl
   whatsapp: FakeControl
+  slack: FakeControl
   pid: number
   close(): Promise<void>
 }
@@ -151,25 +229,34 @@ export async function spawnFakes(latencyMs: number): Promise<FakesHandle> {
     isRecord(raw) &&
     raw.type === "ready" &&
     typeof raw.telegramOrigin === "string" &&
-    typeof raw.whatsappOrigin === "string"
+    typeof raw.whatsappOrigin === "string" &&
+    typeof raw.slackOrigin === "string"
       ? {
           type: "ready",
           telegramApiBase: String(raw.telegramApiBase),
           whatsappApiBase: String(raw.whatsappApiBase),
+          slackApiBase: String(raw.slackApiBase),
           telegramOrigin: raw.telegramOrigin,
           whatsappOrigin: raw.whatsappOrigin,
+          slackOrigin: raw.slackOrigin,
         }
       : undefined,
   )
   const handle: FakesHandle = {
     telegramApiBase: msg.telegramApiBase,
     whatsappApiBase: msg.whatsappApiBase,
+    slackApiBase: msg.slackApiBase,
     telegram: fakeControl(msg.telegramOrigin),
     whatsapp: fakeControl(msg.whatsappOrigin),
+    slack: fakeControl(msg.slackOrigin),
     pid: child.pid ?? -1,
     close: stopper(child),
   }
-  await Promise.all([handle.telegram.latency(latencyMs), handle.whatsapp.latency(latencyMs)])
+  await Promise.all([
+    handle.telegram.latency(latencyMs),
+    handle.whatsapp.latency(latencyMs),
+    handle.slack.latency(latencyMs),
+  ])
   return handle
 }
 

@@ -6,17 +6,23 @@ export interface FakesReady {
   type: "ready"
   telegramApiBase: string
   whatsappApiBase: string
+  slackApiBase: string
   telegramOrigin: string
   whatsappOrigin: string
+  slackOrigin: string
 }
 
 const fakes = await startFakes()
+const slack = fakes.platforms.slack
+if (!slack) throw new Error("test/fakes has no Slack fake (test/fakes/slack.fake.ts)")
 process.send?.({
   type: "ready",
   telegramApiBase: fakes.telegramApiBase,
   whatsappApiBase: fakes.whatsappApiBase,
+  slackApiBase: slack.apiBase,
   telegramOrigin: fakes.telegramOrigin,
   whatsappOrigin: fakes.whatsappOrigin,
+  slackOrigin: slack.origin,
 } satisfies FakesReady)
 process.on("disconnect", () => {
   void fakes.close().then(() => process.exit(0))

@@ -1,12 +1,16 @@
 // Ingest: Telegram webhook updates/s and time-to-200 at N connections, for the router (1 bot or many), the bare route
-// of the same build (the runtime's limit) and the grammY peer (which replies inside the request).
+// of the same build (the runtime's limit) and the grammY peer (which replies inside the request); and the same loop
+// of signed Slack Events API messages to one Slack bot.
 import { join } from "node:path"
 import { randomTelegramToken } from "../test/fakes/client.ts"
 import {
+  createSlackBots,
   createTelegramBots,
   type FakesHandle,
   pool,
   SECRET_HEADER,
+  slackHeaders,
+  slackMessageEvent,
   spawnFakes,
   startGrammyPeer,
   telegramUpdate,
@@ -17,8 +21,11 @@ import { type ProfileSummary, profiled } from "./profile.ts"
 import { percentile, round } from "./stats.ts"
 import { startWorker } from "./worker.ts"
 
-/** `floor`: bench/floor-worker.js, a route + one Durable Object RPC + one SQLite insert (see --floor). */
-export type IngestTarget = "bare" | "router" | "grammy" | "floor"
+/**
+ * `router`: Switchboard with Telegram bots; `slack`: Switchboard with one Slack bot (signed Events API requests);
+ * `floor`: bench/floor-worker.js, a route + one Durable Object RPC + one SQLite insert (see --floor).
+ */
+export type IngestTarget = "bare" | "router" | "slack" | "grammy" | "floor"
 
 export interface IngestRun {
   target: IngestTarget
@@ -39,7 +46,10 @@ export interface IngestRun {
   /** Peak resident memory of the process serving the webhooks (workerd, or the grammY peer's Node). */
   peakMemoryMb: number
   problems: string[]
-  /** Replies the fake Telegram received during the run (the router paces them at 30/s per bot; grammY sends inline). */
+  /**
+   * Replies the fake platform received during the run (the router paces them: Telegram 30/s per bot, Slack 5/s per
+   * bot and one per second per channel; grammY sends inline).
+   */
   repliesSent: number
   profile?: ProfileSummary
 }
@@ -101,6 +111,20 @@ async function sent(fakes: FakesHandle): Promise<number> {
   return (await fakes.telegram.requests({ method: "sendMessage" })).length
 }
 
+/**
+ * A message in one of 1,000 channels for each request (as the Telegram loop's 1,000 chats), each with its own
+ * event_id and ts, signed with the bot's signing secret at the time it is sent (Slack signs each request).
+ */
+function slackShots(url: string, signingSecret: string): (seq: number) => Shot {
+  const run = Date.now()
+  const seconds = Math.floor(run / 1000)
+  return (seq) => {
+    const ts = `${seconds}.${String(seq + 1).padStart(6, "0")}`
+    const body = slackMessageEvent(`Ev${run}B${seq}`, `CBENCH${1 + (seq % CHATS)}`, ts, `ingest ${seq}`)
+    return { url, headers: slackHeaders(signingSecret, body), body }
+  }
+}
+
 /** One measured run on a fresh server process and blank fakes: nothing of a previous run is left running. */
 export async function ingestRun(
   ctx: BenchContext,
@@ -112,8 +136,8 @@ export async function ingestRun(
   // The ingest phase's fakes, blank again; setup (setWebhook) at full speed, the platform's latency for the run.
   ctx.ingestFakes ??= await spawnFakes(0)
   const fakes = ctx.ingestFakes
-  await Promise.all([fakes.telegram.reset(), fakes.whatsapp.reset()])
-  await fakes.telegram.latency(0)
+  await Promise.all([fakes.telegram.reset(), fakes.whatsapp.reset(), fakes.slack.reset()])
+  await Promise.all([fakes.telegram.latency(0), fakes.slack.latency(0)])
   return measure(ctx, fakes, target, connections, bots, profileTo)
 }
 
@@ -168,6 +192,23 @@ async function measure(
         worker.pid,
       )
       return figures(target, connections, bots, result, worker.peakMemoryMb(), worker.problems, 0)
+    }
+    if (target === "slack") {
+      const [bot] = await createSlackBots(worker, 1)
+      if (!bot) throw new Error("no Slack bot created")
+      await fakes.slack.latency(API_LATENCY_MS)
+      // Warm-up: an event outside the loop's run of ts values, as warmEveryBot does for Telegram.
+      const warm = slackMessageEvent("EvWarmUp", "CBENCHWARM", `${Math.floor(Date.now() / 1000)}.000000`, "warm-up")
+      const res = await fetch(bot.webhookUrl, {
+        method: "POST",
+        headers: slackHeaders(bot.signingSecret, warm),
+        body: warm,
+      })
+      await res.arrayBuffer()
+      if (!res.ok) throw new Error(`warm-up of the Slack bot answered ${res.status}`)
+      const result = await loop(slackShots(bot.webhookUrl, bot.signingSecret), worker.pid)
+      const replies = (await fakes.slack.requests({ account: bot.token, method: "chat.postMessage" })).length
+      return figures(target, connections, 1, result, worker.peakMemoryMb(), worker.problems, replies)
     }
     const refs = await createTelegramBots(worker, fakes.telegram, bots)
     await fakes.telegram.latency(API_LATENCY_MS)

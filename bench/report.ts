@@ -53,8 +53,16 @@ export function judge(r: Omit<BenchResults, "targets">): Target[] {
     t.push({ id, text, value: round(value, 3), threshold, pass })
   for (const i of r.ingest) {
     const vb = i.routerOverBare.median
+    const vs = i.slackOverBare.median
     const vg = i.routerOverGrammy.median
     add(`ingest-vs-bare-${i.connections}`, `ingest at ${i.connections} conns / bare route`, vb, ">= 0.5", vb >= 0.5)
+    add(
+      `ingest-slack-vs-bare-${i.connections}`,
+      `Slack ingest at ${i.connections} conns / bare route`,
+      vs,
+      ">= 0.5",
+      vs >= 0.5,
+    )
     add(`ingest-vs-grammy-${i.connections}`, `ingest at ${i.connections} conns / grammY peer`, vg, "> 1", vg > 1)
   }
   const e = r.e2e
@@ -119,7 +127,9 @@ export function renderTable(r: BenchResults): string {
     `Fake platform API latency ${r.config.apiLatencyMs} ms · every figure: median (min–max) over ${r.ingest[0]?.bare.runs.length ?? 0} rounds; ratios are per round, same minute`,
   )
   out.push("")
-  out.push("1. Ingest: Telegram webhook updates to 1 bot, closed loop, time-to-200 (router: after the durable write)")
+  out.push(
+    "1. Ingest: Telegram webhook updates (Slack: signed Events API messages) to 1 bot, closed loop, time-to-200 (router: after the durable write)",
+  )
   const head: [string, number][] = [
     ["conns", 5],
     ["target", 30],
@@ -146,8 +156,11 @@ export function renderTable(r: BenchResults): string {
     line("bare Hono route (same build)", i.bare, true)
     if (i.floor) line("floor: route + DO RPC + insert", i.floor, false)
     line("Switchboard webhook", i.router, false)
+    line("Switchboard webhook, Slack", i.slack, false)
     line("grammY on Node (reply inline)", i.grammy, false)
-    out.push(`      router/bare ${sp(i.routerOverBare, 2)}   router/grammY ${sp(i.routerOverGrammy, 2)}`)
+    out.push(
+      `      router/bare ${sp(i.routerOverBare, 2)}   slack/bare ${sp(i.slackOverBare, 2)}   router/grammY ${sp(i.routerOverGrammy, 2)}`,
+    )
     if (i.floorOverBare && i.routerOverFloor)
       out.push(`      floor/bare ${sp(i.floorOverBare, 2)}   router/floor ${sp(i.routerOverFloor, 2)}`)
   }

@@ -9,7 +9,7 @@ import type { ProfileSummary } from "./profile.ts"
 import type { ListFigures } from "./registry.ts"
 import type { Spread } from "./stats.ts"
 
-export const SCHEMA = "switchboard-bench/2"
+export const SCHEMA = "switchboard-bench/3"
 
 /** A measured figure. JSON has no NaN (a percentile of no samples, a ratio over nothing): it writes null, read as NaN. */
 const figure = z.union([z.number(), z.null().transform(() => Number.NaN)])
@@ -27,7 +27,7 @@ const profileSummary = z.strictObject({
 })
 
 const ingestRun = z.strictObject({
-  target: z.enum(["bare", "router", "grammy", "floor"]),
+  target: z.enum(["bare", "router", "slack", "grammy", "floor"]),
   connections: count,
   bots: count,
   updatesPerSecond: figure,
@@ -183,9 +183,13 @@ const results = z.strictObject({
       z.strictObject({
         connections: count,
         bare: ingestSeries,
+        /** Telegram bots. */
         router: ingestSeries,
+        /** One Slack bot, signed Events API messages. */
+        slack: ingestSeries,
         grammy: ingestSeries,
         routerOverBare: spread,
+        slackOverBare: spread,
         routerOverGrammy: spread,
         /** With --floor. */
         floor: ingestSeries.optional(),
@@ -230,7 +234,7 @@ export const resultsSchema = results.superRefine((r, ctx) => {
     if (!ok) ctx.addIssue({ code: "custom", message, path })
   }
   for (const [n, i] of r.ingest.entries()) {
-    for (const key of ["bare", "router", "grammy"] as const) {
+    for (const key of ["bare", "router", "slack", "grammy"] as const) {
       const answered = i[key].runs.every((run) => run.ok > 0)
       need(answered, "every run answered", "ingest", n, key, "runs")
     }
@@ -246,6 +250,14 @@ export const resultsSchema = results.superRefine((r, ctx) => {
     need(timed, "every list request timed", "scale", "list", key, "runs")
   }
   need(r.targets.length >= 10, "every target judged", "targets")
+  for (const i of r.ingest) {
+    const id = `ingest-slack-vs-bare-${i.connections}`
+    need(
+      r.targets.some((t) => t.id === id),
+      `the Slack ingest at ${i.connections} connections judged`,
+      "targets",
+    )
+  }
 })
 
 export type BenchResults = z.infer<typeof resultsSchema>

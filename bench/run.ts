@@ -60,8 +60,8 @@ try {
   for (let round = 1; round <= sizes.rounds; round++) {
     for (const connections of sizes.connections) {
       const targets: IngestTarget[] = values.floor
-        ? ["bare", "floor", "router", "grammy"]
-        : ["bare", "router", "grammy"]
+        ? ["bare", "floor", "router", "slack", "grammy"]
+        : ["bare", "router", "slack", "grammy"]
       for (const target of targets) {
         const run = await ingestRun(ctx, target, connections)
         log(`ingest round ${round} ${target}@${connections}: ${run.updatesPerSecond}/s p99 ${run.p99Ms} ms`)
@@ -173,14 +173,17 @@ try {
     ingest: sizes.connections.map((connections) => {
       const bare = runsOf(`bare@${connections}`)
       const router = runsOf(`router@${connections}`)
+      const slack = runsOf(`slack@${connections}`)
       const grammy = runsOf(`grammy@${connections}`)
       const floor = runsOf(`floor@${connections}`)
       return {
         connections,
         bare: ingestSeries(bare),
         router: ingestSeries(router),
+        slack: ingestSeries(slack),
         grammy: ingestSeries(grammy),
         routerOverBare: roundSpread(ratioSpread(rate(router), rate(bare)), 3),
+        slackOverBare: roundSpread(ratioSpread(rate(slack), rate(bare)), 3),
         routerOverGrammy: roundSpread(ratioSpread(rate(router), rate(grammy)), 3),
         ...(floor.length > 0
           ? {

@@ -17,8 +17,15 @@ const broken: [string, (r: Record<string, unknown>) => void][] = [
   ["another schema version", (r) => Object.assign(r, { schema: "switchboard-bench/1" })],
   ["a figure of the wrong type", (r) => Object.assign(r, { durationS: "42" })],
   ["an ingest run that answered nothing", (r) => Object.assign(at(r, "ingest", 0, "router", "runs", 0), { ok: 0 })],
+  ["a Slack ingest run that answered nothing", (r) => Object.assign(at(r, "ingest", 0, "slack", "runs", 0), { ok: 0 })],
+  [
+    "the Slack ingest not judged",
+    (r) => Object.assign(r, { targets: Array.isArray(r.targets) ? r.targets.filter(notSlack) : [] }),
+  ],
   ["a series with no runs", (r) => Object.assign(at(r, "e2e", "grammy"), { runs: [] })],
 ]
+
+const notSlack = (t: unknown) => !(typeof t === "object" && t !== null && "id" in t && String(t.id).includes("slack"))
 
 function at(v: unknown, ...path: (string | number)[]): object {
   const found = path.reduce<unknown>((cur, key) => (typeof cur === "object" && cur ? Reflect.get(cur, key) : cur), v)

@@ -106,6 +106,8 @@ export function peakMemoryMb(pid: number): number {
 export interface WorkerConfig {
   telegramApiBase: string
   whatsappApiBase: string
+  /** SLACK_API_BASE (the fake Web API); without it the worker's default, slack.com (no run creates a Slack bot then). */
+  slackApiBase?: string
   /** Open workerd's inspector (for --profile). */
   inspect?: boolean
 }
@@ -196,6 +198,7 @@ async function start(bundle: Bundle, config: WorkerConfig): Promise<RunningWorke
         PUBLIC_BASE_URL: origin,
         TELEGRAM_API_BASE: config.telegramApiBase,
         WHATSAPP_API_BASE: config.whatsappApiBase,
+        ...(config.slackApiBase ? { SLACK_API_BASE: config.slackApiBase } : {}),
         MESSAGING_PLATFORM: "telegram",
         // Every instance has the baseline route; the router runs never call it.
         BENCH_BARE: "1",

@@ -1,5 +1,7 @@
 // The dashboard in a real browser (Debian's Chromium via playwright-core) against `wrangler dev` and the fake platforms:
-// sign in, create a Telegram bot, see it listed, an inbound update in the log and counters, bulk stop, viewer read-only.
+// sign in, create a Telegram bot, see it listed, an inbound update in the log and counters, bulk stop, viewer read-only;
+// a Slack bot added through the form the platform description generates, fed a signed Slack event, then deleted.
+import { createHmac, randomBytes } from "node:crypto"
 import { existsSync, mkdirSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { type Browser, chromium, type Page } from "playwright-core"
@@ -58,6 +60,14 @@ async function apiAs(bearer: string, method: string, path: string, body?: unknow
     body: body === undefined ? undefined : JSON.stringify(body),
   })
   return { status: res.status, body: res.status === 204 ? null : await res.json() }
+}
+
+/** The part of GET /api/platforms the Slack scenario reads. */
+interface PlatformDescription {
+  platform: string
+  displayName: string
+  credentialFields: { name: string; label: string; secret: boolean; required: boolean }[]
+  capabilities: { polling: boolean }
 }
 
 const row = (name: string) =>
@@ -330,6 +340,122 @@ describe("dashboard", () => {
     await page.getByRole("dialog").getByRole("button", { name: "Delete bot" }).click()
     await page.getByRole("heading", { name: "Messaging Integrations" }).waitFor()
     await expect.poll(() => row("Orders (WhatsApp)").count()).toBe(0)
+  })
+
+  it("adds a Slack bot through the form generated from the platform description, sees a signed Slack message in its log and counters, and deletes it", async () => {
+    // A bot token the fake Slack's auth.test accepts (xoxb-<team>-<bot user>-<secret>), and the app's signing secret.
+    const digits = (n: number) => String(10 ** (n - 1) + (randomBytes(4).readUInt32BE() % (9 * 10 ** (n - 1))))
+    const slackToken = `xoxb-${digits(10)}-${digits(9)}-${randomBytes(12).toString("hex")}`
+    const signingSecret = randomBytes(16).toString("hex")
+    // The form holds no per-platform table: its fields are those GET /api/platforms describes for Slack.
+    const described = await apiAs(await token(), "GET", "/api/platforms")
+    expect(described.status).toBe(200)
+    const slack = (described.body as { platforms: PlatformDescription[] }).platforms.find((p) => p.platform === "slack")
+    expect(slack?.displayName).toBe("Slack")
+    expect(slack?.credentialFields.map((f) => [f.name, f.label, f.secret, f.required])).toEqual([
+      ["botToken", "Bot token", true, true],
+      ["signingSecret", "Signing secret", true, true],
+    ])
+
+    await page.goto(`${stack.url}/#/new`)
+    await page.getByRole("heading", { name: "Add a bot" }).waitFor()
+    await page.getByLabel("Platform").selectOption({ label: "Slack" })
+    await page.getByRole("group", { name: "Slack credentials" }).waitFor()
+    for (const f of slack?.credentialFields ?? [])
+      await expect(page.getByLabel(f.label, { exact: true }).getAttribute("type")).resolves.toBe("password")
+    // Only Slack's fields: nothing of WhatsApp's form is left, and Slack has no long polling to offer.
+    for (const label of ["Access token", "Phone number ID", "Verify token"])
+      await expect(page.getByLabel(label, { exact: true }).count()).resolves.toBe(0)
+    expect(slack?.capabilities.polling).toBe(false)
+    await expect(page.getByLabel("Long polling").isHidden()).resolves.toBe(true)
+    await page.getByLabel("Name").fill("Helpdesk (Slack)")
+    await page.getByLabel("Echo").check()
+    await page.getByLabel("Bot token", { exact: true }).fill(slackToken)
+    await page.getByLabel("Signing secret", { exact: true }).fill(signingSecret)
+    await shoot("add-bot-slack")
+    await page.getByRole("button", { name: "Create bot" }).click()
+    const url = page.locator("#webhook-url")
+    await url.waitFor()
+    const webhookUrl = (await url.textContent()) ?? ""
+    expect(webhookUrl).toMatch(new RegExp(`^${stack.url}/webhooks/slack/bot_[0-9a-f]{28}$`))
+    const slackBotId = webhookUrl.split("/").at(-1) ?? ""
+    // auth.test checked the token; Slack has no API to set a Request URL, so nothing else was called.
+    const slackFake = fakeControl(stack.fakes.platforms.slack?.origin ?? "")
+    const calls = await slackFake.requests({ account: slackToken })
+    expect(calls.map((c) => c.method)).toEqual(["auth.test"])
+
+    // Listed with its platform's name.
+    await page.getByRole("link", { name: "Integrations", exact: true }).first().click()
+    await row("Helpdesk (Slack)").waitFor()
+    await expect(row("Helpdesk (Slack)").locator(".c-platform").textContent()).resolves.toBe("Slack")
+    await expect(row("Helpdesk (Slack)").locator(".status").textContent()).resolves.toBe("Active")
+
+    // Its page shows the Request URL to paste into Slack's Event Subscriptions.
+    await row("Helpdesk (Slack)").getByRole("link").click()
+    await page.getByRole("heading", { name: "Helpdesk (Slack)", level: 1, exact: true }).waitFor()
+    await expect(page.locator('.page-head .badge.platform[data-platform="slack"]').textContent()).resolves.toBe("Slack")
+    await expect(page.locator("#updates-mode").textContent()).resolves.toBe("Webhook")
+    await expect(page.locator("#detail-webhook-url").textContent()).resolves.toBe(webhookUrl)
+    expect(new URL(webhookUrl).pathname).toBe(`/webhooks/slack/${slackBotId}`)
+
+    // Slack delivers a channel message to that URL, signed with the app's signing secret (v0:{timestamp}:{body}).
+    const ts = `${Math.floor(Date.now() / 1000)}.000100`
+    const body = JSON.stringify({
+      type: "event_callback",
+      team_id: "T0BROWSER1",
+      api_app_id: "A0BROWSER1",
+      event_id: `Ev${Date.now()}`,
+      event_time: Math.floor(Date.now() / 1000),
+      event: {
+        type: "message",
+        channel: "C0HELPDESK",
+        channel_type: "channel",
+        user: "U0CUSTOMER",
+        text: "hello from Slack",
+        ts,
+        event_ts: ts,
+      },
+    })
+    const timestamp = String(Math.floor(Date.now() / 1000))
+    const signature = `v0=${createHmac("sha256", signingSecret).update(`v0:${timestamp}:${body}`).digest("hex")}`
+    const post = (sig: string) =>
+      fetch(webhookUrl, {
+        method: "POST",
+        headers: {
+          "content-type": "application/json",
+          "x-slack-request-timestamp": timestamp,
+          "x-slack-signature": sig,
+        },
+        body,
+      })
+    // A request not signed with the bot's secret is refused and never reaches the log.
+    const forged = await post(
+      `v0=${createHmac("sha256", "not-the-secret").update(`v0:${timestamp}:${body}`).digest("hex")}`,
+    )
+    expect(forged.status).toBe(401)
+    const delivered = await post(signature)
+    expect(delivered.status).toBe(200)
+    await page.locator('li[data-event="message.in"]').waitFor({ timeout: 15_000 })
+    await expect.poll(() => page.locator("#stat-in .value").textContent(), { timeout: 10_000 }).toBe("1")
+    // The echo went back to the channel through chat.postMessage.
+    const replies = await slackFake.waitForRequests({ account: slackToken, method: "chat.postMessage" }, 1, 15_000)
+    expect(replies[0]?.body).toMatchObject({ channel: "C0HELPDESK", text: "hello from Slack" })
+    await expect.poll(() => page.locator("#stat-out .value").textContent(), { timeout: 10_000 }).toBe("1")
+    await expect.poll(() => page.locator('li[data-event="message.in"]').count()).toBe(1)
+    // Neither secret is shown.
+    const shown = (await page.locator("dl.kv").textContent()) ?? ""
+    expect(shown).not.toContain(slackToken)
+    expect(shown).not.toContain(signingSecret)
+    await shoot("bot-detail-slack")
+
+    await page.getByRole("button", { name: "Delete", exact: true }).click()
+    await page.getByRole("dialog").getByRole("button", { name: "Delete bot" }).click()
+    await page.getByRole("heading", { name: "Messaging Integrations" }).waitFor()
+    await expect.poll(() => row("Helpdesk (Slack)").count()).toBe(0)
+    // Gone for Slack too: its Request URL no longer takes events.
+    const after = await post(signature)
+    expect(after.status).toBe(404)
+    await page.reload() // the delete toast stays long; the next test starts without it
   })
 
   it("searches, and stops two bots in one bulk action with a confirmation and a per-bot result", async () => {
