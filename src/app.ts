@@ -6,6 +6,7 @@ import { HTTPException } from "hono/http-exception"
 import { requestId } from "hono/request-id"
 import { type AppEnv, envVar } from "./env"
 import { errorBody, HttpError } from "./lib/errors"
+import { logEvent } from "./lib/log"
 import { securityHeaders } from "./lib/security-headers"
 import { authApp } from "./routes/auth"
 import { botsApp } from "./routes/bots"
@@ -36,13 +37,7 @@ export function createApp() {
   app.use(async (c, next) => {
     if (!envBotsReady.has(c.env)) {
       const ready = ensureEnvBots(c.env).catch((cause: unknown) => {
-        console.error(
-          JSON.stringify({
-            level: "error",
-            event: "env_bot.failed",
-            name: cause instanceof Error ? cause.name : "error",
-          }),
-        )
+        logEvent("error", "env_bot.failed", { name: cause instanceof Error ? cause.name : "error" })
       })
       envBotsReady.set(c.env, ready)
       try {
@@ -104,16 +99,12 @@ export function createApp() {
       return c.json(errorBody(status === 413 ? "payload_too_large" : "bad_request", error.message), status)
     }
     // Log the cause without request bodies or headers: they can hold tokens.
-    console.error(
-      JSON.stringify({
-        level: "error",
-        event: "unhandled",
-        requestId: c.var.requestId,
-        path: c.req.path,
-        name: error.name,
-        message: error.message,
-      }),
-    )
+    logEvent("error", "unhandled", {
+      requestId: c.var.requestId,
+      path: c.req.path,
+      name: error.name,
+      message: error.message,
+    })
     return c.json(errorBody("internal", "Something went wrong; it has been logged"), 500)
   })
 

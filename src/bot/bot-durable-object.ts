@@ -7,17 +7,17 @@ import { DurableObject } from "cloudflare:workers"
 import { type Env, outboundUrlPolicy } from "../env"
 import { settledWithin } from "../lib/async"
 import { type DomainError, invalid, notFound } from "../lib/domain-error"
-import { fromUtf8 } from "../lib/encoding"
-import { err, ok, type Result } from "../lib/result"
+import { logEvent } from "../lib/log"
+import { err, type Result } from "../lib/result"
 import { getProvider } from "../providers"
-import type { InboundRequest, OutboundMessage } from "../providers/types"
+import type { InboundMessage, OutboundMessage } from "../providers/types"
 import { type BotSnapshot, botSnapshotSchema, type ControlAction } from "../registry/schemas"
 import { ActivityLog, type LogDetail, type LogEntry, type LogLevel } from "./activity-log"
 import { ChatHistory } from "./chat-history"
 import { Counters, type HourBucket } from "./counters"
 import { Gateway } from "./gateway"
 import { Inbox } from "./inbox"
-import { headerLookup, type SendIntake, sendIntake, type WebhookIntake, webhookIntake } from "./intake"
+import { type SendIntake, sendIntake, type WebhookIntake, webhookIntake } from "./intake"
 import { type ControlResult, halt, type LifecyclePort, retireCredentials, runLifecycle } from "./lifecycle"
 import { BotMeta } from "./meta"
 import { type Enqueued, type MessageView, Outbox } from "./outbox"
@@ -26,7 +26,13 @@ import { Processor } from "./processor"
 import { Rollups } from "./rollups"
 import { type UnsealedBot, unseal } from "./runtime"
 import { hasSchema, INBOX_RETENTION_MS, migrate, OUTBOX_RETENTION_MS } from "./storage"
-import type { WebhookInput, WebhookOutcome, WebhookRefusal } from "./webhook"
+import {
+  receiveWebhook,
+  type WebhookInput,
+  type WebhookOutcome,
+  type WebhookPort,
+  type WebhookRefusal,
+} from "./webhook"
 
 export type { LogDetail, LogEntry, LogLevel } from "./activity-log"
 export type { ControlResult } from "./lifecycle"
@@ -52,6 +58,7 @@ export class BotDurableObject extends DurableObject<Env> {
   private readonly poller: Poller
   /** A socket to the platform (Discord's Gateway), for platforms that push events over one. */
   private readonly gateway: Gateway
+  private readonly webhookPort: WebhookPort
   /** Webhook events and API sends, each written with whatever else arrived during the previous commit. */
   private readonly intake: WebhookIntake
   private readonly sends: SendIntake
@@ -108,13 +115,7 @@ export class BotDurableObject extends DurableObject<Env> {
         this.poller.cancel()
         await halt(this.lifecycle, reason)
       },
-      store: async (events, cursor) => {
-        const now = Date.now()
-        const written = await this.intake.submit({ events, now, cursor })
-        if (!written.ok) throw written.error
-        if (written.value.fresh > 0) await this.rollups.noteActivity(now, true)
-        return written.value.fresh
-      },
+      store: async (events, cursor) => (await this.storeInbound(events, cursor)).fresh,
     })
     this.gateway = new Gateway({
       snapshot: () => this.snapshot(),
@@ -122,20 +123,17 @@ export class BotDurableObject extends DurableObject<Env> {
       hasGateway: (platform) => getProvider(platform).gateway !== undefined,
       saved: () => this.meta.pollCursor(),
       save: (state) => this.meta.setPollCursor(state),
-      store: async (events, state) => {
-        const now = Date.now()
-        const written = await this.intake.submit({ events, now, cursor: state })
-        if (!written.ok) throw written.error
-        if (written.value.fresh > 0) {
-          await this.schedule(now)
-          await this.rollups.noteActivity(now, true)
-        }
-        return written.value.fresh
-      },
+      store: async (events, state) => (await this.storeInbound(events, state)).fresh,
       wake: (at) => this.schedule(at),
       halt: (reason) => halt(this.lifecycle, reason),
       log,
     })
+    this.webhookPort = {
+      snapshot: () => this.snapshot(),
+      load: () => this.load(),
+      log,
+      store: (events) => this.storeInbound(events),
+    }
     ctx.blockConcurrencyWhile(async () => {
       // An object nobody configured (a webhook to a well-formed id no bot has) writes nothing, so it leaves
       // nothing behind: the schema is created by the first configure.
@@ -218,15 +216,7 @@ export class BotDurableObject extends DurableObject<Env> {
     await this.processor.stop()
     const discarded = this.outbox.openCount()
     if (snapshot.status === "active") await runLifecycle(this.lifecycle, "teardown")
-    console.log(
-      JSON.stringify({
-        level: "info",
-        event: "bot.deleted",
-        botId: snapshot.id,
-        businessId: snapshot.businessId,
-        discarded,
-      }),
-    )
+    logEvent("info", "bot.deleted", { botId: snapshot.id, businessId: snapshot.businessId, discarded })
     await this.ctx.storage.deleteAlarm()
     await this.ctx.storage.deleteAll()
     this.schemaReady = false
@@ -240,41 +230,7 @@ export class BotDurableObject extends DurableObject<Env> {
 
   /** Verify, parse, de-duplicate and store a webhook delivery; the handler runs later, from the alarm. */
   async ingest(input: WebhookInput): Promise<Result<WebhookOutcome, WebhookRefusal>> {
-    const snapshot = this.snapshot()
-    if (!snapshot || snapshot.platform !== input.platform) return err({ kind: "not_found" })
-    const { provider, runtime } = await this.load()
-    const req: InboundRequest = { method: input.method, url: input.url, headers: headerLookup(input.headers) }
-    if (input.method === "GET") {
-      const challenge = provider.challenge?.(req, runtime)
-      if (!challenge) return err({ kind: "malformed", message: "no challenge in request" })
-      return ok({ kind: "answered", reply: challenge })
-    }
-    const raw = new Uint8Array(input.body)
-    if (!input.preVerified) {
-      const verified = await provider.verify(req, raw, runtime)
-      if (!verified.ok) {
-        this.log("warn", "webhook.rejected", `Webhook rejected: ${verified.error.message}`)
-        return err({ kind: "unverified", message: verified.error.message })
-      }
-    }
-    const text = fromUtf8(raw)
-    const parsed = provider.parse(text, runtime)
-    if (!parsed.ok) return err({ kind: "malformed", message: `malformed update: ${parsed.error.message}` })
-    const reply = provider.reply?.(text, parsed.value, runtime) ?? null
-    if (snapshot.status === "stopped") {
-      if (parsed.value.length > 0)
-        this.log("info", "webhook.dropped", `Dropped ${parsed.value.length} event(s): bot is stopped`)
-      return ok({ kind: "dropped", events: parsed.value.length, reply })
-    }
-    const now = Date.now()
-    const written = await this.intake.submit({ events: parsed.value, now })
-    if (!written.ok) throw written.error // nothing was stored: the platform gets a 500 and delivers again
-    const { fresh, duplicates } = written.value
-    if (fresh > 0) {
-      await this.schedule(now)
-      await this.rollups.noteActivity(now, true)
-    }
-    return ok({ kind: "stored", accepted: fresh, duplicates, reply })
+    return receiveWebhook(this.webhookPort, input)
   }
 
   /**
@@ -368,6 +324,24 @@ export class BotDurableObject extends DurableObject<Env> {
   }
 
   // ---- internals (private: a DO's public methods are callable over RPC) ----
+
+  /**
+   * Inbound events (webhook, poll, gateway) into the inbox in one group-committed transaction, with the cursor that
+   * confirms them when there is one; wakes the alarm for what is new. Throws when storage failed: nothing was stored.
+   */
+  private async storeInbound(
+    events: InboundMessage[],
+    cursor?: string | null,
+  ): Promise<{ fresh: number; duplicates: number }> {
+    const now = Date.now()
+    const written = await this.intake.submit(cursor === undefined ? { events, now } : { events, now, cursor })
+    if (!written.ok) throw written.error
+    if (written.value.fresh > 0) {
+      await this.schedule(now)
+      await this.rollups.noteActivity(now, true)
+    }
+    return written.value
+  }
 
   /** The soonest of: the queue's or inbox's next work, the next poll, the gateway's watch, the next rollup flush. */
   private nextWakeAt(): number | null {

@@ -2,6 +2,8 @@
  * How a bot's numbers reach the D1 registry: coalesced, at most once per `ROLLUP_EVERY_MS`, so the registry stays
  * off the message hot path. The object schedules a flush for itself, so a count is never stale for longer.
  */
+
+import { logEvent } from "../lib/log"
 import { createRollupRepository, currentHour } from "../registry/rollup-repository"
 import type { BotSnapshot } from "../registry/schemas"
 import type { Counters } from "./counters"
@@ -68,7 +70,7 @@ export class Rollups {
     } catch (cause) {
       // D1 is for dashboards; a failed flush is retried with the next activity, never blocks messages.
       this.dueAt = now + ROLLUP_EVERY_MS
-      console.warn(JSON.stringify({ level: "warn", event: "rollup.failed", botId: snapshot.id, error: String(cause) }))
+      logEvent("warn", "rollup.failed", { botId: snapshot.id, error: String(cause) })
     }
   }
 }

@@ -1,5 +1,11 @@
 /** What a webhook delivery is when it crosses from the worker to a bot's Durable Object, and what comes back. */
-import type { WebhookReply } from "../providers/types"
+import { fromUtf8 } from "../lib/encoding"
+import { err, ok, type Result } from "../lib/result"
+import type { InboundMessage, InboundRequest, WebhookReply } from "../providers/types"
+import type { BotSnapshot } from "../registry/schemas"
+import type { LogDetail, LogLevel } from "./activity-log"
+import { headerLookup } from "./intake"
+import type { UnsealedBot } from "./runtime"
 
 /** A webhook request as the worker hands it over: the exact raw bytes, for signature checks. */
 export interface WebhookInput {
@@ -30,3 +36,50 @@ export type WebhookRefusal =
   | { kind: "not_found" }
   | { kind: "unverified"; message: string }
   | { kind: "malformed"; message: string }
+
+/** What taking a webhook needs of the bot's object. */
+export interface WebhookPort {
+  snapshot(): BotSnapshot | null
+  load(): Promise<UnsealedBot>
+  log(level: LogLevel, event: string, message: string, detail?: LogDetail): void
+  /** Durably into the inbox (throws when nothing could be stored: the platform then gets a 500 and retries). */
+  store(events: InboundMessage[]): Promise<{ fresh: number; duplicates: number }>
+}
+
+/**
+ * Verify, parse, de-duplicate and store a webhook delivery; the handler runs later, from the alarm. A handshake the
+ * provider answers itself (GET) needs no signature; everything else is verified before it is read.
+ */
+export async function receiveWebhook(
+  port: WebhookPort,
+  input: WebhookInput,
+): Promise<Result<WebhookOutcome, WebhookRefusal>> {
+  const snapshot = port.snapshot()
+  if (!snapshot || snapshot.platform !== input.platform) return err({ kind: "not_found" })
+  const { provider, runtime } = await port.load()
+  const req: InboundRequest = { method: input.method, url: input.url, headers: headerLookup(input.headers) }
+  if (input.method === "GET") {
+    const challenge = provider.challenge?.(req, runtime)
+    if (!challenge) return err({ kind: "malformed", message: "no challenge in request" })
+    return ok({ kind: "answered", reply: challenge })
+  }
+  const raw = new Uint8Array(input.body)
+  if (!input.preVerified) {
+    const verified = await provider.verify(req, raw, runtime)
+    if (!verified.ok) {
+      port.log("warn", "webhook.rejected", `Webhook rejected: ${verified.error.message}`)
+      return err({ kind: "unverified", message: verified.error.message })
+    }
+  }
+  const text = fromUtf8(raw)
+  const parsed = provider.parse(text, runtime)
+  if (!parsed.ok) return err({ kind: "malformed", message: `malformed update: ${parsed.error.message}` })
+  const reply = provider.reply?.(text, parsed.value, runtime) ?? null
+  if (snapshot.status === "stopped") {
+    if (parsed.value.length > 0)
+      port.log("info", "webhook.dropped", `Dropped ${parsed.value.length} event(s): bot is stopped`)
+    return ok({ kind: "dropped", events: parsed.value.length, reply })
+  }
+  const { fresh, duplicates } = await port.store(parsed.value)
+  return ok({ kind: "stored", accepted: fresh, duplicates, reply })
+}

@@ -1,6 +1,7 @@
 /** `GET /health`: liveness plus which platforms this deployment is configured for. No auth. */
 import { Hono } from "hono"
 import type { AppEnv, Env } from "../env"
+import { logEvent } from "../lib/log"
 import { isPlatform, type Platform, platforms } from "../providers"
 import { envSettings, envWebhookUrl } from "../services/env-bot"
 
@@ -10,9 +11,7 @@ export const VERSION = "0.1.0"
 export function defaultPlatform(env: Env): Platform {
   const wanted = (env.MESSAGING_PLATFORM ?? "").trim().toLowerCase()
   if (isPlatform(wanted)) return wanted
-  console.warn(
-    JSON.stringify({ level: "warn", event: "config.messaging_platform_unknown", value: wanted, fallback: "whatsapp" }),
-  )
+  logEvent("warn", "config.messaging_platform_unknown", { value: wanted, fallback: "whatsapp" })
   return "whatsapp"
 }
 

@@ -12,6 +12,7 @@ import { type AppEnv, envVar } from "../env"
 import { fromUtf8 } from "../lib/encoding"
 import { errorBody, HttpError } from "../lib/errors"
 import { isId } from "../lib/ids"
+import { logEvent } from "../lib/log"
 import type { Result } from "../lib/result"
 import { getProvider, isPlatform, type Platform } from "../providers"
 import type { AppWebhook, WebhookReply } from "../providers/types"
@@ -141,7 +142,7 @@ export const webhooksApp = new Hono<AppEnv>()
       keys.map(async (key) => {
         const botId = await routeStub(c.env, platform, key).resolve()
         if (!botId) {
-          console.warn(JSON.stringify({ level: "warn", event: "webhook.unrouted", platform, accountKey: key }))
+          logEvent("warn", "webhook.unrouted", { platform, accountKey: key })
           return 0
         }
         const out = await botStub(c.env, botId).ingest(input)

@@ -7,6 +7,7 @@
 import { botStub } from "../bot/stubs"
 import { type Env, envVar, publicBaseUrl } from "../env"
 import { hmacSha256Hex, seal } from "../lib/crypto"
+import { logEvent } from "../lib/log"
 import { getProvider, type Platform, platforms } from "../providers"
 import type { EnvBotSettings } from "../providers/types"
 import type { BotSecrets, BotSnapshot } from "../registry/schemas"
@@ -21,7 +22,7 @@ export function envSettings(env: Env, platform: Platform): EnvBotSettings | null
   if (!raw) return null
   const parsed = provider.credentialsSchema.safeParse(raw.credentials)
   if (!parsed.success) {
-    console.warn(JSON.stringify({ level: "warn", event: "env_bot.invalid_credentials", platform }))
+    logEvent("warn", "env_bot.invalid_credentials", { platform })
     return null
   }
   return { ...raw, credentials: parsed.data }
@@ -79,10 +80,7 @@ export async function envBot(env: Env, platform: Platform) {
   await stub.configure(snapshot)
   // The DO remembers what it set up: a new isolate with the same settings does not register the webhook again.
   const started = await stub.ensureStarted(await derive(env, "env-bot-setup", fingerprint))
-  if (!started.ok)
-    console.error(
-      JSON.stringify({ level: "error", event: "env_bot.setup_failed", platform, reason: started.error?.message }),
-    )
+  if (!started.ok) logEvent("error", "env_bot.setup_failed", { platform, reason: started.error?.message ?? null })
   pushed.set(platform, fingerprint)
   return stub
 }
