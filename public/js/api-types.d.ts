@@ -53,6 +53,17 @@ export type BotStats = {
         lastPollAt: string | null
       }
     | null
+  /** Bots whose platform pushes events over a socket the bot holds (Discord's Gateway); null otherwise */
+  gateway: 
+    | {
+        /** connected: the platform took the session; connecting / resuming: a socket opens (or waits to retry), with a new session or resuming the stored one; closed: the bot holds no connection (stopped, error) */
+        state: "connected" | "connecting" | "resuming" | "closed"
+        /** When the platform last acknowledged a heartbeat; null: not since the object started */
+        lastHeartbeatAckAt: string | null
+        /** Whether a dropped connection would resume the stored session (no messages lost) */
+        sessionResumable: boolean
+      }
+    | null
 }
 
 export type CreateBot = {
@@ -150,6 +161,8 @@ export type Platform = {
     polling: boolean
     /** Has an app-level webhook: `/webhooks/{platform}` for many accounts */
     appWebhook: boolean
+    /** Receives messages over a socket the bot holds open (Discord's Gateway): `stats.gateway` shows it */
+    gateway: boolean
   }
 }
 

@@ -15,7 +15,7 @@ import { type BotSnapshot, botSnapshotSchema, type ControlAction } from "../regi
 import { ActivityLog, type LogDetail, type LogEntry, type LogLevel } from "./activity-log"
 import { ChatHistory } from "./chat-history"
 import { Counters, type HourBucket } from "./counters"
-import { Gateway } from "./gateway"
+import { Gateway, type GatewayStatus } from "./gateway"
 import { Inbox } from "./inbox"
 import { type SendIntake, sendIntake, type WebhookIntake, webhookIntake } from "./intake"
 import { type ControlResult, halt, type LifecyclePort, retireCredentials, runLifecycle } from "./lifecycle"
@@ -120,7 +120,7 @@ export class BotDurableObject extends DurableObject<Env> {
     this.gateway = new Gateway({
       snapshot: () => this.snapshot(),
       load: () => this.load(),
-      hasGateway: (platform) => getProvider(platform).gateway !== undefined,
+      protocol: (platform) => getProvider(platform).gateway,
       saved: () => this.meta.pollCursor(),
       save: (state) => this.meta.setPollCursor(state),
       store: async (events, state) => (await this.storeInbound(events, state)).fresh,
@@ -287,6 +287,7 @@ export class BotDurableObject extends DurableObject<Env> {
     queue: { queued: number; failed: number }
     inboxPending: number
     polling: { lastPollAt: number | null } | null
+    gateway: GatewayStatus | null
   }> {
     this.ensureSchema() // the API asks only for bots the registry has: a push that never arrived reads as empty
     const polling = this.snapshot()?.config.updates.mode === "polling"
@@ -295,6 +296,7 @@ export class BotDurableObject extends DurableObject<Env> {
       queue: this.outbox.depth(),
       inboxPending: this.inbox.pendingCount(),
       polling: polling ? { lastPollAt: this.meta.lastPollAt() } : null,
+      gateway: this.gateway.status(),
     }
   }
 

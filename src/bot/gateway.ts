@@ -19,7 +19,7 @@
  * interactions arrive over HTTPS (the webhook path).
  */
 import { backoffDelay } from "../lib/backoff"
-import type { GatewayAction, GatewayConnection, InboundMessage } from "../providers/types"
+import type { GatewayAction, GatewayConnection, GatewayProtocol, InboundMessage } from "../providers/types"
 import type { BotSnapshot } from "../registry/schemas"
 import type { LogDetail, LogLevel } from "./activity-log"
 import { LIFECYCLE_IO, type UnsealedBot } from "./runtime"
@@ -34,8 +34,8 @@ const CONNECT_BACKOFF = { baseMs: 1_000, capMs: 60_000 }
 export interface GatewayPort {
   snapshot(): BotSnapshot | null
   load(): Promise<UnsealedBot>
-  /** Whether the bot's platform has a gateway protocol at all. */
-  hasGateway(platform: BotSnapshot["platform"]): boolean
+  /** The platform's gateway protocol (undefined: the platform has none). */
+  protocol(platform: BotSnapshot["platform"]): GatewayProtocol | undefined
   /** The stored session state (null: none). */
   saved(): string | null
   save(state: string): void
@@ -46,6 +46,19 @@ export interface GatewayPort {
   /** The platform refused the bot for good: status error, no reconnect. */
   halt(reason: string): Promise<void>
   log(level: LogLevel, event: string, message: string, detail?: LogDetail): void
+}
+
+/**
+ * What the dashboard shows of the connection: `connected` once the platform took the session (READY or RESUMED),
+ * `resuming` / `connecting` while a socket opens (or waits for its retry) with or without a session to resume,
+ * `closed` when the bot holds none (stopped, in error).
+ */
+export interface GatewayStatus {
+  state: "connected" | "connecting" | "resuming" | "closed"
+  /** The platform's last heartbeat acknowledgement (ms), on this connection or an earlier one of this object. */
+  lastHeartbeatAckAt: number | null
+  /** Whether a drop now would resume the stored session (false while closed: a stop ends the session). */
+  sessionResumable: boolean
 }
 
 export class Gateway {
@@ -59,6 +72,7 @@ export class Gateway {
   private retryAt = 0
   private failures = 0
   private lastFrameAt = 0
+  private lastAckAt: number | null = null
   /** Whether the current socket got anything but HELLO (a connection that fails before counts as a failure). */
   private healthy = false
   /** Frames, timers and closes are handled one at a time, in order. */
@@ -69,11 +83,24 @@ export class Gateway {
   /** Whether this bot holds a gateway connection now: active, on a platform that has one. */
   active(): boolean {
     const snapshot = this.port.snapshot()
-    return snapshot?.status === "active" && this.port.hasGateway(snapshot.platform)
+    return snapshot?.status === "active" && this.port.protocol(snapshot.platform) !== undefined
   }
 
   connected(): boolean {
     return this.socket !== null
+  }
+
+  /** The connection as the stats show it; null for a bot whose platform has no gateway. */
+  status(): GatewayStatus | null {
+    const snapshot = this.port.snapshot()
+    const protocol = snapshot ? this.port.protocol(snapshot.platform) : undefined
+    if (!protocol) return null
+    const lastHeartbeatAckAt = this.lastAckAt
+    if (!this.active()) return { state: "closed", lastHeartbeatAckAt, sessionResumable: false }
+    const sessionResumable = protocol.resumable(this.port.saved())
+    const ready = this.socket !== null && this.healthy
+    const state = ready ? "connected" : sessionResumable ? "resuming" : "connecting"
+    return { state, lastHeartbeatAckAt, sessionResumable }
   }
 
   /** When the alarm should look at the connection, or null when there is none to hold. */
@@ -176,6 +203,7 @@ export class Gateway {
         const conn = this.conn
         if (generation !== this.generation || conn === null) return
         await this.run(generation, step(conn, Date.now()))
+        this.lastAckAt = conn.lastAckAt() ?? this.lastAckAt
         if (generation === this.generation) this.arm(generation, conn)
       })
       .catch((e: unknown) => {

@@ -169,6 +169,7 @@ export class DiscordConnection implements GatewayConnection {
   private interval: number | null = null
   private nextBeatAt: number | null = null
   private awaitingAck = false
+  private ackAt: number | null = null
 
   constructor(
     private readonly bot: Bot,
@@ -192,6 +193,10 @@ export class DiscordConnection implements GatewayConnection {
     return this.nextBeatAt
   }
 
+  lastAckAt(): number | null {
+    return this.ackAt
+  }
+
   receive(text: string, now: number): GatewayAction[] {
     const frame = readFrame(text)
     if (!frame) return []
@@ -201,6 +206,7 @@ export class DiscordConnection implements GatewayConnection {
         return this.hello(frame.d, now)
       case Op.HEARTBEAT_ACK:
         this.awaitingAck = false
+        this.ackAt = now
         return []
       case Op.HEARTBEAT:
         return [this.beat()]
@@ -316,4 +322,5 @@ export const gatewayProtocol: GatewayProtocol<DiscordCredentials> = {
     return fresh.ok ? { ok: true, value: withQuery(fresh.value) } : fresh
   },
   open: (bot, saved) => new DiscordConnection(bot, saved),
+  resumable: (saved) => readSession(saved).sessionId !== null,
 }

@@ -333,6 +333,8 @@ export interface GatewayProtocol<C extends Record<string, string> = Record<strin
   url(bot: BotRuntime<C>, io: ProviderIO, saved: string | null): Promise<Result<string, ProviderError>>
   /** A state machine for one connection, starting from the saved state (null: a new session). */
   open(bot: BotRuntime<C>, saved: string | null, now: number): GatewayConnection
+  /** Whether the saved state holds a session the next connection would resume (rather than start anew). */
+  resumable(saved: string | null): boolean
 }
 
 export interface GatewayConnection {
@@ -341,6 +343,8 @@ export interface GatewayConnection {
   /** Timers (heartbeats, a missing acknowledgement) at or after `nextTickAt()`. */
   tick(now: number): GatewayAction[]
   nextTickAt(): number | null
+  /** When the platform last acknowledged a heartbeat on this connection (null: not yet). */
+  lastAckAt(): number | null
   /** The socket closed (by the platform, or the network): reconnect (resume or not) or halt. */
   closed(code: number, reason: string, now: number): GatewayAction[]
 }

@@ -30,6 +30,25 @@ const statsSchema = z
       .object({ lastPollAt: z.string().nullable() })
       .nullable()
       .openapi({ description: "Long polling bots: when the platform last answered a poll; null for webhook bots" }),
+    gateway: z
+      .object({
+        state: z.enum(["connected", "connecting", "resuming", "closed"]).openapi({
+          description:
+            "connected: the platform took the session; connecting / resuming: a socket opens (or waits to retry), " +
+            "with a new session or resuming the stored one; closed: the bot holds no connection (stopped, error)",
+        }),
+        lastHeartbeatAckAt: z.string().nullable().openapi({
+          description: "When the platform last acknowledged a heartbeat; null: not since the object started",
+        }),
+        sessionResumable: z
+          .boolean()
+          .openapi({ description: "Whether a dropped connection would resume the stored session (no messages lost)" }),
+      })
+      .nullable()
+      .openapi({
+        description:
+          "Bots whose platform pushes events over a socket the bot holds (Discord's Gateway); null otherwise",
+      }),
   })
   .openapi("BotStats")
 
@@ -70,7 +89,9 @@ export const insightsApp = createOpenApiApp()
       const polling = stats.polling && {
         lastPollAt: stats.polling.lastPollAt === null ? null : new Date(stats.polling.lastPollAt).toISOString(),
       }
-      return c.json({ ...stats, polling, last24h: { ...totals, failureRate: failureRate(totals) } }, 200)
+      const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
+      const gateway = stats.gateway && { ...stats.gateway, lastHeartbeatAckAt: iso(stats.gateway.lastHeartbeatAckAt) }
+      return c.json({ ...stats, polling, gateway, last24h: { ...totals, failureRate: failureRate(totals) } }, 200)
     },
   )
   .openapi(

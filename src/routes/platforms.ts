@@ -26,6 +26,10 @@ const platformSchema = z
         appWebhook: z
           .boolean()
           .openapi({ description: "Has an app-level webhook: `/webhooks/{platform}` for many accounts" }),
+        gateway: z.boolean().openapi({
+          description:
+            "Receives messages over a socket the bot holds open (Discord's Gateway): `stats.gateway` shows it",
+        }),
       })
       .openapi({ description: "What the platform can do beyond webhooks per bot" }),
   })
@@ -67,7 +71,11 @@ function describePlatform(platform: (typeof platforms)[number]) {
     }
   })
   const limits: Record<string, number> = { ...provider.limits }
-  const capabilities = { polling: provider.poll !== undefined, appWebhook: provider.appWebhook !== undefined }
+  const capabilities = {
+    polling: provider.poll !== undefined,
+    appWebhook: provider.appWebhook !== undefined,
+    gateway: provider.gateway !== undefined,
+  }
   return { platform, displayName: provider.displayName, credentialFields, limits, capabilities }
 }
 

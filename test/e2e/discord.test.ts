@@ -3,7 +3,7 @@
 import { runDurableObjectAlarm, runInDurableObject, SELF } from "cloudflare:test"
 import { afterAll, describe, expect, it } from "vitest"
 import { discordSnowflake, randomDiscordToken } from "../fakes/builders"
-import type { RecordedRequest } from "../fakes/client"
+import { type RecordedRequest, randomTelegramToken } from "../fakes/client"
 import { api, tokenFor, uniqueBusiness } from "../helpers"
 import { botStub, eventually, fakes } from "../messaging-helpers"
 
@@ -364,6 +364,70 @@ describe("Discord Gateway held by the bot's Durable Object", () => {
     expect(after.connections).toBe(0)
     expect(after.identifies + after.resumes.length).toBe(1)
     expect(await fake.requests({ account: bot.token, method: "messages" })).toHaveLength(0)
+  })
+})
+
+describe("Discord Gateway in the bot's stats", () => {
+  interface GatewayStats {
+    state: "connected" | "connecting" | "resuming" | "closed"
+    lastHeartbeatAckAt: string | null
+    sessionResumable: boolean
+  }
+  const gatewayOf = async (bot: DiscordBot) => {
+    const res = await api<{ gateway: GatewayStats | null }>("GET", `/api/bots/${bot.id}/stats`, { token: bot.admin })
+    expect(res.status).toBe(200)
+    return res.body.gateway
+  }
+  const waitGateway = (bot: DiscordBot, what: string, ok: (g: GatewayStats) => boolean, ms = 10_000) =>
+    eventually(
+      async () => {
+        const g = await gatewayOf(bot)
+        return g && ok(g) ? g : undefined
+      },
+      ms,
+      what,
+    )
+
+  it("is connected after start (with heartbeat ACKs), resuming after a drop, closed after stop, connected after start", async () => {
+    await control("gateway/config", { heartbeatMs: 300 })
+    try {
+      const bot = await createDiscordBot()
+      const connected = await waitGateway(bot, "connected with an ACK", (g) => {
+        return g.state === "connected" && g.lastHeartbeatAckAt !== null
+      })
+      expect(connected.sessionResumable).toBe(true)
+      expect(Date.parse(connected.lastHeartbeatAckAt ?? "")).toBeGreaterThan(Date.now() - 10_000)
+
+      // Dropped, and the fake holds the RESUME's answer: the page shows it resuming, then connected again.
+      await control("gateway/drop", { account: bot.token, holdResumeMs: 2_000 })
+      const resuming = await waitGateway(bot, "resuming", (g) => g.state === "resuming", 5_000)
+      expect(resuming.sessionResumable).toBe(true)
+      await waitGateway(bot, "connected after the resume", (g) => g.state === "connected")
+
+      const stopped = await api("POST", `/api/bots/${bot.id}/control`, { token: bot.admin, body: { action: "stop" } })
+      expect(stopped.status).toBe(200)
+      const closed = await gatewayOf(bot)
+      expect(closed).toMatchObject({ state: "closed", sessionResumable: false })
+      expect(closed?.lastHeartbeatAckAt).not.toBeNull() // the last ACK stays shown
+
+      const started = await api("POST", `/api/bots/${bot.id}/control`, { token: bot.admin, body: { action: "start" } })
+      expect(started.status).toBe(200)
+      await waitGateway(bot, "connected after start", (g) => g.state === "connected")
+    } finally {
+      await control("gateway/config", { heartbeatMs: 41_250 })
+    }
+  })
+
+  it("is null for a bot without a gateway", async () => {
+    const admin = await tokenFor(uniqueBusiness("dc"))
+    const created = await api<{ bot: { id: string } }>("POST", "/api/bots", {
+      token: admin,
+      body: { platform: "telegram", name: "No gateway", credentials: { botToken: randomTelegramToken() } },
+    })
+    expect(created.status).toBe(201)
+    const res = await api<{ gateway: unknown }>("GET", `/api/bots/${created.body.bot.id}/stats`, { token: admin })
+    expect(res.status).toBe(200)
+    expect(res.body.gateway).toBeNull()
   })
 })
 

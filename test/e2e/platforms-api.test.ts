@@ -12,7 +12,14 @@ interface Field {
   pattern?: string
   placeholder?: string
 }
-type Platforms = { platforms: { platform: string; displayName: string; credentialFields: Field[] }[] }
+type Platforms = {
+  platforms: {
+    platform: string
+    displayName: string
+    credentialFields: Field[]
+    capabilities: { polling: boolean; appWebhook: boolean; gateway: boolean }
+  }[]
+}
 
 const get = async () =>
   api<Platforms>("GET", "/api/platforms", { token: await tokenFor(uniqueBusiness("platforms"), "viewer") })
@@ -59,6 +66,21 @@ describe("platforms API", () => {
     })
     expect(whatsapp.verifyToken).toMatchObject({ label: "Verify token", required: true, secret: true })
     expect(whatsapp.appSecret).toMatchObject({ label: "App secret", required: false, secret: true })
+  })
+
+  it("says which platforms hold a gateway connection (Discord), with Discord's credential fields labelled", async () => {
+    const res = await get()
+    for (const p of res.body.platforms)
+      expect(p.capabilities.gateway, p.platform).toBe(
+        providers[p.platform as keyof typeof providers].gateway !== undefined,
+      )
+    const discord = res.body.platforms.find((p) => p.platform === "discord")
+    expect(discord?.capabilities).toEqual({ polling: false, appWebhook: false, gateway: true })
+    expect(discord?.credentialFields.map((f) => [f.name, f.label, f.secret, f.required])).toEqual([
+      ["applicationId", "Application ID", false, true],
+      ["publicKey", "Public key", false, true],
+      ["botToken", "Bot token", true, true],
+    ])
   })
 
   it("documents the new fields in the OpenAPI schema", async () => {
