@@ -25,10 +25,18 @@ import {
 /** @typedef {import("./api.js").Bot} Bot */
 /** @typedef {import("./api.js").PlatformSpec} PlatformSpec */
 /** @typedef {import("./api.js").ControlAction} ControlAction */
+/** @typedef {import("./api.js").BotStats} BotStats */
 
 const POLL_MS = 3000
 /** The bot itself (status) is re-read every this many polls; stats and logs every poll. */
 const BOT_EVERY = 3
+/** What each state of a gateway connection reads as. */
+const GATEWAY_STATES = {
+  connected: "connected",
+  connecting: "connecting…",
+  resuming: "resuming the session…",
+  closed: "closed",
+}
 
 /**
  * @param {HTMLElement} view
@@ -154,6 +162,23 @@ export async function renderDetail(view, id) {
     lastPoll.textContent = lastPollAt ? ago(lastPollAt) : "never"
     lastPoll.title = lastPollAt ? dateTime(lastPollAt) : "The platform has not answered a poll yet"
   }
+  // A bot whose platform pushes messages over a socket the bot holds (GET /api/platforms: capabilities.gateway): the
+  // socket's state and the platform's last heartbeat acknowledgement, from the stats like the last poll.
+  const gateway = spec?.capabilities.gateway === true
+  const gatewayState = h("dd", { id: "gateway-state" }, "—")
+  const lastHeartbeat = h("dd", { id: "last-heartbeat" }, "—")
+  /** @param {BotStats["gateway"]} g */
+  function drawGateway(g) {
+    if (!gateway) return
+    const state = g?.state ?? "closed"
+    gatewayState.dataset.state = state
+    gatewayState.textContent = GATEWAY_STATES[state]
+    const at = g?.lastHeartbeatAckAt ?? null
+    lastHeartbeat.textContent = at ? ago(at) : "none yet"
+    lastHeartbeat.title = at
+      ? dateTime(at)
+      : "The platform has not acknowledged a heartbeat since the bot's object started"
+  }
   function drawConfig() {
     const handler = bot.handler
     const creds = spec?.credentialFields ?? []
@@ -173,6 +198,10 @@ export async function renderDetail(view, id) {
       ),
       polling ? h("dt", {}, "Last poll") : null,
       polling ? lastPoll : null,
+      gateway ? h("dt", {}, "Gateway") : null,
+      gateway ? gatewayState : null,
+      gateway ? h("dt", {}, "Last heartbeat ACK") : null,
+      gateway ? lastHeartbeat : null,
       h("dt", {}, "Webhook URL"),
       h(
         "dd",
@@ -299,6 +328,7 @@ export async function renderDetail(view, id) {
     }
     lastPollAt = stats.polling ? stats.polling.lastPollAt : null
     drawLastPoll()
+    drawGateway(stats.gateway)
     const t = stats.last24h
     mount(
       counters,

@@ -1,14 +1,15 @@
 // The dashboard in a real browser (Debian's Chromium via playwright-core) against `wrangler dev` and the fake platforms:
 // sign in, create a Telegram bot, see it listed, an inbound update in the log and counters, bulk stop, viewer read-only;
-// a Slack bot added through the form the platform description generates, fed a signed Slack event, then deleted.
+// a Slack bot added through the form the platform description generates, fed a signed Slack event, then deleted; a
+// Discord bot added the same way, its Gateway connected (with heartbeat ACKs) on its page, a message over it, deleted.
 import { createHmac, randomBytes } from "node:crypto"
 import { existsSync, mkdirSync, statSync } from "node:fs"
 import { join } from "node:path"
 import { type Browser, chromium, type Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { SECURITY_HEADERS } from "../../src/lib/security-headers.ts"
-import { telegramTextUpdate } from "../fakes/builders.ts"
-import { fakeControl, randomTelegramToken } from "../fakes/client.ts"
+import { discordSnowflake, randomDiscordToken, telegramTextUpdate } from "../fakes/builders.ts"
+import { fakeControl, gatewayMessage, randomTelegramToken } from "../fakes/client.ts"
 import { type Stack, startStack } from "./stack.ts"
 
 /** Where page screenshots go (git-ignored); CI only checks that they are produced. */
@@ -67,7 +68,7 @@ interface PlatformDescription {
   platform: string
   displayName: string
   credentialFields: { name: string; label: string; secret: boolean; required: boolean }[]
-  capabilities: { polling: boolean }
+  capabilities: { polling: boolean; gateway?: boolean }
 }
 
 const row = (name: string) =>
@@ -456,6 +457,115 @@ describe("dashboard", () => {
     const after = await post(signature)
     expect(after.status).toBe(404)
     await page.reload() // the delete toast stays long; the next test starts without it
+  })
+
+  it("adds a Discord bot through the form, sees its Gateway connected with heartbeat ACKs, a message over it, and deletes it", async () => {
+    const discordOrigin = stack.fakes.platforms.discord?.origin ?? ""
+    const fakeDiscord = async (path: string, body?: unknown) => {
+      const res = await fetch(`${discordOrigin}/__fake/${path}`, {
+        method: body === undefined ? "GET" : "POST",
+        headers: { "content-type": "application/json" },
+        body: body === undefined ? undefined : JSON.stringify(body),
+      })
+      expect(res.status, path).toBe(200)
+      return (await res.json()) as Record<string, unknown>
+    }
+    // The application's id, the key the fake signs interactions with, and a token in the fake's format (its first
+    // part the bot user's id in base64).
+    const applicationId = discordSnowflake()
+    const publicKey = String((await fakeDiscord("public-key")).publicKey)
+    const discordToken = randomDiscordToken(applicationId)
+    const described = await apiAs(await token(), "GET", "/api/platforms")
+    const discord = (described.body as { platforms: PlatformDescription[] }).platforms.find(
+      (p) => p.platform === "discord",
+    )
+    expect(discord?.capabilities).toMatchObject({ polling: false, gateway: true })
+    const fields = discord?.credentialFields ?? []
+    expect(fields.map((f) => [f.name, f.label, f.secret])).toEqual([
+      ["applicationId", "Application ID", false],
+      ["publicKey", "Public key", false],
+      ["botToken", "Bot token", true],
+    ])
+    // Heartbeats every 500 ms for new connections, so an ACK shows within the test (Discord's are ~41 s apart).
+    await fakeDiscord("gateway/config", { heartbeatMs: 500 })
+    try {
+      await page.goto(`${stack.url}/#/new`)
+      await page.getByRole("heading", { name: "Add a bot" }).waitFor()
+      await page.getByLabel("Platform").selectOption({ label: "Discord" })
+      await page.getByRole("group", { name: "Discord credentials" }).waitFor()
+      for (const f of fields)
+        await expect(page.getByLabel(f.label, { exact: true }).getAttribute("type")).resolves.toBe(
+          f.secret ? "password" : "text",
+        )
+      await expect(page.getByLabel("Long polling").isHidden()).resolves.toBe(true)
+      await page.getByLabel("Name").fill("Community (Discord)")
+      await page.getByLabel("Echo").check()
+      await page.getByLabel("Application ID", { exact: true }).fill(applicationId)
+      await page.getByLabel("Public key", { exact: true }).fill(publicKey)
+      await page.getByLabel("Bot token", { exact: true }).fill(discordToken)
+      await shoot("add-bot-discord")
+      await page.getByRole("button", { name: "Create bot" }).click()
+      // Its Interactions Endpoint URL, for the Developer Portal.
+      const url = page.locator("#webhook-url")
+      await url.waitFor()
+      expect((await url.textContent()) ?? "").toMatch(new RegExp(`^${stack.url}/webhooks/discord/bot_[0-9a-f]{28}$`))
+
+      // Listed with its platform's name, like the others.
+      await page.getByRole("link", { name: "Integrations", exact: true }).first().click()
+      await row("Community (Discord)").waitFor()
+      await expect(row("Community (Discord)").locator(".c-platform").textContent()).resolves.toBe("Discord")
+      await expect(row("Community (Discord)").locator(".status").textContent()).resolves.toBe("Active")
+
+      // Its page shows the Gateway the bot's object holds to the fake, refreshed by the page's polling of the stats.
+      await row("Community (Discord)").getByRole("link").click()
+      await page.getByRole("heading", { name: "Community (Discord)", level: 1, exact: true }).waitFor()
+      const gatewayRow = page.locator("dl.kv dt", { hasText: /^Gateway$/ })
+      await gatewayRow.waitFor()
+      await expect
+        .poll(() => gatewayRow.evaluate((dt) => `${dt.textContent}: ${dt.nextElementSibling?.textContent}`), {
+          timeout: 15_000,
+        })
+        .toBe("Gateway: connected")
+      await expect.poll(() => page.locator("#last-heartbeat").textContent(), { timeout: 10_000 }).toBe("just now")
+      await expect(page.locator("#last-heartbeat").getAttribute("title")).resolves.not.toBe("")
+      const state = await fakeDiscord(`gateway/state?account=${encodeURIComponent(discordToken)}`)
+      expect(state.connections).toBe(1)
+      expect(Number(state.heartbeats)).toBeGreaterThan(0)
+
+      // A message over the Gateway (what `npm run sim -- discord` sends) reaches the log and the counters; the echo
+      // goes back through the REST API.
+      const said = await gatewayMessage(discordOrigin, {
+        token: discordToken,
+        channelId: "1100000000000000777",
+        text: "hello over the gateway",
+      })
+      expect(said.delivered).toBe(true)
+      await page.locator('li[data-event="message.in"]').waitFor({ timeout: 15_000 })
+      await expect.poll(() => page.locator("#stat-in .value").textContent(), { timeout: 10_000 }).toBe("1")
+      const replies = await fakeControl(discordOrigin).waitForRequests(
+        { account: discordToken, method: "messages" },
+        1,
+        15_000,
+      )
+      expect(replies[0]?.body).toMatchObject({ content: "hello over the gateway" })
+      await expect(page.locator("dl.kv").textContent()).resolves.not.toContain(discordToken)
+      await shoot("bot-detail-discord")
+
+      // Stopped: the socket is closed (with 1000) and the page says so.
+      await page.getByRole("button", { name: "Stop", exact: true }).click()
+      await expect.poll(() => page.locator("#gateway-state").textContent(), { timeout: 10_000 }).toBe("closed")
+      await expect
+        .poll(async () => (await fakeDiscord(`gateway/state?account=${encodeURIComponent(discordToken)}`)).closes)
+        .toEqual([1000])
+
+      await page.getByRole("button", { name: "Delete", exact: true }).click()
+      await page.getByRole("dialog").getByRole("button", { name: "Delete bot" }).click()
+      await page.getByRole("heading", { name: "Messaging Integrations" }).waitFor()
+      await expect.poll(() => row("Community (Discord)").count()).toBe(0)
+      await page.reload() // the delete toast stays long; the next test starts without it
+    } finally {
+      await fakeDiscord("gateway/config", { heartbeatMs: 41_250 })
+    }
   })
 
   it("searches, and stops two bots in one bulk action with a confirmation and a per-bot result", async () => {
