@@ -1,14 +1,18 @@
-// CLI for the fakes: `node test/fakes/cli.ts` serves both until Ctrl-C; `send` / `send-wa` deliver a user message.
+// CLI for the fakes: `node test/fakes/cli.ts` serves every fake until Ctrl-C; `send` / `send-wa` deliver a user
+// message to a webhook, `discord` dispatches one through the fake Discord Gateway to the bot connected with a token.
 import { telegramTextUpdate, whatsappTextEvent } from "./builders.ts"
-import { fakeControl } from "./client.ts"
+import { fakeControl, gatewayMessage } from "./client.ts"
 import { startFakes } from "./index.ts"
 
 const proc = process
 const usage = `usage:
-  node test/fakes/cli.ts [serve]        start both fakes (FAKE_TELEGRAM_PORT=8081, FAKE_WHATSAPP_PORT=8082, FAKE_LATENCY_MS=0)
+  node test/fakes/cli.ts [serve]        start every fake on its dev port (Telegram 8081, WhatsApp 8082, Slack 8084,
+                                        Discord 8085; FAKE_LATENCY_MS=0)
   node test/fakes/cli.ts send --token T --chat 42 --text hi [--url U] [--origin http://127.0.0.1:8081]
   node test/fakes/cli.ts send-wa --phone-number-id P --from 15551234567 --text hi --url U --app-secret S
-                                        [--origin http://127.0.0.1:8082]`
+                                        [--origin http://127.0.0.1:8082]
+  node test/fakes/cli.ts discord --token BOT_TOKEN --channel 1100000000000000777 --text hi [--guild G]
+                                        [--origin http://127.0.0.1:8085]`
 
 function flags(args: string[]): Map<string, string> {
   const out = new Map<string, string>()
@@ -73,6 +77,20 @@ async function main(): Promise<void> {
       body: whatsappTextEvent({ phoneNumberId, from: need(f, "from"), text: need(f, "text") }),
     })
     console.log(JSON.stringify(result, null, 2))
+    return
+  }
+  if (command === "discord") {
+    const origin = f.get("origin") ?? "http://127.0.0.1:8085"
+    const guild = f.get("guild")
+    const result = await gatewayMessage(origin, {
+      token: need(f, "token"),
+      channelId: need(f, "channel"),
+      text: need(f, "text"),
+      ...(guild ? { guildId: guild } : {}),
+    })
+    console.log(JSON.stringify(result, null, 2))
+    if (!result.delivered)
+      console.error("The bot is not connected to the fake Gateway right now: the message waits for its RESUME.")
     return
   }
   console.log(usage)

@@ -117,6 +117,44 @@ export function fakeControl(origin: string): FakeControl {
   }
 }
 
+export interface GatewayMessageInput {
+  /** The bot token the bot identified with (the fake's account). */
+  token: string
+  channelId: string
+  text: string
+  /** A guild channel (omitted: a direct message). */
+  guildId?: string
+  author?: { id: string; username?: string; global_name?: string }
+}
+
+/** What the fake Discord answers a dispatch: the sequence number and whether a socket of that bot got it now. */
+export interface GatewayDispatchResult {
+  id: string
+  s: number
+  delivered: boolean
+}
+
+/**
+ * A MESSAGE_CREATE through the fake Discord Gateway to the bot that identified with `token` (its latest session): sent
+ * at once when the bot is connected, else kept for the RESUME's replay. Fails (409) when that token never identified.
+ */
+export async function gatewayMessage(origin: string, input: GatewayMessageInput): Promise<GatewayDispatchResult> {
+  const d: Record<string, unknown> = { content: input.text, channel_id: input.channelId }
+  if (input.guildId !== undefined) d.guild_id = input.guildId
+  if (input.author !== undefined) d.author = input.author
+  const res = await fetch(`${origin.replace(/\/+$/, "")}/__fake/gateway/dispatch`, {
+    method: "POST",
+    headers: { "content-type": "application/json" },
+    body: JSON.stringify({ account: input.token, t: "MESSAGE_CREATE", d }),
+  })
+  const text = await res.text()
+  if (!res.ok) throw new Error(`fake Discord gateway/dispatch failed: ${res.status} ${text}`)
+  const data: unknown = JSON.parse(text)
+  if (!isRecord(data) || typeof data.s !== "number" || typeof data.delivered !== "boolean")
+    throw new Error(`fake Discord gateway/dispatch: unexpected answer ${text}`)
+  return { id: String(data.id), s: data.s, delivered: data.delivered }
+}
+
 /**
  * The fakes from the test env: FAKES_ORIGIN is `{"platforms": {"telegram": origin, ...}, "endpoints": origin}`.
  * `of(platform)` reaches any platform's fake; `telegram` and `whatsapp` are shorthands.
