@@ -1,8 +1,9 @@
-// The management API as the bench uses it (create bots), the update payloads Telegram and Slack would post, and the
-// bench's child processes: the fake platforms and the grammY peer.
+// The management API as the bench uses it (create bots, read a bot's stats), the update payloads Telegram, Slack and
+// Discord would post, and the bench's child processes: the fake platforms and the grammY peer.
 import { fork, type Serializable } from "node:child_process"
-import { createHmac, randomBytes } from "node:crypto"
+import { createHmac, generateKeyPairSync, type KeyObject, randomBytes, sign } from "node:crypto"
 import { join } from "node:path"
+import { discordSnowflake, randomDiscordToken } from "../test/fakes/builders.ts"
 import { type FakeControl, fakeControl, randomPhoneNumberId, randomTelegramToken } from "../test/fakes/client.ts"
 import type { FakesReady } from "./fakes-process.ts"
 import type { PeerStart } from "./grammy-peer.ts"
@@ -21,6 +22,16 @@ export interface SlackBotRef {
   token: string
   /** The app's signing secret: every request to the bot's Request URL is signed with it. */
   signingSecret: string
+  webhookUrl: string
+}
+
+export interface DiscordBotRef {
+  id: string
+  /** The application id (Discord's fake also names the bot user after it). */
+  appId: string
+  /** The bot token: REST sends and the Gateway (the fake's controls take it as the account). */
+  token: string
+  /** The Interactions Endpoint URL. */
   webhookUrl: string
 }
 
@@ -116,6 +127,81 @@ export async function createSlackBots(
     })
     return { id, token, signingSecret, webhookUrl: `${worker.origin}/webhooks/slack/${id}` }
   })
+}
+
+/**
+ * The application's Ed25519 key pair, made by the bench: the fake Discord keeps its private key to itself, so the
+ * bench creates its bot with this public key and signs every interaction in its own process (the fake stays off the
+ * measured path). `publicKeyHex` is what the Developer Portal shows (the raw 32 bytes, hex).
+ */
+export function discordKeyPair(): { privateKey: KeyObject; publicKeyHex: string } {
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519")
+  const jwk = publicKey.export({ format: "jwk" })
+  if (typeof jwk.x !== "string") throw new Error("no raw Ed25519 public key")
+  return { privateKey, publicKeyHex: Buffer.from(jwk.x, "base64url").toString("hex") }
+}
+
+/**
+ * Creates one echo bot for Discord through the API (the fake's GET /users/@me checks the token, which names the
+ * application as its bot user): interactions verified with `publicKeyHex`; the bot's Durable Object connects to the
+ * fake Gateway (GET /gateway/bot) once it is active.
+ */
+export async function createDiscordBot(
+  worker: RunningWorker,
+  publicKeyHex: string,
+  business = "bench",
+): Promise<DiscordBotRef> {
+  const appId = discordSnowflake()
+  const token = randomDiscordToken(appId)
+  const id = await createBot(worker, business, {
+    platform: "discord",
+    name: `bench discord ${appId.slice(-6)}`,
+    credentials: { applicationId: appId, publicKey: publicKeyHex, botToken: token },
+  })
+  return { id, appId, token, webhookUrl: `${worker.origin}/webhooks/discord/${id}` }
+}
+
+/**
+ * A slash command (APPLICATION_COMMAND, type 2) as Discord posts it to the Interactions Endpoint URL: `/echo text`
+ * by a guild member in `channel`, with its own interaction `id` and `token`.
+ */
+export function discordCommand(appId: string, id: string, token: string, channel: string, text: string): string {
+  return JSON.stringify({
+    id,
+    application_id: appId,
+    type: 2,
+    token,
+    version: 1,
+    guild_id: "1100000000000000001",
+    channel_id: channel,
+    member: { user: { id: "1000000000000000001", username: "bench", global_name: "Bench" } },
+    data: { id: "1200000000000000001", name: "echo", type: 1, options: [{ name: "text", type: 3, value: text }] },
+  })
+}
+
+/**
+ * The headers Discord signs an interaction with: `X-Signature-Timestamp` (now, in seconds) and `X-Signature-Ed25519`,
+ * the hex Ed25519 signature of timestamp + raw body by the application's key. Synchronous (node:crypto).
+ */
+export function discordHeaders(privateKey: KeyObject, body: string): Record<string, string> {
+  const timestamp = String(Math.floor(Date.now() / 1000))
+  return {
+    "content-type": "application/json",
+    "x-signature-timestamp": timestamp,
+    "x-signature-ed25519": sign(null, Buffer.from(timestamp + body), privateKey).toString("hex"),
+  }
+}
+
+/** A bot's inbound messages of the last 24 hours, from GET /api/bots/:id/stats (the counters of its Durable Object). */
+export async function inboundCount(worker: RunningWorker, botId: string, business = "bench"): Promise<number> {
+  const res = await fetch(`${worker.origin}/api/bots/${botId}/stats`, {
+    headers: { authorization: `Bearer ${worker.token(business)}` },
+  })
+  const json: unknown = await res.json()
+  const last = isRecord(json) ? json.last24h : undefined
+  if (!res.ok || !isRecord(last) || typeof last.inbound !== "number")
+    throw new Error(`stats of ${botId}: ${res.status} ${JSON.stringify(json)}`)
+  return last.inbound
 }
 
 /**
@@ -216,9 +302,11 @@ export interface FakesHandle {
   telegramApiBase: string
   whatsappApiBase: string
   slackApiBase: string
+  discordApiBase: string
   telegram: FakeControl
   whatsapp: FakeControl
   slack: FakeControl
+  discord: FakeControl
   pid: number
   close(): Promise<void>
 }
@@ -230,7 +318,8 @@ export async function spawnFakes(latencyMs: number): Promise<FakesHandle> {
     raw.type === "ready" &&
     typeof raw.telegramOrigin === "string" &&
     typeof raw.whatsappOrigin === "string" &&
-    typeof raw.slackOrigin === "string"
+    typeof raw.slackOrigin === "string" &&
+    typeof raw.discordOrigin === "string"
       ? {
           type: "ready",
           telegramApiBase: String(raw.telegramApiBase),
@@ -239,6 +328,8 @@ export async function spawnFakes(latencyMs: number): Promise<FakesHandle> {
           telegramOrigin: raw.telegramOrigin,
           whatsappOrigin: raw.whatsappOrigin,
           slackOrigin: raw.slackOrigin,
+          discordApiBase: String(raw.discordApiBase),
+          discordOrigin: raw.discordOrigin,
         }
       : undefined,
   )
@@ -246,9 +337,11 @@ export async function spawnFakes(latencyMs: number): Promise<FakesHandle> {
     telegramApiBase: msg.telegramApiBase,
     whatsappApiBase: msg.whatsappApiBase,
     slackApiBase: msg.slackApiBase,
+    discordApiBase: msg.discordApiBase,
     telegram: fakeControl(msg.telegramOrigin),
     whatsapp: fakeControl(msg.whatsappOrigin),
     slack: fakeControl(msg.slackOrigin),
+    discord: fakeControl(msg.discordOrigin),
     pid: child.pid ?? -1,
     close: stopper(child),
   }
@@ -256,6 +349,7 @@ export async function spawnFakes(latencyMs: number): Promise<FakesHandle> {
     handle.telegram.latency(latencyMs),
     handle.whatsapp.latency(latencyMs),
     handle.slack.latency(latencyMs),
+    handle.discord.latency(latencyMs),
   ])
   return handle
 }

@@ -15,6 +15,8 @@ export interface Sizes {
   e2e: { bots: number; chatsPerBot: number; updatesPerChat: number; maxConnections: number; deadlineMs: number }
   pacing: { messages: number; telegramPerSecond: number; whatsappPerSecond: number; deadlineMs: number }
   registry: { businessBots: number; totalBots: number; samplesPerRound: number; pageSize: number }
+  /** Discord Gateway: MESSAGE_CREATE dispatches per run, dispatch calls in flight, how long to wait for the inbox. */
+  gateway: { events: number; concurrency: number; deadlineMs: number }
 }
 
 export const fullSizes: Sizes = {
@@ -26,6 +28,7 @@ export const fullSizes: Sizes = {
   e2e: { bots: 10, chatsPerBot: 50, updatesPerChat: 10, maxConnections: 40, deadlineMs: 90_000 },
   pacing: { messages: 3000, telegramPerSecond: 30, whatsappPerSecond: 80, deadlineMs: 180_000 },
   registry: { businessBots: 10_000, totalBots: 100_000, samplesPerRound: 100, pageSize: 25 },
+  gateway: { events: 5000, concurrency: 16, deadlineMs: 60_000 },
 }
 
 /** Every scenario for about a second, with tiny sizes: proves the bench starts, runs and writes what it parses. */
@@ -38,6 +41,7 @@ export const smokeSizes: Sizes = {
   e2e: { bots: 2, chatsPerBot: 3, updatesPerChat: 2, maxConnections: 4, deadlineMs: 20_000 },
   pacing: { messages: 40, telegramPerSecond: 30, whatsappPerSecond: 80, deadlineMs: 30_000 },
   registry: { businessBots: 200, totalBots: 1_000, samplesPerRound: 5, pageSize: 25 },
+  gateway: { events: 100, concurrency: 4, deadlineMs: 20_000 },
 }
 
 /** The platform API latency the fakes add to every call (DESIGN.md §7: a real Bot API call takes tens to hundreds of ms). */

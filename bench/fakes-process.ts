@@ -10,11 +10,15 @@ export interface FakesReady {
   telegramOrigin: string
   whatsappOrigin: string
   slackOrigin: string
+  discordApiBase: string
+  discordOrigin: string
 }
 
 const fakes = await startFakes()
 const slack = fakes.platforms.slack
 if (!slack) throw new Error("test/fakes has no Slack fake (test/fakes/slack.fake.ts)")
+const discord = fakes.platforms.discord
+if (!discord) throw new Error("test/fakes has no Discord fake (test/fakes/discord.fake.ts)")
 process.send?.({
   type: "ready",
   telegramApiBase: fakes.telegramApiBase,
@@ -23,6 +27,8 @@ process.send?.({
   telegramOrigin: fakes.telegramOrigin,
   whatsappOrigin: fakes.whatsappOrigin,
   slackOrigin: slack.origin,
+  discordApiBase: discord.apiBase,
+  discordOrigin: discord.origin,
 } satisfies FakesReady)
 process.on("disconnect", () => {
   void fakes.close().then(() => process.exit(0))

@@ -1,11 +1,18 @@
 // Ingest: Telegram webhook updates/s and time-to-200 at N connections, for the router (1 bot or many), the bare route
 // of the same build (the runtime's limit) and the grammY peer (which replies inside the request); and the same loop
-// of signed Slack Events API messages to one Slack bot.
+// of signed Slack Events API messages to one Slack bot, and of signed Discord slash commands (interactions) to one
+// Discord bot.
+import { type KeyObject, randomBytes } from "node:crypto"
 import { join } from "node:path"
+import { discordSnowflake } from "../test/fakes/builders.ts"
 import { randomTelegramToken } from "../test/fakes/client.ts"
 import {
+  createDiscordBot,
   createSlackBots,
   createTelegramBots,
+  discordCommand,
+  discordHeaders,
+  discordKeyPair,
   type FakesHandle,
   pool,
   SECRET_HEADER,
@@ -23,9 +30,10 @@ import { startWorker } from "./worker.ts"
 
 /**
  * `router`: Switchboard with Telegram bots; `slack`: Switchboard with one Slack bot (signed Events API requests);
+ * `discord`: Switchboard with one Discord bot (Ed25519-signed APPLICATION_COMMAND interactions, answered deferred);
  * `floor`: bench/floor-worker.js, a route + one Durable Object RPC + one SQLite insert (see --floor).
  */
-export type IngestTarget = "bare" | "router" | "slack" | "grammy" | "floor"
+export type IngestTarget = "bare" | "router" | "slack" | "discord" | "grammy" | "floor"
 
 export interface IngestRun {
   target: IngestTarget
@@ -48,7 +56,8 @@ export interface IngestRun {
   problems: string[]
   /**
    * Replies the fake platform received during the run (the router paces them: Telegram 30/s per bot, Slack 5/s per
-   * bot and one per second per channel; grammY sends inline).
+   * bot and one per second per channel; grammY sends inline). Discord: the interactions' follow-ups (PATCH @original)
+   * the fake received, which it refuses as Unknown Webhook (it only knows tokens it signed itself).
    */
   repliesSent: number
   profile?: ProfileSummary
@@ -125,6 +134,19 @@ function slackShots(url: string, signingSecret: string): (seq: number) => Shot {
   }
 }
 
+/**
+ * A slash command in one of 1,000 channels for each request, each with its own interaction id (a snowflake) and
+ * token, signed with the application's private key as it is sent (Ed25519 over timestamp + body, in this process).
+ */
+function discordShots(url: string, appId: string, privateKey: KeyObject): (seq: number) => Shot {
+  const prefix = `aW50ZXJhY3Rpb246${randomBytes(48).toString("base64url")}`
+  return (seq) => {
+    const channel = String(1_100_000_000_000_000_000n + BigInt(1 + (seq % CHATS)))
+    const body = discordCommand(appId, discordSnowflake(), `${prefix}.${seq}`, channel, `ingest ${seq}`)
+    return { url, headers: discordHeaders(privateKey, body), body }
+  }
+}
+
 /** One measured run on a fresh server process and blank fakes: nothing of a previous run is left running. */
 export async function ingestRun(
   ctx: BenchContext,
@@ -136,8 +158,8 @@ export async function ingestRun(
   // The ingest phase's fakes, blank again; setup (setWebhook) at full speed, the platform's latency for the run.
   ctx.ingestFakes ??= await spawnFakes(0)
   const fakes = ctx.ingestFakes
-  await Promise.all([fakes.telegram.reset(), fakes.whatsapp.reset(), fakes.slack.reset()])
-  await Promise.all([fakes.telegram.latency(0), fakes.slack.latency(0)])
+  await Promise.all([fakes.telegram.reset(), fakes.whatsapp.reset(), fakes.slack.reset(), fakes.discord.reset()])
+  await Promise.all([fakes.telegram.latency(0), fakes.slack.latency(0), fakes.discord.latency(0)])
   return measure(ctx, fakes, target, connections, bots, profileTo)
 }
 
@@ -208,6 +230,23 @@ async function measure(
       if (!res.ok) throw new Error(`warm-up of the Slack bot answered ${res.status}`)
       const result = await loop(slackShots(bot.webhookUrl, bot.signingSecret), worker.pid)
       const replies = (await fakes.slack.requests({ account: bot.token, method: "chat.postMessage" })).length
+      return figures(target, connections, 1, result, worker.peakMemoryMb(), worker.problems, replies)
+    }
+    if (target === "discord") {
+      const keys = discordKeyPair()
+      const bot = await createDiscordBot(worker, keys.publicKeyHex)
+      await fakes.discord.latency(API_LATENCY_MS)
+      // Warm-up: one command before the clock starts (the object starts, decrypts its credentials, imports the key).
+      const warm = discordCommand(bot.appId, discordSnowflake(), "warm-up", "1100000000000000000", "warm-up")
+      const res = await fetch(bot.webhookUrl, {
+        method: "POST",
+        headers: discordHeaders(keys.privateKey, warm),
+        body: warm,
+      })
+      await res.arrayBuffer()
+      if (!res.ok) throw new Error(`warm-up of the Discord bot answered ${res.status}`)
+      const result = await loop(discordShots(bot.webhookUrl, bot.appId, keys.privateKey), worker.pid)
+      const replies = (await fakes.discord.requests({ account: bot.appId, method: "original" })).length
       return figures(target, connections, 1, result, worker.peakMemoryMb(), worker.problems, replies)
     }
     const refs = await createTelegramBots(worker, fakes.telegram, bots)

@@ -1,9 +1,10 @@
 // What a run's figures become: the series of each scenario (min/median/max over rounds), the targets the project holds
 // itself to, and the printed table. The JSON's shape is bench/results-schema.ts.
 import type { E2eRun } from "./e2e.ts"
+import type { GatewayRun } from "./gateway.ts"
 import type { IngestRun } from "./ingest.ts"
 import type { ListFigures } from "./registry.ts"
-import type { BenchResults, E2eSeries, IngestSeries, ListSeries, Target } from "./results-schema.ts"
+import type { BenchResults, E2eSeries, GatewaySeries, IngestSeries, ListSeries, Target } from "./results-schema.ts"
 import { round, roundSpread, type Spread, spread } from "./stats.ts"
 
 export function ingestSeries(runs: IngestRun[]): IngestSeries {
@@ -16,6 +17,26 @@ export function ingestSeries(runs: IngestRun[]): IngestSeries {
     serverCores: s((r) => r.serverCores),
     cpuMsPerUpdate: s((r) => r.cpuMsPerUpdate, 3),
     peakMemoryMb: s((r) => r.peakMemoryMb, 1),
+  }
+}
+
+/** `overWebhook`: per round, the Gateway's events/s over the webhook's updates/s of the same round. */
+export function gatewaySeries(runs: GatewayRun[], webhookConnections: number, overWebhook: Spread): GatewaySeries {
+  const s = (f: (r: GatewayRun) => number, digits = 1) => roundSpread(spread(runs.map(f)), digits)
+  const worst = (f: (r: GatewayRun) => number) => Math.max(0, ...runs.map(f))
+  return {
+    runs,
+    eventsPerSecond: s((r) => r.eventsPerSecond),
+    dispatchPerSecond: s((r) => r.dispatchPerSecond),
+    timeToInboxMs: s((r) => r.timeToInboxMs),
+    serverCores: s((r) => r.serverCores, 2),
+    cpuMsPerEvent: s((r) => r.cpuMsPerEvent, 3),
+    peakMemoryMb: s((r) => r.peakMemoryMb),
+    webhookConnections,
+    overWebhook: roundSpread(overWebhook, 3),
+    lost: worst((r) => r.lost),
+    duplicated: worst((r) => r.duplicated),
+    reconnects: worst((r) => r.reconnects),
   }
 }
 
@@ -54,6 +75,7 @@ export function judge(r: Omit<BenchResults, "targets">): Target[] {
   for (const i of r.ingest) {
     const vb = i.routerOverBare.median
     const vs = i.slackOverBare.median
+    const vd = i.discordOverBare.median
     const vg = i.routerOverGrammy.median
     add(`ingest-vs-bare-${i.connections}`, `ingest at ${i.connections} conns / bare route`, vb, ">= 0.5", vb >= 0.5)
     add(
@@ -63,8 +85,18 @@ export function judge(r: Omit<BenchResults, "targets">): Target[] {
       ">= 0.5",
       vs >= 0.5,
     )
+    add(
+      `ingest-discord-vs-bare-${i.connections}`,
+      `Discord interactions at ${i.connections} conns / bare route`,
+      vd,
+      ">= 0.5",
+      vd >= 0.5,
+    )
     add(`ingest-vs-grammy-${i.connections}`, `ingest at ${i.connections} conns / grammY peer`, vg, "> 1", vg > 1)
   }
+  const g = r.gateway
+  const gatewayFaults = g.lost + g.duplicated
+  add("gateway-exact", "Discord Gateway: events lost + duplicated", gatewayFaults, "= 0", gatewayFaults === 0)
   const e = r.e2e
   add(
     "e2e-vs-grammy",
@@ -128,7 +160,7 @@ export function renderTable(r: BenchResults): string {
   )
   out.push("")
   out.push(
-    "1. Ingest: Telegram webhook updates (Slack: signed Events API messages) to 1 bot, closed loop, time-to-200 (router: after the durable write)",
+    "1. Ingest: Telegram webhook updates (Slack: signed Events API messages; Discord: signed slash-command interactions) to 1 bot, closed loop, time-to-200 (router: after the durable write)",
   )
   const head: [string, number][] = [
     ["conns", 5],
@@ -157,13 +189,44 @@ export function renderTable(r: BenchResults): string {
     if (i.floor) line("floor: route + DO RPC + insert", i.floor, false)
     line("Switchboard webhook", i.router, false)
     line("Switchboard webhook, Slack", i.slack, false)
+    line("Switchboard webhook, Discord", i.discord, false)
     line("grammY on Node (reply inline)", i.grammy, false)
     out.push(
-      `      router/bare ${sp(i.routerOverBare, 2)}   slack/bare ${sp(i.slackOverBare, 2)}   router/grammY ${sp(i.routerOverGrammy, 2)}`,
+      `      router/bare ${sp(i.routerOverBare, 2)}   slack/bare ${sp(i.slackOverBare, 2)}   discord/bare ${sp(i.discordOverBare, 2)}   router/grammY ${sp(i.routerOverGrammy, 2)}`,
     )
     if (i.floorOverBare && i.routerOverFloor)
       out.push(`      floor/bare ${sp(i.floorOverBare, 2)}   router/floor ${sp(i.routerOverFloor, 2)}`)
   }
+  const g = r.gateway
+  out.push("")
+  out.push(
+    `   Discord Gateway: ${num(g.runs[0]?.events ?? 0)} MESSAGE_CREATE pushed through the fake Gateway to 1 bot (${g.runs[0]?.concurrency ?? 0} dispatch calls in flight), until its stats count them all`,
+  )
+  out.push(
+    row([
+      ["", 5],
+      ["events/s (no baseline)", 30],
+      ["dispatched/s (fake)", 22],
+      ["to inbox ms", 20],
+      ["lost/dup/reconnects", 20],
+      ["cores", 5],
+      ["peak MB", 7],
+    ]),
+  )
+  out.push(
+    row([
+      ["", 5],
+      [sp(g.eventsPerSecond), 30],
+      [sp(g.dispatchPerSecond), 22],
+      [sp(g.timeToInboxMs), 20],
+      [`${g.lost}/${g.duplicated}/${g.reconnects}`, 20],
+      [num(g.serverCores.median, 2), 5],
+      [num(g.peakMemoryMb.median), 7],
+    ]),
+  )
+  out.push(
+    `      gateway/webhook ${sp(g.overWebhook, 2)} (events/s over the Telegram webhook's updates/s at ${g.webhookConnections} conns, same round)   CPU ms/event ${num(g.cpuMsPerEvent.median, 3)}`,
+  )
   const e2e = r.e2e
   const c = r.config
   out.push("")

@@ -3,13 +3,14 @@
 import { z } from "zod"
 import type { Sizes } from "./context.ts"
 import type { E2eRun } from "./e2e.ts"
+import type { GatewayRun } from "./gateway.ts"
 import type { IngestRun } from "./ingest.ts"
 import type { PacingRun } from "./pacing.ts"
 import type { ProfileSummary } from "./profile.ts"
 import type { ListFigures } from "./registry.ts"
 import type { Spread } from "./stats.ts"
 
-export const SCHEMA = "switchboard-bench/3"
+export const SCHEMA = "switchboard-bench/4"
 
 /** A measured figure. JSON has no NaN (a percentile of no samples, a ratio over nothing): it writes null, read as NaN. */
 const figure = z.union([z.number(), z.null().transform(() => Number.NaN)])
@@ -27,7 +28,7 @@ const profileSummary = z.strictObject({
 })
 
 const ingestRun = z.strictObject({
-  target: z.enum(["bare", "router", "slack", "grammy", "floor"]),
+  target: z.enum(["bare", "router", "slack", "discord", "grammy", "floor"]),
   connections: count,
   bots: count,
   updatesPerSecond: figure,
@@ -43,6 +44,25 @@ const ingestRun = z.strictObject({
   problems: z.array(z.string()),
   repliesSent: count,
   profile: profileSummary.optional(),
+})
+
+const gatewayRun = z.strictObject({
+  events: count,
+  concurrency: count,
+  inbound: count,
+  lost: count,
+  duplicated: count,
+  undelivered: count,
+  reconnects: count,
+  dispatchMs: figure,
+  dispatchPerSecond: figure,
+  timeToInboxMs: figure,
+  eventsPerSecond: figure,
+  serverCores: figure,
+  cpuMsPerEvent: figure,
+  peakMemoryMb: figure,
+  repliesSent: count,
+  problems: z.array(z.string()),
 })
 
 const e2eRun = z.strictObject({
@@ -107,6 +127,7 @@ const sizes = z.strictObject({
     deadlineMs: z.number(),
   }),
   registry: z.strictObject({ businessBots: count, totalBots: count, samplesPerRound: count, pageSize: count }),
+  gateway: z.strictObject({ events: count, concurrency: count, deadlineMs: z.number() }),
 })
 
 // Every series holds the runs of all rounds (at least one) and the spread of each figure over them.
@@ -132,6 +153,23 @@ const e2eSeries = z.strictObject({
   lost: count,
   duplicated: count,
   outOfOrderChats: count,
+})
+
+const gatewaySeries = z.strictObject({
+  runs: z.array(gatewayRun).min(1),
+  eventsPerSecond: spread,
+  dispatchPerSecond: spread,
+  timeToInboxMs: spread,
+  serverCores: spread,
+  cpuMsPerEvent: spread,
+  peakMemoryMb: spread,
+  /** Per round: Gateway events/s over the Telegram webhook's updates/s (router, one bot) at `webhookConnections`. */
+  webhookConnections: count,
+  overWebhook: spread,
+  /** Worst round. */
+  lost: count,
+  duplicated: count,
+  reconnects: count,
 })
 
 const listSeries = z.strictObject({
@@ -187,9 +225,12 @@ const results = z.strictObject({
         router: ingestSeries,
         /** One Slack bot, signed Events API messages. */
         slack: ingestSeries,
+        /** One Discord bot, Ed25519-signed slash-command interactions (answered deferred, type 5). */
+        discord: ingestSeries,
         grammy: ingestSeries,
         routerOverBare: spread,
         slackOverBare: spread,
+        discordOverBare: spread,
         routerOverGrammy: spread,
         /** With --floor. */
         floor: ingestSeries.optional(),
@@ -214,6 +255,8 @@ const results = z.strictObject({
       deepCursorP95Ratio: spread,
     }),
   }),
+  /** Discord Gateway events into one bot's inbox (one run per round, after that round's ingest runs). */
+  gateway: gatewaySeries,
   e2e: z.strictObject({
     router: e2eSeries,
     grammy: e2eSeries,
@@ -226,7 +269,8 @@ const results = z.strictObject({
 })
 
 /**
- * The results file: its shape, and that every scenario was alive (each ingest run answered, each end-to-end run
+ * The results file: its shape, and that every scenario was alive (each ingest run answered, each Gateway run reached
+ * the inbox, each end-to-end run
  * replied, both sends went out, each list request timed, every target judged). Figures are not judged here.
  */
 export const resultsSchema = results.superRefine((r, ctx) => {
@@ -234,11 +278,13 @@ export const resultsSchema = results.superRefine((r, ctx) => {
     if (!ok) ctx.addIssue({ code: "custom", message, path })
   }
   for (const [n, i] of r.ingest.entries()) {
-    for (const key of ["bare", "router", "slack", "grammy"] as const) {
+    for (const key of ["bare", "router", "slack", "discord", "grammy"] as const) {
       const answered = i[key].runs.every((run) => run.ok > 0)
       need(answered, "every run answered", "ingest", n, key, "runs")
     }
   }
+  const counted = r.gateway.runs.every((run) => run.inbound > 0)
+  need(counted, "every Gateway run reached the inbox", "gateway", "runs")
   for (const key of ["router", "grammy", "grammyUnlimited"] as const) {
     const replied = r.e2e[key].runs.every((run) => run.replies > 0)
     need(replied, "every run replied", "e2e", key, "runs")
@@ -251,18 +297,29 @@ export const resultsSchema = results.superRefine((r, ctx) => {
   }
   need(r.targets.length >= 10, "every target judged", "targets")
   for (const i of r.ingest) {
-    const id = `ingest-slack-vs-bare-${i.connections}`
-    need(
-      r.targets.some((t) => t.id === id),
-      `the Slack ingest at ${i.connections} connections judged`,
-      "targets",
-    )
+    for (const [platform, name] of [
+      ["slack", "Slack"],
+      ["discord", "Discord"],
+    ] as const) {
+      const id = `ingest-${platform}-vs-bare-${i.connections}`
+      need(
+        r.targets.some((t) => t.id === id),
+        `the ${name} ingest at ${i.connections} connections judged`,
+        "targets",
+      )
+    }
   }
+  need(
+    r.targets.some((t) => t.id === "gateway-exact"),
+    "the Gateway run judged",
+    "targets",
+  )
 })
 
 export type BenchResults = z.infer<typeof resultsSchema>
 export type IngestSeries = z.infer<typeof ingestSeries>
 export type E2eSeries = z.infer<typeof e2eSeries>
+export type GatewaySeries = z.infer<typeof gatewaySeries>
 export type ListSeries = z.infer<typeof listSeries>
 export type Target = z.infer<typeof target>
 
@@ -273,6 +330,7 @@ type Holds<T extends true> = T
 export type SchemaMatchesScenarios = [
   Holds<Same<z.infer<typeof ingestRun>, IngestRun>>,
   Holds<Same<z.infer<typeof e2eRun>, E2eRun>>,
+  Holds<Same<z.infer<typeof gatewayRun>, GatewayRun>>,
   Holds<Same<z.infer<typeof pacingRun>, PacingRun>>,
   Holds<Same<z.infer<typeof listFigures>, ListFigures>>,
   Holds<Same<z.infer<typeof profileSummary>, ProfileSummary>>,

@@ -13,10 +13,11 @@ import { parseArgs } from "node:util"
 import { z } from "zod"
 import { API_LATENCY_MS, type BenchContext, fullSizes, smokeSizes, telegramLimits } from "./context.ts"
 import { type E2eRun, type E2eTarget, e2eRun } from "./e2e.ts"
+import { type GatewayRun, gatewayRun } from "./gateway.ts"
 import { type IngestRun, type IngestTarget, ingestRun } from "./ingest.ts"
 import { pacingRun } from "./pacing.ts"
 import { LIST_BUSINESS, type ListFigures, listFigures, listRound, listSetup } from "./registry.ts"
-import { e2eSeries, ingestSeries, judge, listSeries, renderTable } from "./report.ts"
+import { e2eSeries, gatewaySeries, ingestSeries, judge, listSeries, renderTable } from "./report.ts"
 import { type BenchResults, resultsSchema, SCHEMA } from "./results-schema.ts"
 import { ratioSpread, roundSpread } from "./stats.ts"
 import { buildBundle, buildFloorBundle, root } from "./worker.ts"
@@ -53,15 +54,17 @@ const ctx: BenchContext = { bundle, sizes, log }
 if (values.floor) ctx.floorBundle = await buildFloorBundle(bundle)
 
 try {
-  // 1 and 4 (ingest scale): every round runs each target once, so each ratio compares runs a few seconds apart.
+  // 1 and 4 (ingest scale): every round runs each target once, so each ratio compares runs a few seconds apart; then
+  // the round's Discord Gateway run.
   const ingest = new Map<string, IngestRun[]>()
+  const gateway: GatewayRun[] = []
   const push = <T>(map: Map<string, T[]>, key: string, value: T) => map.set(key, [...(map.get(key) ?? []), value])
   const scaleConnections = sizes.connections.at(-1) ?? 64
   for (let round = 1; round <= sizes.rounds; round++) {
     for (const connections of sizes.connections) {
       const targets: IngestTarget[] = values.floor
-        ? ["bare", "floor", "router", "slack", "grammy"]
-        : ["bare", "router", "slack", "grammy"]
+        ? ["bare", "floor", "router", "slack", "discord", "grammy"]
+        : ["bare", "router", "slack", "discord", "grammy"]
       for (const target of targets) {
         const run = await ingestRun(ctx, target, connections)
         log(`ingest round ${round} ${target}@${connections}: ${run.updatesPerSecond}/s p99 ${run.p99Ms} ms`)
@@ -78,6 +81,11 @@ try {
       )
       push(ingest, "scale-floor", floor)
     }
+    const g = await gatewayRun(ctx)
+    log(
+      `gateway round ${round}: ${g.events} events in ${g.timeToInboxMs} ms (${g.eventsPerSecond}/s), dispatched at ${g.dispatchPerSecond}/s, lost ${g.lost}, dup ${g.duplicated}`,
+    )
+    gateway.push(g)
   }
   const runsOf = (key: string) => ingest.get(key) ?? []
   const rate = (runs: IngestRun[]) => runs.map((r) => r.updatesPerSecond)
@@ -174,6 +182,7 @@ try {
       const bare = runsOf(`bare@${connections}`)
       const router = runsOf(`router@${connections}`)
       const slack = runsOf(`slack@${connections}`)
+      const discord = runsOf(`discord@${connections}`)
       const grammy = runsOf(`grammy@${connections}`)
       const floor = runsOf(`floor@${connections}`)
       return {
@@ -181,9 +190,11 @@ try {
         bare: ingestSeries(bare),
         router: ingestSeries(router),
         slack: ingestSeries(slack),
+        discord: ingestSeries(discord),
         grammy: ingestSeries(grammy),
         routerOverBare: roundSpread(ratioSpread(rate(router), rate(bare)), 3),
         slackOverBare: roundSpread(ratioSpread(rate(slack), rate(bare)), 3),
+        discordOverBare: roundSpread(ratioSpread(rate(discord), rate(bare)), 3),
         routerOverGrammy: roundSpread(ratioSpread(rate(router), rate(grammy)), 3),
         ...(floor.length > 0
           ? {
@@ -228,6 +239,14 @@ try {
         ),
       },
     },
+    gateway: gatewaySeries(
+      gateway,
+      scaleConnections,
+      ratioSpread(
+        gateway.map((g) => g.eventsPerSecond),
+        rate(runsOf(`router@${scaleConnections}`)),
+      ),
+    ),
     e2e: {
       router: e2eSeries(e2eOf("router")),
       grammy: e2eSeries(e2eOf("grammy")),

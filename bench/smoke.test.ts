@@ -20,12 +20,26 @@ const broken: [string, (r: Record<string, unknown>) => void][] = [
   ["a Slack ingest run that answered nothing", (r) => Object.assign(at(r, "ingest", 0, "slack", "runs", 0), { ok: 0 })],
   [
     "the Slack ingest not judged",
-    (r) => Object.assign(r, { targets: Array.isArray(r.targets) ? r.targets.filter(notSlack) : [] }),
+    (r) => Object.assign(r, { targets: Array.isArray(r.targets) ? r.targets.filter(without("slack")) : [] }),
+  ],
+  [
+    "a Discord ingest run that answered nothing",
+    (r) => Object.assign(at(r, "ingest", 0, "discord", "runs", 0), { ok: 0 }),
+  ],
+  [
+    "the Discord ingest not judged",
+    (r) => Object.assign(r, { targets: Array.isArray(r.targets) ? r.targets.filter(without("discord")) : [] }),
+  ],
+  ["a Gateway run that reached nothing", (r) => Object.assign(at(r, "gateway", "runs", 0), { inbound: 0 })],
+  [
+    "the Gateway run not judged",
+    (r) => Object.assign(r, { targets: Array.isArray(r.targets) ? r.targets.filter(without("gateway")) : [] }),
   ],
   ["a series with no runs", (r) => Object.assign(at(r, "e2e", "grammy"), { runs: [] })],
 ]
 
-const notSlack = (t: unknown) => !(typeof t === "object" && t !== null && "id" in t && String(t.id).includes("slack"))
+const without = (word: string) => (t: unknown) =>
+  !(typeof t === "object" && t !== null && "id" in t && String(t.id).includes(word))
 
 function at(v: unknown, ...path: (string | number)[]): object {
   const found = path.reduce<unknown>((cur, key) => (typeof cur === "object" && cur ? Reflect.get(cur, key) : cur), v)

@@ -108,6 +108,8 @@ export interface WorkerConfig {
   whatsappApiBase: string
   /** SLACK_API_BASE (the fake Web API); without it the worker's default, slack.com (no run creates a Slack bot then). */
   slackApiBase?: string
+  /** DISCORD_API_BASE (the fake REST API, whose /gateway/bot names the fake Gateway); without it discord.com. */
+  discordApiBase?: string
   /** Open workerd's inspector (for --profile). */
   inspect?: boolean
 }
@@ -199,6 +201,7 @@ async function start(bundle: Bundle, config: WorkerConfig): Promise<RunningWorke
         TELEGRAM_API_BASE: config.telegramApiBase,
         WHATSAPP_API_BASE: config.whatsappApiBase,
         ...(config.slackApiBase ? { SLACK_API_BASE: config.slackApiBase } : {}),
+        ...(config.discordApiBase ? { DISCORD_API_BASE: config.discordApiBase } : {}),
         MESSAGING_PLATFORM: "telegram",
         // Every instance has the baseline route; the router runs never call it.
         BENCH_BARE: "1",
