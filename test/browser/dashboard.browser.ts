@@ -578,11 +578,14 @@ describe("dashboard", () => {
     // Already on the list: the nav link reloads it.
     await page.getByRole("link", { name: "Integrations", exact: true }).first().click()
     await row("Sales bot").waitFor()
+    // The search waits for typing to pause (250 ms) and then asks the API: on this busy machine that can take
+    // longer than expect.poll's default second.
+    const searched = { timeout: 10_000 }
     await page.getByLabel("Search bots by name").fill("sales")
-    await expect.poll(() => page.locator("tr[data-bot]").count()).toBe(1)
-    await expect.poll(() => page.evaluate(() => location.hash)).toBe("#/bots?q=sales")
+    await expect.poll(() => page.locator("tr[data-bot]").count(), searched).toBe(1)
+    await expect.poll(() => page.evaluate(() => location.hash), searched).toBe("#/bots?q=sales")
     await page.getByLabel("Search bots by name").fill("")
-    await expect.poll(() => page.locator("tr[data-bot]").count()).toBe(2)
+    await expect.poll(() => page.locator("tr[data-bot]").count(), searched).toBe(2)
 
     // One select-all: indeterminate while some listed bots are selected, checked when all are.
     const selectAll = page.getByLabel("Select all listed bots")
