@@ -180,7 +180,8 @@ export class Gateway {
     this.lastFrameAt = Date.now()
     this.healthy = false
     ws.addEventListener("message", (e) => {
-      const data = typeof e.data === "string" ? e.data : new TextDecoder().decode(e.data as ArrayBuffer)
+      // The Gateway speaks JSON text; a binary frame (zlib or etf, which we never ask for) is decoded as text anyway.
+      const data = typeof e.data === "string" ? e.data : new TextDecoder().decode(e.data)
       this.enqueue(generation, (conn, now) => {
         this.lastFrameAt = now
         return conn.receive(data, now)

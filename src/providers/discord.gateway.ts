@@ -16,6 +16,7 @@
  *   cannot help.
  * @see https://discord.com/developers/docs/events/gateway
  */
+import { z } from "zod"
 import { type DiscordCredentials, type DiscordMessage, discordMessageSchema, discordUserSchema } from "./discord.schema"
 import { gatewayUrl } from "./discord.send"
 import { compact, parseJsonOrUndefined } from "./shared"
@@ -70,17 +71,36 @@ export interface GatewaySession {
 
 const EMPTY: GatewaySession = { sessionId: null, resumeUrl: null, seq: null, userId: null }
 
+/** A stored session, read back leniently: any field that is not what it should be reads as absent. */
+const nonEmpty = z.string().min(1).nullable().catch(null)
+const savedSessionSchema = z.object({
+  sessionId: nonEmpty,
+  resumeUrl: nonEmpty,
+  seq: z.number().finite().nullable().catch(null),
+  userId: nonEmpty,
+})
+
+/** A Gateway payload: `op`, its data, and for dispatches the sequence number and event name. */
+const frameSchema = z.object({
+  op: z.number(),
+  d: z.unknown(),
+  s: z.number().nullable().catch(null),
+  t: z.string().nullable().catch(null),
+})
+
+/** READY's data: the session to resume later, and the bot's own user (its messages are never handled). */
+const readySchema = z.object({
+  session_id: z.string().nullable().catch(null),
+  resume_gateway_url: z.string().nullable().catch(null),
+  user: z.unknown(),
+})
+
+/** HELLO's data. */
+const helloSchema = z.object({ heartbeat_interval: z.number().positive() })
+
 export function readSession(saved: string | null): GatewaySession {
-  const json = saved === null ? undefined : parseJsonOrUndefined(saved)
-  if (typeof json !== "object" || json === null) return { ...EMPTY }
-  const o = json as Record<string, unknown>
-  const str = (v: unknown) => (typeof v === "string" && v !== "" ? v : null)
-  return {
-    sessionId: str(o.sessionId),
-    resumeUrl: str(o.resumeUrl),
-    seq: typeof o.seq === "number" && Number.isFinite(o.seq) ? o.seq : null,
-    userId: str(o.userId),
-  }
+  const parsed = savedSessionSchema.safeParse(saved === null ? undefined : parseJsonOrUndefined(saved))
+  return parsed.success ? parsed.data : { ...EMPTY }
 }
 
 /** `wss://gateway.discord.gg` -> `wss://gateway.discord.gg/?v=10&encoding=json`. */
@@ -151,16 +171,8 @@ interface Frame {
 }
 
 function readFrame(text: string): Frame | null {
-  const json = parseJsonOrUndefined(text)
-  if (typeof json !== "object" || json === null) return null
-  const o = json as Record<string, unknown>
-  if (typeof o.op !== "number") return null
-  return {
-    op: o.op,
-    d: o.d,
-    s: typeof o.s === "number" ? o.s : null,
-    t: typeof o.t === "string" ? o.t : null,
-  }
+  const parsed = frameSchema.safeParse(parseJsonOrUndefined(text))
+  return parsed.success ? { op: parsed.data.op, d: parsed.data.d, s: parsed.data.s, t: parsed.data.t } : null
 }
 
 /** One connection's protocol state; `random` (0..1) jitters the first heartbeat and the re-identify wait. */
@@ -255,8 +267,8 @@ export class DiscordConnection implements GatewayConnection {
   }
 
   private hello(d: unknown, now: number): GatewayAction[] {
-    const interval = (d as { heartbeat_interval?: unknown } | null)?.heartbeat_interval
-    this.interval = typeof interval === "number" && interval > 0 ? interval : 41_250
+    const hello = helloSchema.safeParse(d)
+    this.interval = hello.success ? hello.data.heartbeat_interval : 41_250
     // The first beat waits interval x jitter, so many clients reconnecting at once don't beat in step.
     this.nextBeatAt = now + Math.floor(this.interval * this.random())
     this.awaitingAck = false
@@ -283,11 +295,12 @@ export class DiscordConnection implements GatewayConnection {
 
   private dispatch(frame: Frame): GatewayAction[] {
     if (frame.t === "READY") {
-      const d = (frame.d ?? {}) as Record<string, unknown>
+      const ready = readySchema.safeParse(frame.d)
+      const d = ready.success ? ready.data : { session_id: null, resume_gateway_url: null, user: undefined }
       const user = discordUserSchema.safeParse(d.user)
       this.session = {
-        sessionId: typeof d.session_id === "string" ? d.session_id : null,
-        resumeUrl: typeof d.resume_gateway_url === "string" ? d.resume_gateway_url : null,
+        sessionId: d.session_id,
+        resumeUrl: d.resume_gateway_url,
         seq: frame.s,
         userId: user.success ? user.data.id : this.session.userId,
       }

@@ -7,6 +7,7 @@
  * - `followup:<token>`: a new follow-up message (`POST /webhooks/{application_id}/{token}`),
  * both within the 15 minutes an interaction token lives; any other value is a message id to reply to.
  */
+import { z } from "zod"
 import { fetchText } from "../lib/http"
 import { err, ok, type Result } from "../lib/result"
 import {
@@ -163,6 +164,9 @@ async function call(
   return ok(json)
 }
 
+/** The part of a created message we keep. */
+const sentMessageSchema = z.object({ id: z.string() })
+
 export async function sendDiscord(
   msg: OutboundMessage,
   bot: Bot,
@@ -173,10 +177,10 @@ export async function sendDiscord(
   const { url, method, webhook } = target(msg, bot)
   const answer = await call(bot, io, method, url, built.value, webhook)
   if (!answer.ok) return answer
-  const id = (answer.value as { id?: unknown } | null)?.id
-  if (typeof id !== "string")
+  const sent = sentMessageSchema.safeParse(answer.value)
+  if (!sent.success)
     return err({ kind: "unavailable", message: "Discord accepted the message without returning its id" })
-  return ok({ platformMessageId: id })
+  return ok({ platformMessageId: sent.data.id })
 }
 
 /** GET /users/@me with the bot token: the bot user's id names the account (for an app's bot, the application id). */

@@ -1,4 +1,5 @@
 /** Slack provider: v0-signed Events API and interactivity requests -> unified events, chat.postMessage sends. */
+import { z } from "zod"
 import { hmacSha256Hex, safeEqual } from "../lib/crypto"
 import { utf8 } from "../lib/encoding"
 import { err, ok, type Result } from "../lib/result"
@@ -179,12 +180,16 @@ function readBody(rawBody: string): Result<{ form: boolean; json: unknown }, Par
   return json === undefined ? err({ message: "payload is not valid JSON" }) : ok({ form: true, json })
 }
 
+/** Every interactivity payload names its type; only `block_actions` is read further. */
+const payloadTypeSchema = z.object({ type: z.string() })
+
 function parseSlack(rawBody: string, bot: Bot): Result<InboundMessage[], ParseError> {
   const body = readBody(rawBody)
   if (!body.ok) return body
   if (body.value.form) {
-    const type = (body.value.json as { type?: unknown } | null)?.type
-    if (typeof type !== "string") return err({ message: "interactivity payload without a type" })
+    const typed = payloadTypeSchema.safeParse(body.value.json)
+    if (!typed.success) return err({ message: "interactivity payload without a type" })
+    const type = typed.data.type
     // view_submission, shortcut, message_action, ...: acknowledged, nothing for a messaging handler.
     if (type !== "block_actions") return ok([])
     const actions = slackBlockActionsSchema.safeParse(body.value.json)
