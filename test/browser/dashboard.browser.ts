@@ -578,6 +578,9 @@ describe("dashboard", () => {
     // Already on the list: the nav link reloads it.
     await page.getByRole("link", { name: "Integrations", exact: true }).first().click()
     await row("Sales bot").waitFor()
+    // Type only once the list has settled: the previous test's reload and this click each render the list, and
+    // the one that loses the race is dropped, but not before it answered.
+    await page.waitForLoadState("networkidle")
     // The search waits for typing to pause (250 ms) and then asks the API: on this busy machine that can take
     // longer than expect.poll's default second.
     const searched = { timeout: 10_000 }
