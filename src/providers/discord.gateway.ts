@@ -71,7 +71,7 @@ export interface GatewaySession {
 
 const EMPTY: GatewaySession = { sessionId: null, resumeUrl: null, seq: null, userId: null }
 
-/** A stored session, read back leniently: any field that is not what it should be reads as absent. */
+/** A stored session, read back leniently: a field that is not what it should be reads as absent. */
 const nonEmpty = z.string().min(1).nullable().catch(null)
 const savedSessionSchema = z.object({
   sessionId: nonEmpty,

@@ -140,7 +140,7 @@ export const createBotBodySchema = z
   .openapi("CreateBot")
 export type CreateBotInput = z.infer<typeof createBotBodySchema>
 
-/** `PATCH /api/bots/:id`: any of the create fields but the platform. */
+/** `PATCH /api/bots/:id`: the create fields, each optional, except the platform. */
 export const patchBotBodySchema = z
   .object({
     name: botName.optional(),
