@@ -74,8 +74,9 @@ export async function receiveWebhook(
   const text = fromUtf8(raw)
   const parsed = provider.parse(text, runtime)
   if (!parsed.ok) return err({ kind: "malformed", message: `malformed update: ${parsed.error.message}` })
-  const reply = provider.reply?.(text, parsed.value, runtime) ?? null
-  if (snapshot.status === "stopped") {
+  const stopped = snapshot.status === "stopped"
+  const reply = provider.reply?.(text, parsed.value, runtime, !stopped) ?? null
+  if (stopped) {
     if (parsed.value.length > 0)
       port.log("info", "webhook.dropped", `Dropped ${parsed.value.length} event(s): bot is stopped`)
     return ok({ kind: "dropped", events: parsed.value.length, reply })

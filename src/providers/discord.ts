@@ -41,7 +41,15 @@ export const InteractionType = {
   AUTOCOMPLETE: 4,
   MODAL_SUBMIT: 5,
 }
-export const ResponseType = { PONG: 1, DEFERRED_CHANNEL_MESSAGE: 5, DEFERRED_UPDATE_MESSAGE: 6, AUTOCOMPLETE_RESULT: 8 }
+export const ResponseType = {
+  PONG: 1,
+  CHANNEL_MESSAGE_WITH_SOURCE: 4,
+  DEFERRED_CHANNEL_MESSAGE: 5,
+  DEFERRED_UPDATE_MESSAGE: 6,
+  AUTOCOMPLETE_RESULT: 8,
+}
+/** Message flag: only the person who invoked the interaction sees it. */
+const EPHEMERAL = 1 << 6
 
 /** Imported public keys, by hex: an import per interaction was most of verify's cost. */
 const keys = new Map<string, Promise<CryptoKey>>()
@@ -182,12 +190,17 @@ export const discord: MessagingProvider<DiscordCredentials> = {
    * The answer Discord waits 3 s for: PONG to a PING; "thinking…" (deferred, type 5) to a command and a silent
    * deferred update (type 6) to a click, the handler's reply following as the interaction's follow-up.
    */
-  reply(rawBody) {
+  reply(rawBody, _events, _bot, handled) {
     const read = readInteraction(rawBody)
     if (!read.ok) return null
+    if (read.value.type === InteractionType.PING) return jsonReply({ type: ResponseType.PONG })
+    // A stopped bot answers at once, to the person who asked only, instead of a "thinking…" no follow-up will end.
+    if (!handled && read.value.type !== InteractionType.AUTOCOMPLETE)
+      return jsonReply({
+        type: ResponseType.CHANNEL_MESSAGE_WITH_SOURCE,
+        data: { content: "This bot is stopped right now.", flags: EPHEMERAL },
+      })
     switch (read.value.type) {
-      case InteractionType.PING:
-        return jsonReply({ type: ResponseType.PONG })
       case InteractionType.MESSAGE_COMPONENT:
         return jsonReply({ type: ResponseType.DEFERRED_UPDATE_MESSAGE })
       case InteractionType.AUTOCOMPLETE:

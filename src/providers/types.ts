@@ -282,8 +282,9 @@ export interface MessagingProvider<C extends Record<string, string> = Record<str
   /**
    * The answer a verified webhook gets when the platform expects more than a plain 200: Slack's url_verification
    * challenge, Discord's PING or deferred reply. Called after the events are stored; null means the default answer.
+   * `handled` is false when the bot will not handle them (it is stopped): a "wait for my answer" would be a lie.
    */
-  reply?(rawBody: string, events: InboundMessage[], bot: BotRuntime<C>): WebhookReply | null
+  reply?(rawBody: string, events: InboundMessage[], bot: BotRuntime<C>, handled: boolean): WebhookReply | null
   /**
    * Proves the credentials work (Telegram getMe, WhatsApp GET /{phone_number_id}, Slack auth.test) before a bot
    * is created, without side effects, and says which platform account they belong to, as the platform itself

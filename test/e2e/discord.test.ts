@@ -181,6 +181,20 @@ describe("Discord interactions over HTTPS", () => {
     expect(followUp?.outcome).toBe("ok")
   })
 
+  it("answers a stopped bot's slash command at once, to the asker only, instead of a deferral nothing would end", async () => {
+    const bot = await createDiscordBot()
+    const stop = await api("POST", `/api/bots/${bot.id}/control`, { token: bot.admin, body: { action: "stop" } })
+    expect(stop.status).toBe(200)
+    const answer = await interact(bot, command("echo", "anyone there?"))
+    expect(answer.status).toBe(200)
+    expect(JSON.parse(answer.body)).toEqual({
+      type: 4,
+      data: { content: "This bot is stopped right now.", flags: 64 },
+    })
+    // PING is still answered: Discord checks the endpoint whatever the bot's state.
+    expect(JSON.parse((await interact(bot, { type: 1 })).body)).toEqual({ type: 1 })
+  })
+
   it("answers a button click with a deferred update and follows up with a new message", async () => {
     const bot = await createDiscordBot()
     const click = await interact(bot, {

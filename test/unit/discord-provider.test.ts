@@ -15,11 +15,17 @@ const parsed = (name: string): InboundMessage => {
 
 describe("Discord interactions", () => {
   it("answers PING with PONG, a command with a deferred message, a click with a deferred update", () => {
-    const reply = (name: string) => JSON.parse(discord.reply?.(body(discordBodies, name), [], discordBot)?.body ?? "")
+    const reply = (name: string, handled = true) =>
+      JSON.parse(discord.reply?.(body(discordBodies, name), [], discordBot, handled)?.body ?? "")
     expect(reply("ping")).toEqual({ type: 1 })
     expect(reply("text")).toEqual({ type: 5 })
     expect(reply("button")).toEqual({ type: 6 })
-    expect(discord.reply?.(body(discordBodies, "text"), [], discordBot)?.contentType).toBe("application/json")
+    expect(discord.reply?.(body(discordBodies, "text"), [], discordBot, true)?.contentType).toBe("application/json")
+    // A bot that will not handle them (stopped) says so at once, to the asker only; PING is answered regardless.
+    const stopped = { type: 4, data: { content: "This bot is stopped right now.", flags: 64 } }
+    expect(reply("text", false)).toEqual(stopped)
+    expect(reply("button", false)).toEqual(stopped)
+    expect(reply("ping", false)).toEqual({ type: 1 })
   })
 
   it("reads a command as the text typed, a click as its custom_id, keyed by interaction id", () => {

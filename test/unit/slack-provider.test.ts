@@ -157,13 +157,13 @@ describe("slack verify", () => {
 
 describe("slack reply", () => {
   it("answers url_verification with the challenge as plain text, anything else with the default", () => {
-    expect(slack.reply?.(body(slackBodies, "url_verification"), [], slackBot)).toEqual({
+    expect(slack.reply?.(body(slackBodies, "url_verification"), [], slackBot, true)).toEqual({
       status: 200,
       contentType: "text/plain; charset=utf-8",
       body: "3eZbrw1aBm2rZgRNFdxV2595E9CY3gmdALWMmHkvFXO7tYXAYM8P",
     })
-    expect(slack.reply?.(body(slackBodies, "text"), [], slackBot)).toBeNull()
-    expect(slack.reply?.(body(slackBodies, "block_actions"), [], slackBot)).toBeNull()
+    expect(slack.reply?.(body(slackBodies, "text"), [], slackBot, true)).toBeNull()
+    expect(slack.reply?.(body(slackBodies, "block_actions"), [], slackBot, true)).toBeNull()
   })
 })
 
