@@ -12,8 +12,7 @@ import { err, type Result } from "../lib/result"
 import { getProvider } from "../providers"
 import type { InboundMessage, OutboundMessage } from "../providers/types"
 import { type BotSnapshot, botSnapshotSchema, type ControlAction } from "../registry/schemas"
-import { ActivityLog, type LogEntry } from "./activity-log"
-import { type BotLog, botLog } from "./bot-log"
+import { ActivityLog, type LogDetail, type LogEntry, type LogLevel } from "./activity-log"
 import { ChatHistory } from "./chat-history"
 import { Counters, type HourBucket } from "./counters"
 import { Gateway, type GatewayStatus } from "./gateway"
@@ -53,7 +52,6 @@ export class BotDurableObject extends DurableObject<Env> {
   private readonly outbox: Outbox
   private readonly counters: Counters
   private readonly activity: ActivityLog
-  private readonly log: BotLog
   private readonly processor: Processor
   private readonly rollups: Rollups
   private readonly lifecycle: LifecyclePort
@@ -82,9 +80,8 @@ export class BotDurableObject extends DurableObject<Env> {
     this.activity = new ActivityLog(this.sql)
     this.intake = webhookIntake(ctx.storage, this.inbox, this.counters, this.meta)
     this.sends = sendIntake(ctx.storage, this.outbox)
-    // Not `snapshot()`: a bot being deleted still names itself in its last lines.
-    const log = botLog(this.activity, () => (this.schemaReady ? this.meta.snapshot() : null))
-    this.log = log
+    const log = (level: LogLevel, event: string, message: string, detail?: LogDetail) =>
+      this.activity.append(level, event, message, detail)
     this.lifecycle = { env, meta: this.meta, load: () => this.load(), log }
     this.rollups = new Rollups({
       db: env.DB,
@@ -393,5 +390,9 @@ export class BotDurableObject extends DurableObject<Env> {
     if (this.alarmAt !== null && this.alarmAt <= at) return
     this.alarmAt = at
     await this.ctx.storage.setAlarm(at)
+  }
+
+  private log(level: LogLevel, event: string, message: string, detail?: LogDetail): void {
+    this.activity.append(level, event, message, detail)
   }
 }

@@ -11,7 +11,6 @@ import { seal } from "../lib/crypto"
 import { type DomainError, type FieldError, invalid } from "../lib/domain-error"
 import { randomToken } from "../lib/encoding"
 import { newId } from "../lib/ids"
-import { logEvent } from "../lib/log"
 import { err, ok, type Result } from "../lib/result"
 import { checkOutboundUrl } from "../lib/url-guard"
 import { getProvider, type Platform } from "../providers"
@@ -133,18 +132,13 @@ export function createBotService(env: Env, auth: AuthClaims) {
   async function proveCredentials(
     platform: Platform,
     credentials: Record<string, string>,
-    botId: string | null = null,
   ): Promise<Result<{ accountKey: string }, DomainError>> {
     const provider = getProvider(platform)
     const runtime = { botId: "", credentials, webhookSecret: "", webhookUrl: "", apiBase: apiBaseFor(env, provider) }
     const checked = await provider.checkCredentials(runtime, LIFECYCLE_IO)
     if (checked.ok) return checked
     const { kind, message } = checked.error
-    const unchecked = kind === "unavailable" || kind === "rate_limited"
-    // The platform's answer, never the credentials themselves.
-    const event = unchecked ? "bot.credentials_unchecked" : "bot.credentials_rejected"
-    logEvent("warn", event, { botId, businessId, platform, kind, message })
-    if (unchecked)
+    if (kind === "unavailable" || kind === "rate_limited")
       return err({
         kind: "platform_unavailable",
         message: `Could not check the credentials with ${platform}: ${message}`,
@@ -233,7 +227,7 @@ export function createBotService(env: Env, auth: AuthClaims) {
       if (secrets && input.credentials !== undefined) {
         const credentials = parseCredentials(provider, input.credentials)
         if (!credentials.ok) return credentials
-        const proven = await proveCredentials(bot.platform, credentials.value, bot.id)
+        const proven = await proveCredentials(bot.platform, credentials.value)
         if (!proven.ok) return proven
         const routingKey = proven.value.accountKey
         if (await repo.routingKeyTaken(bot.platform, routingKey, bot.id)) return err(accountTaken)
