@@ -4,6 +4,7 @@
  * with the cursor that confirms them, so a restart neither loses nor repeats an update.
  */
 import { backoffDelay } from "../lib/backoff"
+import { abortableFetch } from "../lib/http"
 import type { InboundMessage } from "../providers/types"
 import type { BotSnapshot } from "../registry/schemas"
 import type { LogDetail, LogLevel } from "./activity-log"
@@ -60,13 +61,7 @@ export class Poller {
     const interval = snapshot.config.updates.intervalMs
     const controller = new AbortController()
     this.running = controller
-    const io = {
-      fetch: (input: RequestInfo | URL, init?: RequestInit) =>
-        fetch(input, {
-          ...init,
-          signal: init?.signal ? AbortSignal.any([init.signal, controller.signal]) : controller.signal,
-        }),
-    }
+    const io = { fetch: abortableFetch(controller.signal) }
     try {
       const result = await poll.call(provider, runtime, io, this.port.meta.pollCursor(), POLL_WAIT_SECONDS)
       // Stopped (or reconfigured) while waiting: leave what came unconfirmed, the platform keeps it.

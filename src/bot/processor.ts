@@ -7,6 +7,7 @@ import { handlers } from "../handlers"
 import { DEFAULT_MAX_HISTORY } from "../handlers/ai"
 import type { HandlerContext } from "../handlers/types"
 import { backoffDelay } from "../lib/backoff"
+import { abortableFetch } from "../lib/http"
 import type { UrlPolicy } from "../lib/url-guard"
 import type { InboundMessage, OutboundMessage } from "../providers/types"
 import type { BotSnapshot } from "../registry/schemas"
@@ -59,10 +60,7 @@ export class Processor {
   private readonly abort = new AbortController()
   private current: Promise<number> | null = null
   /** Platform and handler calls go through here, so `stop` can abandon them. */
-  private readonly fetch: typeof fetch = (input, init) => {
-    const signal = init?.signal ? AbortSignal.any([init.signal, this.abort.signal]) : this.abort.signal
-    return fetch(input, { ...init, signal })
-  }
+  private readonly fetch = abortableFetch(this.abort.signal)
 
   constructor(private readonly bot: ProcessorPort) {}
 

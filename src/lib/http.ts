@@ -1,5 +1,14 @@
 /** Outbound HTTP with a deadline that covers the body too, and whose timer is cleared as soon as the call ends. */
 
+/**
+ * A fetch that `signal` can also abort, on top of whatever signal each call brings (its own timeout): what lets an
+ * owner abandon every call it made at once (a deleted bot's sends, a stopped bot's long poll).
+ */
+export function abortableFetch(signal: AbortSignal): typeof fetch {
+  return (input, init) =>
+    fetch(input, { ...init, signal: init?.signal ? AbortSignal.any([init.signal, signal]) : signal })
+}
+
 export interface FetchedText {
   status: number
   headers: Headers
