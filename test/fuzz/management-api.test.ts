@@ -199,7 +199,7 @@ describe("management API bodies, property-based", () => {
               throw violated("a 201 must add exactly the bot it returns", bytes, got, extra)
           } else if (!same(before, after)) throw violated("a refused create changed the registry", bytes, got, extra)
         }),
-        fuzzParams(RUNS),
+        fuzzParams(RUNS, TIMEOUT),
       )
     },
     TIMEOUT,
@@ -250,7 +250,7 @@ describe("management API bodies, property-based", () => {
           if (!same(before.meta, after.meta))
             throw violated("a refused patch changed the bot's object", bytes, got, extra)
         }),
-        fuzzParams(RUNS),
+        fuzzParams(RUNS, TIMEOUT),
       )
     },
     TIMEOUT,
@@ -297,7 +297,7 @@ describe("management API bodies, property-based", () => {
               throw violated("a 202 must queue exactly one message", bytes, got, extra)
           } else if (queued !== 0) throw violated("a refused send queued something", bytes, got, extra)
         }),
-        fuzzParams(RUNS),
+        fuzzParams(RUNS, TIMEOUT),
       )
       // The queued messages really go out (to the fake, which refuses most chats): the queue drains without 5xx.
       expect((await fakes.telegram.requests({ account: sendBot.token })).length).toBeGreaterThan(0)
@@ -327,7 +327,7 @@ describe("management API bodies, property-based", () => {
           if (!same(before.meta, after.meta))
             throw violated("a refused action changed the bot's object", bytes, got, extra)
         }),
-        fuzzParams(RUNS),
+        fuzzParams(RUNS, TIMEOUT),
       )
     },
     TIMEOUT,

@@ -13,8 +13,24 @@ import { botStub } from "../messaging-helpers"
 
 const viteEnv = (import.meta as unknown as { env?: Record<string, string | undefined> }).env ?? {}
 
-export function fuzzParams<T>(numRuns: number): fc.Parameters<T> {
-  const params: fc.Parameters<T> = { numRuns: Number(viteEnv.VITE_FUZZ_RUNS ?? numRuns), verbose: 1 }
+/** Longest a single case may take: every case is a handful of local requests, so this only catches a hang. */
+const CASE_TIMEOUT_MS = 30_000
+
+/**
+ * fast-check's parameters for a property that must finish within its test's `testTimeoutMs`. The run (shrinking
+ * included) is cut short well before that, so a failure found on a slow machine is still reported with its
+ * counterexample, seed and path instead of vanishing in the test runner's timeout; a case that hangs fails on its own.
+ * A run cut short without a failure passes: callers judge their statistics by the cases that did run.
+ */
+export function fuzzParams<T>(numRuns: number, testTimeoutMs: number): fc.Parameters<T> {
+  const params: fc.Parameters<T> = {
+    numRuns: Number(viteEnv.VITE_FUZZ_RUNS ?? numRuns),
+    verbose: 1,
+    plugins: [
+      fc.timeout(CASE_TIMEOUT_MS),
+      fc.interruptAfterTimeLimit(Math.max(testTimeoutMs - 45_000, testTimeoutMs / 2)),
+    ],
+  }
   if (viteEnv.VITE_FUZZ_SEED !== undefined) params.seed = Number(viteEnv.VITE_FUZZ_SEED)
   if (viteEnv.VITE_FUZZ_PATH !== undefined) {
     params.path = viteEnv.VITE_FUZZ_PATH
@@ -22,6 +38,9 @@ export function fuzzParams<T>(numRuns: number): fc.Parameters<T> {
   }
   return params
 }
+
+/** How many cases ran, from a property's outcome tally. */
+export const casesRun = (outcomes: Record<string, number>): number => Object.values(outcomes).reduce((a, b) => a + b, 0)
 
 // ---- bytes ----
 

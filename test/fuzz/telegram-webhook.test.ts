@@ -168,11 +168,12 @@ describe("telegram webhook, property-based", () => {
           for (const id of ids) stored.add(id)
           accepted++
         }),
-        fuzzParams(RUNS),
+        fuzzParams(RUNS, TIMEOUT),
       )
       console.log(`telegram verified: ${accepted} stored-or-empty 200s, ${refused} 400s, inbox ${stored.size} events`)
-      expect(accepted).toBeGreaterThan(RUNS / 10)
-      expect(refused).toBeGreaterThan(RUNS / 10)
+      // Both kinds are common among the cases that ran (a slow machine may run fewer than RUNS: see fuzzParams).
+      expect(accepted).toBeGreaterThan((accepted + refused) / 10)
+      expect(refused).toBeGreaterThan((accepted + refused) / 10)
     },
     TIMEOUT,
   )
@@ -207,7 +208,7 @@ describe("telegram webhook, property-based", () => {
           const fail = (what: string) => violated(what, bytes, got, { secret, after })
           checkRefusedAndNothingStored(got, after, fail)
         }),
-        fuzzParams(RUNS),
+        fuzzParams(RUNS, TIMEOUT),
       )
       // Whatever the create itself called (setWebhook), nothing since: no reply was ever sent.
       expect(await fakes.telegram.requests({ account: unverified.token })).toEqual(callsBefore)

@@ -37,6 +37,7 @@ import {
   type Answer,
   answer,
   type BodySpec,
+  casesRun,
   checkRefusedAndNothingStored,
   doCounts,
   doCountsWith,
@@ -325,11 +326,12 @@ describe("whatsapp webhooks, property-based", () => {
           const outcome = await checkSigned(bot.webhookUrl, [bot], [second], bytes, signature)
           outcomes[outcome] = (outcomes[outcome] ?? 0) + 1
         }),
-        fuzzParams(RUNS),
+        fuzzParams(RUNS, TIMEOUT),
       )
       console.log("whatsapp per-bot signed:", outcomes)
-      expect(outcomes.stored ?? 0).toBeGreaterThan(RUNS / 10)
-      expect(outcomes.refused ?? 0).toBeGreaterThan(RUNS / 10)
+      // Both kinds are common among the cases that ran (a slow machine may run fewer than RUNS: see fuzzParams).
+      expect(outcomes.stored ?? 0).toBeGreaterThan(casesRun(outcomes) / 10)
+      expect(outcomes.refused ?? 0).toBeGreaterThan(casesRun(outcomes) / 10)
     },
     TIMEOUT,
   )
@@ -383,10 +385,10 @@ describe("whatsapp webhooks, property-based", () => {
           const outcome = await checkSigned(APP_URL, [bot, second], [], bytes, signature)
           outcomes[outcome] = (outcomes[outcome] ?? 0) + 1
         }),
-        fuzzParams(RUNS),
+        fuzzParams(RUNS, TIMEOUT),
       )
       console.log("whatsapp app-level signed:", outcomes)
-      expect(outcomes.stored ?? 0).toBeGreaterThan(RUNS / 10)
+      expect(outcomes.stored ?? 0).toBeGreaterThan(casesRun(outcomes) / 10)
     },
     TIMEOUT,
   )
@@ -446,7 +448,7 @@ describe("whatsapp webhooks, property-based", () => {
           const fail = (what: string) => violated(what, bytes, got, { route, signature, after })
           checkRefusedAndNothingStored(got, after, fail)
         }),
-        fuzzParams(RUNS),
+        fuzzParams(RUNS, TIMEOUT),
       )
       // Whatever the create itself called (none today), nothing since.
       expect(await fakes.whatsapp.requests({ account: unverified.phoneNumberId })).toEqual(callsBefore)
