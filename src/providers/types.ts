@@ -91,38 +91,49 @@ const button = z.object({
   url: z.url().optional(),
 })
 
+/** What a message says, wherever it is sent: text, media or a WhatsApp template, with optional buttons. */
+const outboundContentShape = z.object({
+  // Bounded here; each platform's own limit, counted its way, is checked by `checkMessage` before queueing.
+  text: z
+    .string()
+    .min(1)
+    .max(8192)
+    .refine((t) => t.trim() !== "", "must not be only whitespace")
+    .optional(),
+  media: z
+    .object({
+      kind: z.enum(["image", "document", "audio", "video"]),
+      url: z.url({ protocol: /^https$/, error: "must be an https: URL the platform can fetch" }),
+      caption: z.string().max(1024).optional(),
+      fileName: z.string().max(255).optional(),
+    })
+    .optional(),
+  template: z
+    .object({
+      name: z.string().min(1).max(512),
+      language: z.string().min(2).max(15).default("en_US"),
+      parameters: z.array(z.string().max(1024)).max(20).optional(),
+    })
+    .optional(),
+  buttons: z.array(z.array(button).min(1).max(8)).max(10).optional(),
+  replyTo: z.string().max(256).optional(),
+})
+const exactlyOneContent = {
+  check: (m: { text?: unknown; media?: unknown; template?: unknown }) =>
+    [m.text, m.media, m.template].filter((x) => x !== undefined).length === 1,
+  message: "exactly one of text, media or template is required",
+}
+
+/** A message without its chat: what a contact send carries (the route picks the bot and chat). */
+export const outboundContentSchema = outboundContentShape.refine(exactlyOneContent.check, {
+  message: exactlyOneContent.message,
+})
+export type OutboundContent = z.infer<typeof outboundContentSchema>
+
 /** What a handler or the send API asks a provider to deliver. Validated at the REST boundary. */
 export const outboundMessageSchema = z
-  .object({
-    chatId: z.string().min(1).max(128),
-    // Bounded here; each platform's own limit, counted its way, is checked by `checkMessage` before queueing.
-    text: z
-      .string()
-      .min(1)
-      .max(8192)
-      .refine((t) => t.trim() !== "", "must not be only whitespace")
-      .optional(),
-    media: z
-      .object({
-        kind: z.enum(["image", "document", "audio", "video"]),
-        url: z.url({ protocol: /^https$/, error: "must be an https: URL the platform can fetch" }),
-        caption: z.string().max(1024).optional(),
-        fileName: z.string().max(255).optional(),
-      })
-      .optional(),
-    template: z
-      .object({
-        name: z.string().min(1).max(512),
-        language: z.string().min(2).max(15).default("en_US"),
-        parameters: z.array(z.string().max(1024)).max(20).optional(),
-      })
-      .optional(),
-    buttons: z.array(z.array(button).min(1).max(8)).max(10).optional(),
-    replyTo: z.string().max(256).optional(),
-  })
-  .refine((m) => [m.text, m.media, m.template].filter((x) => x !== undefined).length === 1, {
-    message: "exactly one of text, media or template is required",
-  })
+  .object({ chatId: z.string().min(1).max(128), ...outboundContentShape.shape })
+  .refine(exactlyOneContent.check, { message: exactlyOneContent.message })
 export type OutboundMessage = z.infer<typeof outboundMessageSchema>
 
 /** What the platform returned for a successful send. */

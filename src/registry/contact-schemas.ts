@@ -1,0 +1,143 @@
+/**
+ * Contact domain schemas shared by the registry (D1 rows), the API and the contact's Durable Object: contacts and
+ * their identities, the route option of a contact send, the business's routing rules and opt-out keywords.
+ */
+import { z } from "@hono/zod-openapi"
+import { platformSchema } from "../providers"
+import { outboundContentSchema } from "../providers/types"
+
+export const tagSchema = z.string().trim().min(1).max(64)
+
+/** Bounded string key/values a business keeps about a person (plan, language, city...). */
+export const contactAttributesSchema = z
+  .record(z.string().min(1).max(64), z.string().max(1000))
+  .refine((r) => Object.keys(r).length <= 50, "at most 50 attributes")
+  .openapi("ContactAttributes")
+
+/** One place a person can be reached: a chat of one of the business's bots (the platform is the bot's). */
+export const identityInputSchema = z
+  .object({ botId: z.string().min(1).max(64), chatId: z.string().min(1).max(128) })
+  .openapi("IdentityInput")
+export type IdentityInput = z.infer<typeof identityInputSchema>
+
+export const createContactBodySchema = z
+  .object({
+    name: z.string().trim().max(200).default(""),
+    attributes: contactAttributesSchema.default({}),
+    tags: z.array(tagSchema).max(50).default([]),
+    preferredPlatforms: z.array(platformSchema).max(10).default([]),
+    identities: z.array(identityInputSchema).max(50).default([]),
+  })
+  .openapi("CreateContact")
+export type CreateContactBody = z.infer<typeof createContactBodySchema>
+
+/** PATCH: each given field replaces the stored one (identities included: the list is the new set). */
+export const patchContactBodySchema = z
+  .object({
+    name: z.string().trim().max(200).optional(),
+    attributes: contactAttributesSchema.optional(),
+    tags: z.array(tagSchema).max(50).optional(),
+    preferredPlatforms: z.array(platformSchema).max(10).optional(),
+    identities: z.array(identityInputSchema).max(50).optional(),
+  })
+  .openapi("PatchContact")
+export type PatchContactBody = z.infer<typeof patchContactBodySchema>
+
+export interface Identity {
+  botId: string
+  chatId: string
+  platform: string
+  displayName: string | null
+  optedOut: boolean
+  lastInboundAt: number | null
+  createdAt: number
+}
+
+export interface Contact {
+  id: string
+  businessId: string
+  name: string
+  attributes: Record<string, string>
+  tags: string[]
+  preferredPlatforms: string[]
+  createdAt: number
+  updatedAt: number
+  identities: Identity[]
+}
+
+// ---- sending to a contact ----
+
+/** What a contact send's route may name: a platform (every identity on it) or one bot. */
+export const routeOptionSchema = z
+  .object({
+    channels: z
+      .array(z.string().min(1).max(64))
+      .min(1)
+      .max(20)
+      .optional()
+      .openapi({ description: "Platforms or bot ids, in the order to try; only these are tried" }),
+    failoverAfterSeconds: z
+      .number()
+      .int()
+      .min(5)
+      .max(7 * 86_400)
+      .optional()
+      .openapi({
+        description:
+          "Move on when a platform that reports delivery (WhatsApp) has not confirmed it within this many seconds",
+      }),
+  })
+  .openapi("RouteOption")
+export type RouteOption = z.infer<typeof routeOptionSchema>
+
+export const contactSendBodySchema = z
+  .object({
+    route: routeOptionSchema.optional(),
+    idempotencyKey: z.string().min(1).max(200).optional(),
+  })
+  .and(outboundContentSchema)
+  .openapi("ContactSend")
+export type ContactSendBody = z.infer<typeof contactSendBodySchema>
+
+export const messageKinds = ["text", "media", "template"] as const
+export type MessageKind = (typeof messageKinds)[number]
+
+// ---- business settings ----
+
+/** A smart-routing rule: when it matches a send, its platforms are tried in order. The first match wins. */
+export const routingRuleSchema = z
+  .object({
+    name: z.string().trim().max(100).optional(),
+    match: z
+      .object({
+        kinds: z.array(z.enum(messageKinds)).min(1).max(3).optional(),
+        tagsAny: z.array(tagSchema).min(1).max(20).optional(),
+        attributes: z.record(z.string().min(1).max(64), z.string().max(1000)).optional(),
+      })
+      .default({}),
+    platforms: z.array(platformSchema).min(1).max(10),
+  })
+  .openapi("RoutingRule")
+export type RoutingRule = z.infer<typeof routingRuleSchema>
+
+export const routingSchema = z.object({ rules: z.array(routingRuleSchema).max(50) }).openapi("Routing")
+export type Routing = z.infer<typeof routingSchema>
+
+const keywordSchema = z.string().trim().min(1).max(32)
+
+/** What an inbound message must say (the whole message, any case) to opt out or back in, and the answers. */
+export const optOutSettingsSchema = z
+  .object({
+    stopKeywords: z.array(keywordSchema).min(1).max(20).default(["STOP", "UNSUBSCRIBE"]),
+    startKeywords: z.array(keywordSchema).min(1).max(20).default(["START"]),
+    stopReply: z
+      .string()
+      .min(1)
+      .max(1000)
+      .default("You are unsubscribed and will get no more messages from us. Reply START to subscribe again."),
+    startReply: z.string().min(1).max(1000).default("You are subscribed again. Reply STOP to unsubscribe."),
+  })
+  .openapi("OptOutSettings")
+export type OptOutSettings = z.infer<typeof optOutSettingsSchema>
+
+export const DEFAULT_OPT_OUT: OptOutSettings = optOutSettingsSchema.parse({})
