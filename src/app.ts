@@ -10,6 +10,7 @@ import { logEvent } from "./lib/log"
 import { securityHeaders } from "./lib/security-headers"
 import { authApp } from "./routes/auth"
 import { botsApp } from "./routes/bots"
+import { contactSettingsApp, contactsApp } from "./routes/contacts"
 import { docsApp } from "./routes/docs"
 import { healthApp, VERSION } from "./routes/health"
 import { insightsApp } from "./routes/insights"
@@ -60,6 +61,8 @@ export function createApp() {
     .route("/api/bots", messagesApp)
     .route("/api", insightsApp)
     .route("/api", platformsApp)
+    .route("/api/contacts", contactsApp)
+    .route("/api", contactSettingsApp)
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",

@@ -66,6 +66,35 @@ export type BotStats = {
     | null
 }
 
+export type Contact = {
+  id: string
+  name: string
+  attributes: Record<string, string>
+  tags: string[]
+  preferredPlatforms: string[]
+  createdAt: string
+  updatedAt: string
+  /** The latest `lastInboundAt` of its identities; null when the person never wrote */
+  lastInboundAt: string | null
+  identities: ContactIdentity[]
+}
+
+export type ContactAttributes = Record<string, string>
+
+export type ContactIdentity = {
+  botId: string
+  /** The bot's platform */
+  platform: string
+  chatId: string
+  /** The name the platform last gave for the person */
+  displayName: string | null
+  /** The person opted out on this chat: nothing is sent here */
+  optedOut: boolean
+  /** When the person last wrote here (ISO 8601) */
+  lastInboundAt: string | null
+  createdAt: string
+}
+
 export type CreateBot = {
   platform: "telegram" | "whatsapp" | "slack" | "discord"
   name: string
@@ -74,6 +103,14 @@ export type CreateBot = {
   settings?: BotSettings
   limits?: RateLimits
   updates?: UpdatesMode
+}
+
+export type CreateContact = {
+  name?: string
+  attributes?: ContactAttributes
+  tags?: string[]
+  preferredPlatforms?: ("telegram" | "whatsapp" | "slack" | "discord")[]
+  identities?: IdentityInput[]
 }
 
 export type Error = {
@@ -104,6 +141,11 @@ export type HandlerInput =
       temperature?: number
     }
 
+export type IdentityInput = {
+  botId: string
+  chatId: string
+}
+
 export type LogEntry = {
   id: number
   at: string
@@ -111,6 +153,11 @@ export type LogEntry = {
   event: string
   message: string
   detail: Record<string, unknown> | null
+}
+
+export type MergeContacts = {
+  /** The contact folded into this one; it is deleted */
+  sourceId: string
 }
 
 export type Message = {
@@ -124,6 +171,13 @@ export type Message = {
   updatedAt: string
 }
 
+export type OptOutSettings = {
+  stopKeywords?: string[]
+  startKeywords?: string[]
+  stopReply?: string
+  startReply?: string
+}
+
 export type PatchBot = {
   name?: string
   credentials?: Record<string, unknown>
@@ -132,6 +186,14 @@ export type PatchBot = {
   limits?: RateLimits
   updates?: UpdatesMode
   status?: "active" | "stopped"
+}
+
+export type PatchContact = {
+  name?: string
+  attributes?: ContactAttributes
+  tags?: string[]
+  preferredPlatforms?: ("telegram" | "whatsapp" | "slack" | "discord")[]
+  identities?: IdentityInput[]
 }
 
 export type Platform = {
@@ -170,6 +232,20 @@ export type RateLimits = {
   perBotPerSecond?: number
   perChatIntervalMs?: number
   perGroupPerMinute?: number
+}
+
+export type Routing = {
+  rules: RoutingRule[]
+}
+
+export type RoutingRule = {
+  name?: string
+  match?: {
+    kinds?: ("text" | "media" | "template")[]
+    tagsAny?: string[]
+    attributes?: Record<string, string>
+  }
+  platforms: ("telegram" | "whatsapp" | "slack" | "discord")[]
 }
 
 export type SendMessage = {
@@ -213,6 +289,11 @@ export interface RequestBodies {
     action: "start" | "stop" | "restart"
   }
   "POST /api/bots/{id}/messages": SendMessage
+  "POST /api/contacts": CreateContact
+  "PATCH /api/contacts/{id}": PatchContact
+  "POST /api/contacts/{id}/merge": MergeContacts
+  "PUT /api/routing": Routing
+  "PUT /api/settings/opt-out": OptOutSettings
 }
 
 /** The JSON body of each operation's success (2xx) answer. */
@@ -271,6 +352,25 @@ export interface Responses {
   }
   "GET /api/bots/{id}/messages/{messageId}": Message
   "GET /api/bots/{id}/stats": BotStats
+  "GET /api/contacts": {
+    contacts: Contact[]
+    nextCursor: string | null
+  }
+  "POST /api/contacts": {
+    contact: Contact
+  }
+  "GET /api/contacts/{id}": {
+    contact: Contact
+  }
+  "PATCH /api/contacts/{id}": {
+    contact: Contact
+  }
+  "DELETE /api/contacts/{id}": {
+    deleted: true
+  }
+  "POST /api/contacts/{id}/merge": {
+    contact: Contact
+  }
   "GET /api/overview": {
     platforms: {
       platform: string
@@ -299,4 +399,8 @@ export interface Responses {
   "GET /api/platforms": {
     platforms: Platform[]
   }
+  "GET /api/routing": Routing
+  "PUT /api/routing": Routing
+  "GET /api/settings/opt-out": OptOutSettings
+  "PUT /api/settings/opt-out": OptOutSettings
 }

@@ -12,8 +12,11 @@ export interface FieldError {
 export type DomainError =
   /** Nothing of that id in this business (another business's thing is as unknown as a missing one). */
   | { kind: "not_found"; message: string }
-  /** The request collides with existing state: a platform account another bot holds, a reused idempotency key. */
-  | { kind: "conflict"; code: "bot_conflict" | "idempotency_conflict"; message: string }
+  /**
+   * The request collides with existing state: a platform account another bot holds, a reused idempotency key, a
+   * chat (identity) another contact of the business already holds.
+   */
+  | { kind: "conflict"; code: "bot_conflict" | "idempotency_conflict" | "identity_conflict"; message: string }
   /** The bot is stopped: it neither sends nor answers until started. */
   | { kind: "stopped"; message: string }
   /** Input that passed the schema but not a rule that needs context (the platform, the deployment, stored state). */

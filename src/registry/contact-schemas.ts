@@ -141,3 +141,61 @@ export const optOutSettingsSchema = z
 export type OptOutSettings = z.infer<typeof optOutSettingsSchema>
 
 export const DEFAULT_OPT_OUT: OptOutSettings = optOutSettingsSchema.parse({})
+
+// ---- API views (responses) ----
+
+export const contactIdentityViewSchema = z
+  .object({
+    botId: z.string(),
+    platform: z.string().openapi({ description: "The bot's platform" }),
+    chatId: z.string(),
+    displayName: z.string().nullable().openapi({ description: "The name the platform last gave for the person" }),
+    optedOut: z.boolean().openapi({ description: "The person opted out on this chat: nothing is sent here" }),
+    lastInboundAt: z.string().nullable().openapi({ description: "When the person last wrote here (ISO 8601)" }),
+    createdAt: z.string(),
+  })
+  .openapi("ContactIdentity")
+
+export const contactViewSchema = z
+  .object({
+    id: z.string(),
+    name: z.string(),
+    attributes: z.record(z.string(), z.string()),
+    tags: z.array(z.string()),
+    preferredPlatforms: z.array(z.string()),
+    createdAt: z.string(),
+    updatedAt: z.string(),
+    lastInboundAt: z
+      .string()
+      .nullable()
+      .openapi({ description: "The latest `lastInboundAt` of its identities; null when the person never wrote" }),
+    identities: z.array(contactIdentityViewSchema),
+  })
+  .openapi("Contact")
+export type ContactView = z.infer<typeof contactViewSchema>
+
+const isoOrNull = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
+
+/** The API view of a contact: ISO times, and when the person last wrote on any of its chats. */
+export function toContactView(contact: Contact): ContactView {
+  const inbound = contact.identities.flatMap((i) => (i.lastInboundAt === null ? [] : [i.lastInboundAt]))
+  return {
+    id: contact.id,
+    name: contact.name,
+    attributes: contact.attributes,
+    tags: contact.tags,
+    preferredPlatforms: contact.preferredPlatforms,
+    createdAt: new Date(contact.createdAt).toISOString(),
+    updatedAt: new Date(contact.updatedAt).toISOString(),
+    lastInboundAt: inbound.length === 0 ? null : new Date(Math.max(...inbound)).toISOString(),
+    identities: contact.identities.map((i) => ({
+      botId: i.botId,
+      platform: i.platform,
+      chatId: i.chatId,
+      displayName: i.displayName,
+      optedOut: i.optedOut,
+      lastInboundAt: isoOrNull(i.lastInboundAt),
+      createdAt: new Date(i.createdAt).toISOString(),
+    })),
+  }
+}
