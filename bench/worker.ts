@@ -44,6 +44,7 @@ export function buildBundle(): Bundle {
     durableObjects: {
       BOT: { className: "BotDurableObject", useSQLite: true },
       ROUTES: { className: "RouteDirectory", useSQLite: true },
+      CONTACT: { className: "ContactDurableObject", useSQLite: true },
     },
     registry: true,
     compatibilityDate: date,

@@ -10,6 +10,7 @@ import { logEvent } from "./lib/log"
 import { securityHeaders } from "./lib/security-headers"
 import { authApp } from "./routes/auth"
 import { botsApp } from "./routes/bots"
+import { contactMessagesApp } from "./routes/contact-messages"
 import { contactSettingsApp, contactsApp } from "./routes/contacts"
 import { docsApp } from "./routes/docs"
 import { healthApp, VERSION } from "./routes/health"
@@ -62,6 +63,7 @@ export function createApp() {
     .route("/api", insightsApp)
     .route("/api", platformsApp)
     .route("/api/contacts", contactsApp)
+    .route("/api/contacts", contactMessagesApp)
     .route("/api", contactSettingsApp)
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",

@@ -3,12 +3,14 @@
 import type { AuthClaims } from "./auth/jwt"
 import type { BotDurableObject } from "./bot/bot-durable-object"
 import type { RouteDirectory } from "./bot/route-directory"
+import type { ContactDurableObject } from "./contacts/contact-durable-object"
 import type { UrlPolicy } from "./lib/url-guard"
 
 export interface Env {
   DB: D1Database
   BOT: DurableObjectNamespace<BotDurableObject>
   ROUTES: DurableObjectNamespace<RouteDirectory>
+  CONTACT: DurableObjectNamespace<ContactDurableObject>
   ASSETS?: Fetcher
   JWT_SECRET: string
   ENCRYPTION_KEY: string

@@ -79,6 +79,18 @@ export type Contact = {
   identities: ContactIdentity[]
 }
 
+export type ContactAttempt = {
+  hop: number
+  botId: string
+  platform: string
+  chatId: string
+  status: "dispatching" | "queued" | "sent" | "delivered" | "read" | "failed" | "timed_out"
+  error: string | null
+  botMessageId: string | null
+  at: string
+  updatedAt: string
+}
+
 export type ContactAttributes = Record<string, string>
 
 export type ContactIdentity = {
@@ -93,6 +105,57 @@ export type ContactIdentity = {
   /** When the person last wrote here (ISO 8601) */
   lastInboundAt: string | null
   createdAt: string
+}
+
+export type ContactMessage = {
+  id: string
+  contactId: string
+  status: "queued" | "sending" | "sent" | "delivered" | "read" | "failed"
+  error: string | null
+  route: ContactRoute
+  attempts: ContactAttempt[]
+  createdAt: string
+  updatedAt: string
+  duplicate?: boolean
+}
+
+export type ContactRoute = {
+  kind?: "text" | "media" | "template"
+  /** What ordered the channels: the send's route, the contact's preference, a rule, or recency */
+  source: "route" | "preferredPlatforms" | "rule" | "recency"
+  rule: string | null
+  candidates: {
+    botId: string
+    platform: string
+    chatId: string
+    kept: boolean
+    /** Why it is in the order, or (kept: false) why it is skipped */
+    reason: string
+  }[]
+}
+
+export type ContactSend = {
+  route?: RouteOption
+  idempotencyKey?: string
+} & {
+  text?: string
+  media?: {
+    kind: "image" | "document" | "audio" | "video"
+    url: string
+    caption?: string
+    fileName?: string
+  }
+  template?: {
+    name: string
+    language?: string
+    parameters?: string[]
+  }
+  buttons?: {
+    text: string
+    data?: string
+    url?: string
+  }[][]
+  replyTo?: string
 }
 
 export type CreateBot = {
@@ -234,6 +297,13 @@ export type RateLimits = {
   perGroupPerMinute?: number
 }
 
+export type RouteOption = {
+  /** Platforms or bot ids, in the order to try; only these are tried */
+  channels?: string[]
+  /** Move on when a platform that reports delivery (WhatsApp) has not confirmed it within this many seconds */
+  failoverAfterSeconds?: number
+}
+
 export type Routing = {
   rules: RoutingRule[]
 }
@@ -292,6 +362,8 @@ export interface RequestBodies {
   "POST /api/contacts": CreateContact
   "PATCH /api/contacts/{id}": PatchContact
   "POST /api/contacts/{id}/merge": MergeContacts
+  "POST /api/contacts/{id}/messages": ContactSend
+  "POST /api/contacts/{id}/route-preview": ContactSend
   "PUT /api/routing": Routing
   "PUT /api/settings/opt-out": OptOutSettings
 }
@@ -371,6 +443,9 @@ export interface Responses {
   "POST /api/contacts/{id}/merge": {
     contact: Contact
   }
+  "POST /api/contacts/{id}/messages": ContactMessage
+  "GET /api/contacts/{id}/messages/{messageId}": ContactMessage
+  "POST /api/contacts/{id}/route-preview": ContactRoute
   "GET /api/overview": {
     platforms: {
       platform: string

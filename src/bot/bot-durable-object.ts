@@ -6,7 +6,7 @@
 import { DurableObject } from "cloudflare:workers"
 import { type Env, outboundUrlPolicy } from "../env"
 import { settledWithin } from "../lib/async"
-import { type DomainError, invalid, notFound } from "../lib/domain-error"
+import { type DomainError, notFound } from "../lib/domain-error"
 import { logEvent } from "../lib/log"
 import { err, type Result } from "../lib/result"
 import { getProvider } from "../providers"
@@ -14,17 +14,20 @@ import type { InboundMessage, OutboundMessage } from "../providers/types"
 import { type BotSnapshot, botSnapshotSchema, type ControlAction } from "../registry/schemas"
 import { ActivityLog, type LogDetail, type LogEntry, type LogLevel } from "./activity-log"
 import { ChatHistory } from "./chat-history"
-import { Counters, type HourBucket } from "./counters"
-import { Gateway, type GatewayStatus } from "./gateway"
+import { ContactLink } from "./contact-link"
+import { Counters } from "./counters"
+import { Gateway } from "./gateway"
 import { Inbox } from "./inbox"
 import { type SendIntake, sendIntake, type WebhookIntake, webhookIntake } from "./intake"
 import { type ControlResult, halt, type LifecyclePort, retireCredentials, runLifecycle } from "./lifecycle"
 import { BotMeta } from "./meta"
+import type { MessageOwner } from "./notices"
 import { type Enqueued, type MessageView, Outbox } from "./outbox"
 import { Poller } from "./poller"
 import { Processor } from "./processor"
 import { Rollups } from "./rollups"
 import { type UnsealedBot, unseal } from "./runtime"
+import type { BotStats } from "./stats"
 import { hasSchema, INBOX_RETENTION_MS, migrate, OUTBOX_RETENTION_MS } from "./storage"
 import {
   receiveWebhook,
@@ -41,7 +44,6 @@ export type { WebhookInput, WebhookOutcome, WebhookRefusal } from "./webhook"
 const PRUNE_EVERY_MS = 10 * 60_000
 /** While a long poll waits, the queue is looked at this often. */
 const POLL_TICK_MS = 250
-
 /** How long one alarm may work before it hands over to the next. */
 const ALARM_BUDGET_MS = 25_000
 
@@ -62,6 +64,7 @@ export class BotDurableObject extends DurableObject<Env> {
   /** Webhook events and API sends, each written with whatever else arrived during the previous commit. */
   private readonly intake: WebhookIntake
   private readonly sends: SendIntake
+  private readonly contacts: ContactLink
   private unsealed: Promise<UnsealedBot> | null = null
   private lastPrune = 0
   /** When the alarm is set for (null: none), once known; undefined until read from storage. */
@@ -82,14 +85,19 @@ export class BotDurableObject extends DurableObject<Env> {
     this.sends = sendIntake(ctx.storage, this.outbox)
     const log = (level: LogLevel, event: string, message: string, detail?: LogDetail) =>
       this.activity.append(level, event, message, detail)
-    this.lifecycle = { env, meta: this.meta, load: () => this.load(), log }
+    // What every part may read of the bot: its snapshot, its unsealed runtime, its activity log.
+    const base = { snapshot: () => this.snapshot(), load: () => this.load(), log }
+    this.lifecycle = { env, meta: this.meta, load: base.load, log }
+    const waitUntil = (promise: Promise<unknown>) => ctx.waitUntil(promise)
+    this.contacts = new ContactLink({ env, sql: this.sql, waitUntil, schedule: (at) => this.schedule(at) })
     this.rollups = new Rollups({
       db: env.DB,
       counters: this.counters,
       outbox: this.outbox,
+      people: this.contacts.people,
       snapshot: () => this.snapshot(),
       schedule: (at) => this.schedule(at),
-      waitUntil: (promise) => ctx.waitUntil(promise),
+      waitUntil,
     })
     // The processor sees a narrow port, not the object: public methods of a DO are its RPC surface.
     this.processor = new Processor({
@@ -98,19 +106,16 @@ export class BotDurableObject extends DurableObject<Env> {
       outbox: this.outbox,
       counters: this.counters,
       history: new ChatHistory(this.sql),
-      snapshot: () => this.snapshot(),
-      load: () => this.load(),
-      log,
+      ...base,
       urlPolicy: outboundUrlPolicy(env),
       halt: (reason) => halt(this.lifecycle, reason),
       pausedUntil: () => this.meta.pausedUntil(),
       pauseUntil: (at) => this.meta.pauseUntil(at),
+      ...this.contacts.processorPort(() => this.snapshot()?.businessId ?? ""),
     })
     this.poller = new Poller({
+      ...base,
       meta: this.meta,
-      snapshot: () => this.snapshot(),
-      load: () => this.load(),
-      log,
       halt: async (reason) => {
         this.poller.cancel()
         await halt(this.lifecycle, reason)
@@ -118,22 +123,15 @@ export class BotDurableObject extends DurableObject<Env> {
       store: async (events, cursor) => (await this.storeInbound(events, cursor)).fresh,
     })
     this.gateway = new Gateway({
-      snapshot: () => this.snapshot(),
-      load: () => this.load(),
+      ...base,
       protocol: (platform) => getProvider(platform).gateway,
       saved: () => this.meta.pollCursor(),
       save: (state) => this.meta.setPollCursor(state),
       store: async (events, state) => (await this.storeInbound(events, state)).fresh,
       wake: (at) => this.schedule(at),
       halt: (reason) => halt(this.lifecycle, reason),
-      log,
     })
-    this.webhookPort = {
-      snapshot: () => this.snapshot(),
-      load: () => this.load(),
-      log,
-      store: (events) => this.storeInbound(events),
-    }
+    this.webhookPort = { ...base, store: (events) => this.storeInbound(events) }
     ctx.blockConcurrencyWhile(async () => {
       // An object nobody configured (a webhook to a well-formed id no bot has) writes nothing, so it leaves
       // nothing behind: the schema is created by the first configure.
@@ -144,6 +142,7 @@ export class BotDurableObject extends DurableObject<Env> {
       // A restart can only find "sending" rows if we were evicted mid-send: put them back in line, and make
       // sure an alarm is set for whatever waits (an alarm cut short by the eviction may not come back soon).
       this.outbox.recoverInFlight(Date.now())
+      this.rollups.restore(Date.now())
       const next = this.nextWakeAt()
       if (next !== null) await this.schedule(next)
     })
@@ -159,8 +158,9 @@ export class BotDurableObject extends DurableObject<Env> {
     if (previous && previous.updatedAt > snapshot.updatedAt) return // an older push arrived late
     this.meta.writeSnapshot(snapshot)
     this.unsealed = null // secrets or handler may have changed: unseal again on next use
-    if (!previous) this.log("info", "config.created", "Bot created")
-    else if (previous.updatedAt !== snapshot.updatedAt) this.log("info", "config.updated", "Configuration updated")
+    if (!previous) this.activity.append("info", "config.created", "Bot created")
+    else if (previous.updatedAt !== snapshot.updatedAt)
+      this.activity.append("info", "config.updated", "Configuration updated")
     if (previous && previous.status !== "stopped" && previous.secretsEnc !== snapshot.secretsEnc) {
       await retireCredentials(this.lifecycle, previous, snapshot)
       // A socket opened with the previous token: connect again with the new one (the alarm does, at once).
@@ -179,15 +179,18 @@ export class BotDurableObject extends DurableObject<Env> {
       this.gateway.close(action === "stop" ? "bot stopped" : "bot restarting")
       if (action === "stop") {
         this.poller.cancel()
+        // Contact sends waiting here move on to their next channel rather than wait for a start.
+        if (this.ctx.storage.transactionSync(() => this.processor.failOwned("bot stopped", Date.now())) > 0)
+          this.contacts.noticed()
         this.meta.setStatus("stopped")
-        this.log("info", "bot.stopped", "Bot stopped")
+        this.activity.append("info", "bot.stopped", "Bot stopped")
         return down
       }
     }
     const up = await runLifecycle(this.lifecycle, "setup")
     this.meta.setStatus(up.ok ? "active" : "error")
     if (up.ok) {
-      this.log("info", "bot.started", action === "restart" ? "Bot restarted" : "Bot started")
+      this.activity.append("info", "bot.started", action === "restart" ? "Bot restarted" : "Bot started")
       await this.schedule(Date.now()) // anything queued while stopped goes out now
     }
     return up
@@ -235,22 +238,22 @@ export class BotDurableObject extends DurableObject<Env> {
 
   /**
    * The send API (shape validated upstream): the platform's own rules checked here, where the platform is known
-   * without D1, then queued durably before the 202.
+   * without D1, then queued durably before the 202. `owner`: a contact send's hop, which must also pass the
+   * person's opt-out and the platform's service window, and reports its outcome back.
    */
   async send(
     message: OutboundMessage,
     idempotencyKey: string | undefined,
     businessId: string,
+    owner?: MessageOwner,
   ): Promise<Result<Enqueued, DomainError>> {
     const snapshot = this.snapshot()
     // Another business's bot is as unknown as a missing one.
     if (!snapshot || snapshot.businessId !== businessId) return err(notFound())
-    if (snapshot.status === "stopped")
-      return err({ kind: "stopped", message: "Bot is stopped: start it before sending" })
-    const problem = getProvider(snapshot.platform).checkMessage(message)
-    if (problem) return err(invalid(problem.path, problem.message))
     const now = Date.now()
-    const written = await this.sends.submit({ message, idempotencyKey, now })
+    const refused = this.contacts.admit(snapshot, message, owner, now)
+    if (refused) return err(refused)
+    const written = await this.sends.submit({ message, idempotencyKey, now, owner })
     if (!written.ok) throw written.error
     const queued = written.value
     if (queued.ok && !queued.value.duplicate) {
@@ -260,16 +263,22 @@ export class BotDurableObject extends DurableObject<Env> {
     return queued
   }
 
+  /** A contact send moved on: take its hop back unless it is already being sent (returns whether it was). */
+  async withdraw(messageId: string, reason: string): Promise<boolean> {
+    return this.schemaReady && this.outbox.withdraw(messageId, reason, Date.now())
+  }
+
+  /** What routing asks before a contact send: each chat's opt-out and last message time, fresher than D1's. */
+  async chatStates(chatIds: string[]): Promise<ReturnType<ContactLink["people"]["states"]>> {
+    return this.schemaReady ? this.contacts.people.states(chatIds) : {}
+  }
+
   async message(id: string): Promise<MessageView | null> {
-    if (!this.schemaReady) return null
-    return this.outbox.get(id)
+    return this.schemaReady ? this.outbox.get(id) : null
   }
 
   /** Runs a message through the bot's handler and returns the replies, without sending anything. */
-  async testMessage(input: {
-    text: string
-    chatId: string
-  }): Promise<{ ok: true; replies: OutboundMessage[] } | { ok: false; message: string }> {
+  async testMessage(input: { text: string; chatId: string }): ReturnType<Processor["dryRun"]> {
     if (!this.snapshot()) return { ok: false, message: "Bot not found" }
     return this.processor.dryRun(input.text, input.chatId)
   }
@@ -278,17 +287,10 @@ export class BotDurableObject extends DurableObject<Env> {
 
   /** Newest first; `before` is the id of the oldest entry already shown. */
   async logs(query: { limit: number; before?: number | undefined }): Promise<LogEntry[]> {
-    if (!this.schemaReady) return []
-    return this.activity.list(query.limit, query.before)
+    return this.schemaReady ? this.activity.list(query.limit, query.before) : []
   }
 
-  async stats(): Promise<{
-    hours: HourBucket[]
-    queue: { queued: number; failed: number }
-    inboxPending: number
-    polling: { lastPollAt: number | null } | null
-    gateway: GatewayStatus | null
-  }> {
+  async stats(): Promise<BotStats> {
     this.ensureSchema() // the API asks only for bots the registry has: a push that never arrived reads as empty
     const polling = this.snapshot()?.config.updates.mode === "polling"
     return {
@@ -297,6 +299,7 @@ export class BotDurableObject extends DurableObject<Env> {
       inboxPending: this.inbox.pendingCount(),
       polling: polling ? { lastPollAt: this.meta.lastPollAt() } : null,
       gateway: this.gateway.status(),
+      registryWrites: this.rollups.registryWrites,
     }
   }
 
@@ -320,6 +323,7 @@ export class BotDurableObject extends DurableObject<Env> {
       this.outbox.prune(now - OUTBOX_RETENTION_MS)
       this.counters.prune(now)
     }
+    await this.contacts.onAlarm()
     await this.rollups.onAlarm(Date.now(), worked)
     const wake = this.nextWakeAt()
     if (wake !== null) await this.schedule(wake)
@@ -352,6 +356,7 @@ export class BotDurableObject extends DurableObject<Env> {
       this.poller.nextPollAt(),
       this.gateway.nextWatchAt(),
       this.rollups.nextDueAt(),
+      this.contacts.nextDueAt(),
     ]
     const due = times.filter((t): t is number => t !== null)
     return due.length > 0 ? Math.min(...due) : null
@@ -390,9 +395,5 @@ export class BotDurableObject extends DurableObject<Env> {
     if (this.alarmAt !== null && this.alarmAt <= at) return
     this.alarmAt = at
     await this.ctx.storage.setAlarm(at)
-  }
-
-  private log(level: LogLevel, event: string, message: string, detail?: LogDetail): void {
-    this.activity.append(level, event, message, detail)
   }
 }

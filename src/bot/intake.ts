@@ -8,6 +8,7 @@ import { type Counters, hourStart } from "./counters"
 import { type CommitStorage, GroupCommit } from "./group-commit"
 import type { Inbox } from "./inbox"
 import type { BotMeta } from "./meta"
+import type { MessageOwner } from "./notices"
 import type { Outbox } from "./outbox"
 
 export type WebhookIntake = GroupCommit<
@@ -17,7 +18,7 @@ export type WebhookIntake = GroupCommit<
 >
 
 export type SendIntake = GroupCommit<
-  { message: OutboundMessage; idempotencyKey: string | undefined; now: number },
+  { message: OutboundMessage; idempotencyKey: string | undefined; now: number; owner?: MessageOwner | undefined },
   ReturnType<Outbox["enqueue"]>
 >
 
@@ -47,8 +48,8 @@ export function webhookIntake(
 }
 
 export function sendIntake(storage: CommitStorage, outbox: Outbox): SendIntake {
-  return new GroupCommit(storage, ({ message, idempotencyKey, now }) =>
-    outbox.enqueue(message, { source: "api", idempotencyKey, now }),
+  return new GroupCommit(storage, ({ message, idempotencyKey, now, owner }) =>
+    outbox.enqueue(message, { source: owner ? "contact" : "api", idempotencyKey, now, owner }),
   )
 }
 

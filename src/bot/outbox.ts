@@ -4,6 +4,7 @@ import type { DomainError } from "../lib/domain-error"
 import { newId } from "../lib/ids"
 import { err, ok, type Result } from "../lib/result"
 import { type DeliveryStatus, type OutboundMessage, outboundMessageSchema } from "../providers/types"
+import { type MessageOwner, messageOwnerSchema } from "./notices"
 
 export const messageStatuses = ["queued", "sending", "sent", "delivered", "read", "failed"] as const
 export type MessageStatus = (typeof messageStatuses)[number]
@@ -18,6 +19,8 @@ export interface QueuedMessage {
   readyAt: number
   isGroup: boolean
   createdAt: number
+  /** The contact send this message is one hop of, when it is one. */
+  owner: MessageOwner | null
 }
 
 export interface Enqueued {
@@ -61,7 +64,18 @@ const candidateRow = z.object({
   ready_at: z.number(),
   is_group: z.number(),
   created_at: z.number(),
+  owner: z.string().nullable(),
 })
+
+const parseOwner = (owner: string | null): MessageOwner | null =>
+  owner === null ? null : messageOwnerSchema.parse(JSON.parse(owner))
+
+/** A receipt that moved a message forward, with the owner to tell. */
+export interface ReceiptApplied {
+  id: string
+  status: MessageStatus
+  owner: MessageOwner | null
+}
 
 /** Delivery receipts only move forward: a late "delivered" never overwrites "read". */
 const rank: Record<MessageStatus, number> = { queued: 0, sending: 1, sent: 2, delivered: 3, read: 4, failed: 5 }
@@ -75,7 +89,7 @@ export class Outbox {
    */
   enqueue(
     message: OutboundMessage,
-    opts: { source: string; idempotencyKey?: string | undefined; now: number },
+    opts: { source: string; idempotencyKey?: string | undefined; now: number; owner?: MessageOwner | undefined },
   ): Result<Enqueued, DomainError> {
     const body = JSON.stringify(message)
     if (opts.idempotencyKey) {
@@ -97,8 +111,8 @@ export class Outbox {
     }
     const id = newId("msg", opts.now)
     this.sql.exec(
-      `INSERT INTO outbox (id, chat_id, message, status, next_at, idempotency_key, idempotency_body, source, created_at, updated_at)
-       VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO outbox (id, chat_id, message, status, next_at, idempotency_key, idempotency_body, source, created_at, updated_at, owner)
+       VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)`,
       id,
       message.chatId,
       body,
@@ -108,6 +122,7 @@ export class Outbox {
       opts.source,
       opts.now,
       opts.now,
+      opts.owner ? JSON.stringify(opts.owner) : null,
     )
     return ok({ id, status: "queued", duplicate: false })
   }
@@ -125,7 +140,7 @@ export class Outbox {
   heads(limit: number): QueuedMessage[] {
     return this.sql
       .exec(
-        `SELECT o.id, o.seq, o.chat_id, o.message, o.attempts, o.rate_limited, o.created_at,
+        `SELECT o.id, o.seq, o.chat_id, o.message, o.attempts, o.rate_limited, o.created_at, o.owner,
                 MAX(o.next_at, COALESCE(c.free_at, 0)) AS ready_at, COALESCE(c.is_group, 0) AS is_group
          FROM outbox o LEFT JOIN chats c ON c.chat_id = o.chat_id
          WHERE o.status = 'queued'
@@ -147,6 +162,7 @@ export class Outbox {
           readyAt: r.ready_at,
           isGroup: r.is_group === 1,
           createdAt: r.created_at,
+          owner: parseOwner(r.owner),
         }
       })
   }
@@ -239,17 +255,22 @@ export class Outbox {
     )
   }
 
-  /** Applies a WhatsApp delivery receipt to the message it is about; returns whether one matched. */
-  applyReceipt(platformMessageId: string, status: DeliveryStatus, error: string | undefined, now: number): boolean {
+  /** Applies a WhatsApp delivery receipt to the message it is about; null when none matched or nothing moved. */
+  applyReceipt(
+    platformMessageId: string,
+    status: DeliveryStatus,
+    error: string | undefined,
+    now: number,
+  ): ReceiptApplied | null {
     const row = this.sql
-      .exec<{ id: string; status: string }>(
-        "SELECT id, status FROM outbox WHERE platform_message_id = ?",
+      .exec<{ id: string; status: string; owner: string | null }>(
+        "SELECT id, status, owner FROM outbox WHERE platform_message_id = ?",
         platformMessageId,
       )
       .toArray()[0]
-    if (!row) return false
+    if (!row) return null
     const current = z.enum(messageStatuses).parse(row.status)
-    if (status !== "failed" && rank[status] <= rank[current]) return true
+    if (status !== "failed" && rank[status] <= rank[current]) return null
     this.sql.exec(
       "UPDATE outbox SET status = ?, last_error = COALESCE(?, last_error), updated_at = ? WHERE id = ?",
       status,
@@ -257,7 +278,31 @@ export class Outbox {
       now,
       row.id,
     )
-    return true
+    return { id: row.id, status, owner: parseOwner(row.owner) }
+  }
+
+  /**
+   * Fails every queued message a contact send owns (the bot can no longer send: its contact sends move on to the
+   * next channel instead of waiting for the token to be fixed). Returns them, for their owners to be told.
+   */
+  failOwned(reason: string, now: number): { id: string; owner: MessageOwner }[] {
+    const rows = this.sql
+      .exec<{ id: string; owner: string }>("SELECT id, owner FROM outbox WHERE owner IS NOT NULL AND status = 'queued'")
+      .toArray()
+    for (const r of rows) this.markFailed(r.id, reason, now)
+    return rows.map((r) => ({ id: r.id, owner: messageOwnerSchema.parse(JSON.parse(r.owner)) }))
+  }
+
+  /** Withdraws a message that is still waiting in line (not once it is being sent); returns whether it was. */
+  withdraw(id: string, reason: string, now: number): boolean {
+    return (
+      this.sql.exec(
+        "UPDATE outbox SET status = 'failed', last_error = ?, updated_at = ? WHERE id = ? AND status = 'queued'",
+        reason,
+        now,
+        id,
+      ).rowsWritten > 0
+    )
   }
 
   get(id: string): MessageView | null {

@@ -10,13 +10,17 @@ import { backoffDelay } from "../lib/backoff"
 import { abortableFetch } from "../lib/http"
 import type { UrlPolicy } from "../lib/url-guard"
 import type { InboundMessage, OutboundMessage } from "../providers/types"
+import type { OptOutSettings } from "../registry/contact-schemas"
 import type { BotSnapshot } from "../registry/schemas"
 import type { LogDetail, LogLevel } from "./activity-log"
 import type { ChatHistory } from "./chat-history"
 import type { Counters } from "./counters"
 import type { Inbox, PendingEvent } from "./inbox"
+import type { MessageOwner, Notices, SendOutcome } from "./notices"
+import { type KeywordAction, keywordAction } from "./opt-out"
 import type { Outbox, QueuedMessage } from "./outbox"
 import { Pacer } from "./pacer"
+import type { People } from "./people"
 import { decide, RETRY_BACKOFF } from "./retry-policy"
 import type { UnsealedBot } from "./runtime"
 
@@ -37,6 +41,14 @@ export interface ProcessorPort {
   /** Bot-wide send pause (a 429's retry_after), kept in storage so an eviction doesn't forget it. */
   pausedUntil(): number
   pauseUntil(at: number): void
+  /** Who wrote from each chat, opt-outs. */
+  people: People
+  /** Outcomes owed to contact sends. */
+  notices: Notices
+  /** Outcomes were written to `notices`: hand them over soon. */
+  noticed(): void
+  /** The business's opt-out keywords and answers. */
+  optOut(): Promise<OptOutSettings>
 }
 
 const HANDLER_MAX_ATTEMPTS = 6
@@ -175,8 +187,10 @@ export class Processor {
     const now = Date.now()
     if (event.kind === "status") {
       const { messageId, status, error } = event.status
-      this.bot.storage.transactionSync(() => {
-        this.bot.outbox.applyReceipt(messageId, status, error, now)
+      const owed = this.bot.storage.transactionSync(() => {
+        const applied = this.bot.outbox.applyReceipt(messageId, status, error, now)
+        if (applied?.owner)
+          this.tell(applied.owner, { status, error: error ?? null, at: now, botMessageId: applied.id })
         if (status === "failed") {
           this.bot.counters.add("failed", now)
           // The platform took the message, then could not deliver it: the log is where a business looks.
@@ -190,8 +204,15 @@ export class Processor {
           )
         }
         this.bot.inbox.done(item.eventId)
+        return applied?.owner !== undefined && applied.owner !== null
       })
+      if (owed) this.bot.noticed()
       return true
+    }
+    const direct = event.conversation === "direct"
+    if (direct && event.kind === "text") {
+      const action = keywordAction(event.text, await this.bot.optOut())
+      if (action) return this.optInOrOut(loaded, item, action)
     }
     const ack = loaded.provider.acknowledge
     if (ack) await ack.call(loaded.provider, event, loaded.runtime, { fetch: this.fetch, timeoutMs: 5_000 })
@@ -220,6 +241,7 @@ export class Processor {
         this.bot.outbox.enqueue(addressed, { source: "reply", now: Date.now() })
       }
       if (isGroup) this.bot.outbox.setChatFreeAt(event.chatId, 0, true)
+      if (direct) this.bot.people.noteInbound(event.chatId, wroteAt(event, now), event.userName)
       if (remember && remember.length > 0 && loaded.snapshot.config.handler.type === "ai")
         this.bot.history.append(
           event.chatId,
@@ -233,6 +255,42 @@ export class Processor {
       replies: replies.length,
     })
     return true
+  }
+
+  /** STOP / START (the business's words): flips the chat's opt-out, answering only when it changed. */
+  private async optInOrOut(loaded: UnsealedBot, item: PendingEvent, action: KeywordAction): Promise<boolean> {
+    const { event } = item
+    const settings = await this.bot.optOut()
+    const now = Date.now()
+    const changed = this.bot.storage.transactionSync(() => {
+      this.bot.people.noteInbound(event.chatId, wroteAt(event, now), event.userName)
+      const flipped = this.bot.people.setOptedOut(event.chatId, action === "stop", now)
+      if (flipped) {
+        const reply = { chatId: event.chatId, text: action === "stop" ? settings.stopReply : settings.startReply }
+        const addressed = loaded.provider.addressReply?.(event, reply, 0) ?? reply
+        this.bot.outbox.enqueue(addressed, { source: "reply", now })
+      }
+      this.bot.inbox.done(item.eventId)
+      return flipped
+    })
+    const what = action === "stop" ? "opted out" : "opted back in"
+    this.bot.log("info", action === "stop" ? "contact.opted_out" : "contact.opted_in", `${event.chatId} ${what}`, {
+      chatId: event.chatId,
+      changed,
+    })
+    return true
+  }
+
+  /** Fails every queued contact-send hop of this bot, telling each owner (call inside a transaction). */
+  failOwned(reason: string, now: number): number {
+    const failed = this.bot.outbox.failOwned(reason, now)
+    for (const f of failed) this.tell(f.owner, { status: "failed", error: reason, at: now, botMessageId: f.id })
+    return failed.length
+  }
+
+  /** Records an outcome for the contact send that owns the message (call inside the outcome's transaction). */
+  private tell(owner: MessageOwner, outcome: SendOutcome): void {
+    this.bot.notices.add(owner, outcome)
   }
 
   // ---- send queue ----
@@ -292,7 +350,9 @@ export class Processor {
         this.bot.outbox.markSent(item.id, result.value.platformMessageId, now)
         this.bot.outbox.setChatFreeAt(item.chatId, freeAt)
         this.bot.counters.add("outbound", now, 1, now - item.createdAt)
+        if (item.owner) this.tell(item.owner, { status: "sent", error: null, at: now, botMessageId: item.id })
       })
+      if (item.owner) this.bot.noticed()
       return
     }
     const error = result.error
@@ -315,7 +375,10 @@ export class Processor {
         this.bot.storage.transactionSync(() => {
           this.bot.outbox.markFailed(item.id, decision.reason, now)
           this.bot.counters.add("failed", now)
+          if (item.owner)
+            this.tell(item.owner, { status: "failed", error: decision.reason, at: now, botMessageId: item.id })
         })
+        if (item.owner) this.bot.noticed()
         this.bot.log("error", "send.failed", `Send to ${item.chatId} failed: ${decision.reason}`, {
           messageId: item.id,
         })
@@ -329,11 +392,24 @@ export class Processor {
         return
       case "stop_bot":
         this.halted = true
-        this.bot.outbox.requeue(item.id, now)
+        // A contact send's hop fails (its next channel takes over); anything else waits for the bot to be fixed.
+        this.bot.storage.transactionSync(() => {
+          if (item.owner) {
+            this.bot.outbox.markFailed(item.id, decision.reason, now)
+            this.tell(item.owner, { status: "failed", error: decision.reason, at: now, botMessageId: item.id })
+          } else this.bot.outbox.requeue(item.id, now)
+          this.failOwned(`bot unusable: ${decision.reason}`, now)
+        })
+        this.bot.noticed()
         await this.bot.halt(decision.reason)
         return
     }
   }
+}
+
+/** When the person wrote (the platform's time, unless it is in the future or nonsense): starts service windows. */
+function wroteAt(event: InboundMessage, now: number): number {
+  return Number.isFinite(event.timestamp) && event.timestamp > 0 ? Math.min(event.timestamp, now) : now
 }
 
 function preview(text: string): string {

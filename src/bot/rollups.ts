@@ -1,13 +1,19 @@
 /**
- * How a bot's numbers reach the D1 registry: coalesced, at most once per `ROLLUP_EVERY_MS`, so the registry stays
- * off the message hot path. The object schedules a flush for itself, so a count is never stale for longer.
+ * How a bot's numbers and the people who wrote to it reach the D1 registry: coalesced, at most one batch per
+ * `ROLLUP_EVERY_MS`, so the registry stays off the message hot path. The object schedules a flush for itself, so
+ * nothing is stale for longer.
  */
 
 import { logEvent } from "../lib/log"
+import { identityStatements } from "../registry/identity-repository"
 import { createRollupRepository, currentHour } from "../registry/rollup-repository"
 import type { BotSnapshot } from "../registry/schemas"
 import type { Counters } from "./counters"
 import type { Outbox } from "./outbox"
+import type { People } from "./people"
+
+/** People per batch: a burst of new chats takes a few flushes, each one D1 batch. */
+const PEOPLE_PER_FLUSH = 200
 
 /** D1 hears about this bot's traffic at most this often. */
 export const ROLLUP_EVERY_MS = 15_000
@@ -16,6 +22,7 @@ export interface RollupPort {
   db: D1Database
   counters: Counters
   outbox: Outbox
+  people: People
   snapshot(): BotSnapshot | null
   /** Sets the object's alarm for `at` unless one is due sooner. */
   schedule(at: number): Promise<void>
@@ -26,8 +33,19 @@ export class Rollups {
   private lastFlush = 0
   private dueAt: number | null = null
   private lastActive: number | null = null
+  /** D1 batches this object wrote since it started: what the tests and the bench count. */
+  private batches = 0
 
   constructor(private readonly port: RollupPort) {}
+
+  get registryWrites(): number {
+    return this.batches
+  }
+
+  /** A fresh start (after an eviction): people noted before it and never flushed get their flush. */
+  restore(now: number): void {
+    if (this.dueAt === null && this.port.people.hasChanges()) this.dueAt = now + ROLLUP_EVERY_MS
+  }
 
   /** When the next flush is due (null: none pending), for the alarm to wake up by. */
   nextDueAt(): number | null {
@@ -60,17 +78,25 @@ export class Rollups {
     this.lastFlush = now
     this.dueAt = null
     const buckets = this.port.counters.since(currentHour(now) - 1)
+    const people = this.port.people.changed(PEOPLE_PER_FLUSH)
+    const db = this.port.db
     try {
-      await createRollupRepository(this.port.db).write(
-        snapshot,
-        buckets,
-        this.port.outbox.depth().queued,
-        this.lastActive,
-      )
+      await db.batch([
+        ...createRollupRepository(db).statements(snapshot, buckets, this.port.outbox.depth().queued, this.lastActive),
+        ...identityStatements(db, snapshot, people, now),
+      ])
+      this.batches++
+      this.port.people.flushed(people)
+      // More people than one batch takes: the next batch after the usual interval.
+      if (people.length === PEOPLE_PER_FLUSH) {
+        this.dueAt = now + ROLLUP_EVERY_MS
+        await this.port.schedule(this.dueAt)
+      }
     } catch (cause) {
-      // D1 is for dashboards; a failed flush is retried with the next activity, never blocks messages.
+      // D1 is for dashboards and routing; a failed flush is retried, never blocks messages.
       this.dueAt = now + ROLLUP_EVERY_MS
       logEvent("warn", "rollup.failed", { botId: snapshot.id, error: String(cause) })
+      await this.port.schedule(this.dueAt).catch(() => undefined)
     }
   }
 }

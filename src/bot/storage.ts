@@ -70,6 +70,22 @@ const migrations: string[] = [
    CREATE INDEX outbox_platform_id ON outbox (platform_message_id) WHERE platform_message_id IS NOT NULL;`,
   // The body a send with an idempotency key was first made with: the same key with another body is a conflict.
   `ALTER TABLE outbox ADD COLUMN idempotency_body TEXT;`,
+  // Contacts: who wrote from each chat (batched to the registry with the rollups), opt-outs, the service window;
+  // messages a contact send owns report their outcome back to it through `notices` (retried until taken).
+  `ALTER TABLE chats ADD COLUMN last_inbound_at INTEGER;
+   ALTER TABLE chats ADD COLUMN display_name TEXT;
+   ALTER TABLE chats ADD COLUMN contact_id TEXT;
+   ALTER TABLE chats ADD COLUMN opted_out INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE chats ADD COLUMN dirty INTEGER NOT NULL DEFAULT 0;
+   CREATE INDEX chats_dirty ON chats (dirty) WHERE dirty > 0;
+   ALTER TABLE outbox ADD COLUMN owner TEXT;
+   CREATE TABLE notices (
+     id INTEGER PRIMARY KEY AUTOINCREMENT,
+     owner TEXT NOT NULL,                -- JSON MessageOwner
+     outcome TEXT NOT NULL,              -- JSON SendOutcome
+     attempts INTEGER NOT NULL DEFAULT 0,
+     next_at INTEGER NOT NULL
+   );`,
 ]
 
 /** Whether this object's schema was ever created (it is, on the first configure: never for an unknown id). */

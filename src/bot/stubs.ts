@@ -1,4 +1,8 @@
-/** How the worker reaches Durable Objects: a bot's object by bot id, a route directory entry by platform account. */
+/**
+ * How the worker reaches Durable Objects: a bot's object by bot id, a route directory entry by platform account, a
+ * contact's object by contact id.
+ */
+import type { ContactDurableObject } from "../contacts/contact-durable-object"
 import type { Env } from "../env"
 import type { BotDurableObject } from "./bot-durable-object"
 import type { RouteDirectory } from "./route-directory"
@@ -28,4 +32,9 @@ export function botStub(env: Env, botId: string): DurableObjectStub<BotDurableOb
 /** The directory entry for one platform account (`whatsapp:{phone_number_id}`): which bot it belongs to. */
 export function routeStub(env: Env, platform: string, key: string): DurableObjectStub<RouteDirectory> {
   return env.ROUTES.get(env.ROUTES.idFromName(`${platform}:${key}`))
+}
+
+/** The contact's own object: its sends to it, each walked through its route. */
+export function contactStub(env: Env, contactId: string): DurableObjectStub<ContactDurableObject> {
+  return env.CONTACT.get(env.CONTACT.idFromName(contactId))
 }

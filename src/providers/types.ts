@@ -304,6 +304,13 @@ export interface MessagingProvider<C extends Record<string, string> = Record<str
   checkCredentials(bot: BotRuntime<C>, io: ProviderIO): Promise<Result<{ accountKey: string }, ProviderError>>
   /** Platform rules the send API enforces at the door (text length as the platform counts it, what it can carry). */
   checkMessage(msg: OutboundMessage): MessageProblem | null
+  /**
+   * How long after a person's last message the bot may send them free-form messages, on platforms that limit it
+   * (WhatsApp's 24-hour customer service window; templates are exempt). Absent: no such rule.
+   */
+  serviceWindowMs?: number
+  /** The platform tells us when a sent message was delivered (status events): what delivery timeouts wait for. */
+  reportsDelivery?: boolean
   verify(req: InboundRequest, rawBody: Uint8Array, bot: BotRuntime<C>): Promise<Result<void, VerifyError>>
   /** An unverified GET handshake (WhatsApp's hub.challenge); null when the request is not one. */
   challenge?(req: InboundRequest, bot: BotRuntime<C>): WebhookReply | null

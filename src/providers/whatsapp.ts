@@ -333,6 +333,9 @@ export const whatsapp: MessagingProvider<WhatsAppCredentials> = {
     }
   },
   checkCredentials: checkPhoneNumber,
+  // https://developers.facebook.com/docs/whatsapp/cloud-api/guides/send-messages#customer-service-windows
+  serviceWindowMs: 24 * 3600_000,
+  reportsDelivery: true,
 
   checkMessage(msg) {
     // Meta counts characters: code points, so an emoji is one, not the two UTF-16 units JavaScript counts.

@@ -24,6 +24,7 @@ const botRowSchema = z.object({
 })
 
 const jsonRecord = z.record(z.string(), z.string())
+const botStatusRow = z.object({ id: z.string(), platform: platformSchema, status: z.enum(botStatuses) })
 
 function toStoredBot(raw: unknown): StoredBot {
   const row = botRowSchema.parse(raw)
@@ -189,9 +190,30 @@ export function createBotRepository(db: D1Database) {
       return this.get(businessId, id)
     },
 
+    /** Platform and status of some of the business's bots (unknown and other businesses' ids are left out). */
+    async statuses(businessId: string, ids: string[]): Promise<Map<string, { platform: Platform; status: BotStatus }>> {
+      const out = new Map<string, { platform: Platform; status: BotStatus }>()
+      if (ids.length === 0) return out
+      const { results } = await db
+        .prepare(
+          "SELECT id, platform, status FROM bots WHERE business_id = ?1 AND id IN (SELECT value FROM json_each(?2))",
+        )
+        .bind(businessId, JSON.stringify([...new Set(ids)]))
+        .all()
+      for (const raw of results) {
+        const r = botStatusRow.parse(raw)
+        out.set(r.id, { platform: r.platform, status: r.status })
+      }
+      return out
+    },
+
+    /** The bot and the identities it gave contacts (a contact left with none stays: its name and tags are the business's). */
     async delete(businessId: string, id: string): Promise<boolean> {
-      const result = await db.prepare("DELETE FROM bots WHERE business_id = ?1 AND id = ?2").bind(businessId, id).run()
-      return result.meta.changes > 0
+      const [bot] = await db.batch([
+        db.prepare("DELETE FROM bots WHERE business_id = ?1 AND id = ?2").bind(businessId, id),
+        db.prepare("DELETE FROM contact_identities WHERE business_id = ?1 AND bot_id = ?2").bind(businessId, id),
+      ])
+      return (bot?.meta.changes ?? 0) > 0
     },
 
     /** Sets status from the DO side (e.g. the platform revoked the token), whoever the business is. */

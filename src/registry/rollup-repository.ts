@@ -36,26 +36,26 @@ export const currentHour = unixHour
 
 export function createRollupRepository(db: D1Database) {
   return {
-    /** Absolute values per hour (idempotent: a repeated flush writes the same numbers). */
-    async write(
+    /** Absolute values per hour (idempotent: a repeated flush writes the same numbers), for one batch. */
+    statements(
       bot: { id: string; businessId: string; platform: string },
       buckets: RollupBucket[],
       queueDepth: number,
       lastActive: number | null,
-    ): Promise<void> {
+    ): D1PreparedStatement[] {
       const upsert = db.prepare(
         `INSERT INTO bot_rollups (bot_id, business_id, platform, hour, inbound, outbound, failed)
          VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
          ON CONFLICT (bot_id, hour) DO UPDATE SET inbound = excluded.inbound, outbound = excluded.outbound, failed = excluded.failed`,
       )
-      await db.batch([
+      return [
         ...buckets.map((b) =>
           upsert.bind(bot.id, bot.businessId, bot.platform, b.hour, b.inbound, b.outbound, b.failed),
         ),
         db
           .prepare("UPDATE bots SET queue_depth = ?2, last_active = COALESCE(?3, last_active) WHERE id = ?1")
           .bind(bot.id, queueDepth, lastActive),
-      ])
+      ]
     },
 
     /** Last-24-hour totals for the given bots of one business. */

@@ -1,0 +1,37 @@
+/**
+ * Opt-out by keyword: an inbound message that is exactly one of the business's stop (or start) words, in any case,
+ * flips the chat's opt-out flag. The business's keywords come from D1, cached by the bot's object for a minute: the
+ * alarm path reads them, never the webhook.
+ */
+import { type OptOutSettings, optOutSettingsSchema } from "../registry/contact-schemas"
+
+const CACHE_MS = 60_000
+
+export type KeywordAction = "stop" | "start"
+
+export function keywordAction(text: string, settings: OptOutSettings): KeywordAction | null {
+  const said = text.trim().toUpperCase()
+  if (said === "") return null
+  if (settings.stopKeywords.some((k) => k.toUpperCase() === said)) return "stop"
+  if (settings.startKeywords.some((k) => k.toUpperCase() === said)) return "start"
+  return null
+}
+
+export class OptOutSettingsCache {
+  private cached: { businessId: string; at: number; value: OptOutSettings } | null = null
+
+  constructor(private readonly db: D1Database) {}
+
+  async get(businessId: string, now: number): Promise<OptOutSettings> {
+    const c = this.cached
+    if (c && c.businessId === businessId && now - c.at < CACHE_MS) return c.value
+    const row = await this.db
+      .prepare("SELECT opt_out FROM business_settings WHERE business_id = ?1")
+      .bind(businessId)
+      .first<{ opt_out: string }>()
+    const parsed = row ? optOutSettingsSchema.safeParse(JSON.parse(row.opt_out)) : null
+    const value = parsed?.success ? parsed.data : optOutSettingsSchema.parse({})
+    this.cached = { businessId, at: now, value }
+    return value
+  }
+}
