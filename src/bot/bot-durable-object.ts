@@ -95,11 +95,11 @@ export class BotDurableObject extends DurableObject<Env> {
       counters: this.counters,
       outbox: this.outbox,
       people: this.contacts.people,
+      pending: { get: () => this.meta.rollupPending(), set: (p) => this.meta.setRollupPending(p) },
       snapshot: () => this.snapshot(),
       schedule: (at) => this.schedule(at),
       waitUntil,
     })
-    // The processor sees a narrow port, not the object: public methods of a DO are its RPC surface.
     this.processor = new Processor({
       storage: ctx.storage,
       inbox: this.inbox,

@@ -9,6 +9,7 @@ const PAUSED_UNTIL_KEY = "paused_until"
 const POLL_CURSOR_KEY = "poll_cursor"
 const POLL_LAST_KEY = "poll_last"
 const SETUP_KEY = "setup_key"
+const ROLLUP_PENDING_KEY = "rollup_pending"
 
 export class BotMeta {
   private cached: BotSnapshot | null | undefined
@@ -83,6 +84,15 @@ export class BotMeta {
 
   setSetupKey(key: string): void {
     this.write(SETUP_KEY, key)
+  }
+
+  /** Something was counted or learned that the registry has not heard yet (survives an eviction). */
+  rollupPending(): boolean {
+    return this.read(ROLLUP_PENDING_KEY) === "1"
+  }
+
+  setRollupPending(pending: boolean): void {
+    this.write(ROLLUP_PENDING_KEY, pending ? "1" : "0")
   }
 
   /** The object's storage was deleted: forget the cached copies too. */

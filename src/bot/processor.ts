@@ -24,7 +24,7 @@ import type { People } from "./people"
 import { decide, RETRY_BACKOFF } from "./retry-policy"
 import type { UnsealedBot } from "./runtime"
 
-/** What the processor may touch of its Durable Object. */
+/** What the processor may touch of its Durable Object: a narrow port, since a DO's public methods are its RPC surface. */
 export interface ProcessorPort {
   storage: DurableObjectStorage
   inbox: Inbox

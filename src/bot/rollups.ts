@@ -23,6 +23,8 @@ export interface RollupPort {
   counters: Counters
   outbox: Outbox
   people: People
+  /** A flag in storage: set while the registry lacks something, so a restarted object knows to flush. */
+  pending: { get(): boolean; set(pending: boolean): void }
   snapshot(): BotSnapshot | null
   /** Sets the object's alarm for `at` unless one is due sooner. */
   schedule(at: number): Promise<void>
@@ -35,6 +37,9 @@ export class Rollups {
   private lastActive: number | null = null
   /** D1 batches this object wrote since it started: what the tests and the bench count. */
   private batches = 0
+  /** Bumped by every activity; a flush clears the stored flag only if none came while it was writing. */
+  private activity = 0
+  private flagged = false
 
   constructor(private readonly port: RollupPort) {}
 
@@ -42,9 +47,14 @@ export class Rollups {
     return this.batches
   }
 
-  /** A fresh start (after an eviction): people noted before it and never flushed get their flush. */
+  /**
+   * A fresh start (after an eviction, which forgets the in-memory schedule): whatever the registry has not heard
+   * yet is flushed by the first alarm, not 15 s after each restart (an object evicted more often than that would
+   * otherwise never flush).
+   */
   restore(now: number): void {
-    if (this.dueAt === null && this.port.people.hasChanges()) this.dueAt = now + ROLLUP_EVERY_MS
+    this.flagged = this.port.pending.get()
+    if (this.dueAt === null && (this.flagged || this.port.people.hasChanges())) this.dueAt = now
   }
 
   /** When the next flush is due (null: none pending), for the alarm to wake up by. */
@@ -55,6 +65,11 @@ export class Rollups {
   /** Something changed the counters or the queue: flush now, or once the coalescing interval has passed. */
   async noteActivity(now: number, active = false): Promise<void> {
     if (active) this.lastActive = now
+    this.activity++
+    if (!this.flagged) {
+      this.flagged = true
+      this.port.pending.set(true)
+    }
     if (now - this.lastFlush >= ROLLUP_EVERY_MS) {
       this.port.waitUntil(this.flush(now))
       return
@@ -80,6 +95,7 @@ export class Rollups {
     const buckets = this.port.counters.since(currentHour(now) - 1)
     const people = this.port.people.changed(PEOPLE_PER_FLUSH)
     const db = this.port.db
+    const seen = this.activity
     try {
       await db.batch([
         ...createRollupRepository(db).statements(snapshot, buckets, this.port.outbox.depth().queued, this.lastActive),
@@ -87,6 +103,10 @@ export class Rollups {
       ])
       this.batches++
       this.port.people.flushed(people)
+      if (this.activity === seen && this.flagged) {
+        this.flagged = false
+        this.port.pending.set(false)
+      }
       // More people than one batch takes: the next batch after the usual interval.
       if (people.length === PEOPLE_PER_FLUSH) {
         this.dueAt = now + ROLLUP_EVERY_MS
