@@ -138,8 +138,14 @@ export class ContactDurableObject extends DurableObject<Env> {
   private async dispatch(sendId: string, hop: number): Promise<void> {
     const send = this.sends.get(sendId)
     const candidate = send?.candidates[hop]
-    if (!send || !candidate || send.hop !== hop) return
+    if (!send || !candidate || send.hop !== hop || isFinal(send.status)) {
+      // A hand-over left over from before the send moved on: it must not be retried forever.
+      this.sends.advanceAttempt(sendId, hop, "failed", { error: "superseded before it was handed over" }, Date.now())
+      return
+    }
     const owner = { contactId: send.contactId, messageId: sendId, hop }
+    // A safety net first: should this object be evicted before the bot answers, the alarm hands the hop over again.
+    await this.wake()
     let answer: Awaited<ReturnType<ReturnType<typeof botStub>["send"]>>
     try {
       answer = await botStub(this.env, candidate.botId).send(
