@@ -4,6 +4,10 @@
  * alarm path reads them, never the webhook.
  */
 import { type OptOutSettings, optOutSettingsSchema } from "../registry/contact-schemas"
+import type { PendingEvent } from "./inbox"
+import { wroteAt } from "./people"
+import type { ProcessorPort } from "./processor"
+import type { UnsealedBot } from "./runtime"
 
 const CACHE_MS = 60_000
 
@@ -34,4 +38,32 @@ export class OptOutSettingsCache {
     this.cached = { businessId, at: now, value }
     return value
   }
+}
+
+/** STOP / START (the business's words): flips the chat's opt-out, answering only when it changed. */
+export async function optInOrOut(
+  bot: ProcessorPort,
+  loaded: UnsealedBot,
+  item: PendingEvent,
+  action: KeywordAction,
+): Promise<void> {
+  const { event } = item
+  const settings = await bot.optOut()
+  const now = Date.now()
+  const changed = bot.storage.transactionSync(() => {
+    bot.people.noteInbound(event.chatId, wroteAt(event, now), event.userName)
+    const flipped = bot.people.setOptedOut(event.chatId, action === "stop", now)
+    if (flipped) {
+      const reply = { chatId: event.chatId, text: action === "stop" ? settings.stopReply : settings.startReply }
+      const addressed = loaded.provider.addressReply?.(event, reply, 0) ?? reply
+      bot.outbox.enqueue(addressed, { source: "reply", now })
+    }
+    bot.inbox.done(item.eventId)
+    return flipped
+  })
+  const what = action === "stop" ? "opted out" : "opted back in"
+  bot.log("info", action === "stop" ? "contact.opted_out" : "contact.opted_in", `${event.chatId} ${what}`, {
+    chatId: event.chatId,
+    changed,
+  })
 }

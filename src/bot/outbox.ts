@@ -5,6 +5,7 @@ import { newId } from "../lib/ids"
 import { err, ok, type Result } from "../lib/result"
 import { type DeliveryStatus, type OutboundMessage, outboundMessageSchema } from "../providers/types"
 import { type MessageOwner, messageOwnerSchema } from "./notices"
+import { laneOf, QueueHeads } from "./queue-heads"
 
 export const messageStatuses = ["queued", "sending", "sent", "delivered", "read", "failed"] as const
 export type MessageStatus = (typeof messageStatuses)[number]
@@ -81,7 +82,17 @@ export interface ReceiptApplied {
 const rank: Record<MessageStatus, number> = { queued: 0, sending: 1, sent: 2, delivered: 3, read: 4, failed: 5 }
 
 export class Outbox {
-  constructor(private readonly sql: SqlStorage) {}
+  private readonly index: QueueHeads
+  /** Bumped when a reply or single send is queued: a drain working through bulk traffic re-reads its heads. */
+  private urgent = 0
+
+  constructor(private readonly sql: SqlStorage) {
+    this.index = new QueueHeads(sql)
+  }
+
+  get urgentCount(): number {
+    return this.urgent
+  }
 
   /**
    * Queues a message. A reused idempotency key returns the message it first queued when the body is the same, and
@@ -111,8 +122,8 @@ export class Outbox {
     }
     const id = newId("msg", opts.now)
     this.sql.exec(
-      `INSERT INTO outbox (id, chat_id, message, status, next_at, idempotency_key, idempotency_body, source, created_at, updated_at, owner)
-       VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO outbox (id, chat_id, message, status, next_at, idempotency_key, idempotency_body, source, created_at, updated_at, owner, lane)
+       VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)`,
       id,
       message.chatId,
       body,
@@ -123,7 +134,10 @@ export class Outbox {
       opts.now,
       opts.now,
       opts.owner ? JSON.stringify(opts.owner) : null,
+      laneOf(opts.source),
     )
+    this.index.refresh(message.chatId)
+    if (laneOf(opts.source) !== 2) this.urgent++
     return ok({ id, status: "queued", duplicate: false })
   }
 
@@ -134,94 +148,114 @@ export class Outbox {
   }
 
   /**
-   * The oldest open message of each chat whose chat has nothing in flight, soonest-ready first.
-   * Only a chat's head is sendable, which keeps per-chat order through retries.
+   * The oldest open message of each chat whose chat has nothing in flight, in the order to send them (see
+   * QueueHeads.pick). Only a chat's head is sendable, which keeps per-chat order through retries.
    */
-  heads(limit: number): QueuedMessage[] {
-    return this.sql
-      .exec(
-        `SELECT o.id, o.seq, o.chat_id, o.message, o.attempts, o.rate_limited, o.created_at, o.owner,
-                MAX(o.next_at, COALESCE(c.free_at, 0)) AS ready_at, COALESCE(c.is_group, 0) AS is_group
-         FROM outbox o LEFT JOIN chats c ON c.chat_id = o.chat_id
-         WHERE o.status = 'queued'
-           AND o.seq = (SELECT MIN(i.seq) FROM outbox i WHERE i.chat_id = o.chat_id AND i.status IN ('queued', 'sending'))
-         ORDER BY ready_at, o.seq
-         LIMIT ?`,
-        limit,
-      )
-      .toArray()
-      .map((raw) => {
-        const r = candidateRow.parse(raw)
-        return {
+  heads(limit: number, now = Date.now()): QueuedMessage[] {
+    const picked = this.index.pick(limit, now)
+    if (picked.length === 0) return []
+    const rows = new Map(
+      this.sql
+        .exec(
+          `SELECT o.id, o.seq, o.chat_id, o.message, o.attempts, o.rate_limited, o.created_at, o.owner,
+                  0 AS ready_at, COALESCE(c.is_group, 0) AS is_group
+           FROM outbox o LEFT JOIN chats c ON c.chat_id = o.chat_id
+           WHERE o.seq IN (SELECT value FROM json_each(?))`,
+          JSON.stringify(picked.map((p) => p.seq)),
+        )
+        .toArray()
+        .map((raw) => {
+          const r = candidateRow.parse(raw)
+          return [r.seq, r] as const
+        }),
+    )
+    return picked.flatMap((p) => {
+      const r = rows.get(p.seq)
+      if (!r) return []
+      return [
+        {
           id: r.id,
           seq: r.seq,
           chatId: r.chat_id,
           message: outboundMessageSchema.parse(JSON.parse(r.message)),
           attempts: r.attempts,
           rateLimited: r.rate_limited,
-          readyAt: r.ready_at,
+          readyAt: p.readyAt,
           isGroup: r.is_group === 1,
           createdAt: r.created_at,
           owner: parseOwner(r.owner),
-        }
-      })
+        },
+      ]
+    })
   }
 
   /** Earliest time anything queued could be sent (ignores the bot-wide pause, which the caller adds). */
   nextReadyAt(): number | null {
-    const row = this.sql
-      .exec<{ at: number | null }>(
-        `SELECT MIN(MAX(o.next_at, COALESCE(c.free_at, 0))) AS at FROM outbox o
-         LEFT JOIN chats c ON c.chat_id = o.chat_id WHERE o.status = 'queued'`,
-      )
-      .one()
-    return row.at
+    return this.index.nextReadyAt()
   }
 
   markSending(id: string, now: number): void {
-    this.sql.exec("UPDATE outbox SET status = 'sending', updated_at = ? WHERE id = ?", now, id)
+    this.changed(
+      this.sql.exec("UPDATE outbox SET status = 'sending', updated_at = ? WHERE id = ? RETURNING chat_id", now, id),
+    )
   }
 
   markSent(id: string, platformMessageId: string, now: number): void {
-    this.sql.exec(
-      "UPDATE outbox SET status = 'sent', attempts = attempts + 1, platform_message_id = ?, last_error = NULL, updated_at = ? WHERE id = ?",
-      platformMessageId,
-      now,
-      id,
+    this.changed(
+      this.sql.exec(
+        "UPDATE outbox SET status = 'sent', attempts = attempts + 1, platform_message_id = ?, last_error = NULL, updated_at = ? WHERE id = ? RETURNING chat_id",
+        platformMessageId,
+        now,
+        id,
+      ),
     )
   }
 
   markRetry(id: string, at: number, countsAsAttempt: boolean, error: string, now: number): void {
-    this.sql.exec(
-      `UPDATE outbox SET status = 'queued', next_at = ?, attempts = attempts + ?, rate_limited = rate_limited + ?,
-       last_error = ?, updated_at = ? WHERE id = ?`,
-      at,
-      countsAsAttempt ? 1 : 0,
-      countsAsAttempt ? 0 : 1,
-      error,
-      now,
-      id,
+    this.changed(
+      this.sql.exec(
+        `UPDATE outbox SET status = 'queued', next_at = ?, attempts = attempts + ?, rate_limited = rate_limited + ?,
+       last_error = ?, updated_at = ? WHERE id = ? RETURNING chat_id`,
+        at,
+        countsAsAttempt ? 1 : 0,
+        countsAsAttempt ? 0 : 1,
+        error,
+        now,
+        id,
+      ),
     )
   }
 
   markFailed(id: string, error: string, now: number): void {
-    this.sql.exec(
-      "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, updated_at = ? WHERE id = ?",
-      error,
-      now,
-      id,
+    this.changed(
+      this.sql.exec(
+        "UPDATE outbox SET status = 'failed', attempts = attempts + 1, last_error = ?, updated_at = ? WHERE id = ? RETURNING chat_id",
+        error,
+        now,
+        id,
+      ),
     )
   }
 
   /** Puts an in-flight message back in line untouched (the bot was stopped mid-send). */
   requeue(id: string, now: number): void {
-    this.sql.exec("UPDATE outbox SET status = 'queued', updated_at = ? WHERE id = ? AND status = 'sending'", now, id)
+    this.changed(
+      this.sql.exec(
+        "UPDATE outbox SET status = 'queued', updated_at = ? WHERE id = ? AND status = 'sending' RETURNING chat_id",
+        now,
+        id,
+      ),
+    )
   }
 
   /** After an eviction mid-send nothing is in flight any more: those messages go back in line. */
   recoverInFlight(now: number): number {
-    return this.sql.exec("UPDATE outbox SET status = 'queued', updated_at = ? WHERE status = 'sending'", now)
-      .rowsWritten
+    return this.changed(
+      this.sql.exec(
+        "UPDATE outbox SET status = 'queued', updated_at = ? WHERE status = 'sending' RETURNING chat_id",
+        now,
+      ),
+    )
   }
 
   /** Telegram group upgraded to a supergroup: every open message of the old chat moves with it. */
@@ -241,6 +275,8 @@ export class Outbox {
         row.id,
       )
     }
+    this.index.refresh(from)
+    this.index.refresh(to)
   }
 
   setChatFreeAt(chatId: string, at: number, isGroup?: boolean): void {
@@ -253,6 +289,7 @@ export class Outbox {
       isGroup ? 1 : 0,
       isGroup === undefined ? null : 1,
     )
+    this.index.delay(chatId, at)
   }
 
   /** Applies a WhatsApp delivery receipt to the message it is about; null when none matched or nothing moved. */
@@ -296,13 +333,22 @@ export class Outbox {
   /** Withdraws a message that is still waiting in line (not once it is being sent); returns whether it was. */
   withdraw(id: string, reason: string, now: number): boolean {
     return (
-      this.sql.exec(
-        "UPDATE outbox SET status = 'failed', last_error = ?, updated_at = ? WHERE id = ? AND status = 'queued'",
-        reason,
-        now,
-        id,
-      ).rowsWritten > 0
+      this.changed(
+        this.sql.exec(
+          "UPDATE outbox SET status = 'failed', last_error = ?, updated_at = ? WHERE id = ? AND status = 'queued' RETURNING chat_id",
+          reason,
+          now,
+          id,
+        ),
+      ) > 0
     )
+  }
+
+  /** Refreshes the head of every chat an update touched (its `RETURNING chat_id` rows); returns how many rows. */
+  private changed(cursor: SqlStorageCursor<Record<string, SqlStorageValue>>): number {
+    const rows = cursor.toArray()
+    for (const chat of new Set(rows.map((r) => String(r.chat_id)))) this.index.refresh(chat)
+    return rows.length
   }
 
   get(id: string): MessageView | null {

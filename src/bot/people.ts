@@ -5,6 +5,12 @@
  */
 import { z } from "zod"
 import { newId } from "../lib/ids"
+import type { InboundMessage } from "../providers/types"
+
+/** When the person wrote (the platform's time, unless it is in the future or nonsense): starts service windows. */
+export function wroteAt(event: InboundMessage, now: number): number {
+  return Number.isFinite(event.timestamp) && event.timestamp > 0 ? Math.min(event.timestamp, now) : now
+}
 
 export interface PersonRow {
   chatId: string

@@ -17,10 +17,10 @@ import type { ChatHistory } from "./chat-history"
 import type { Counters } from "./counters"
 import type { Inbox, PendingEvent } from "./inbox"
 import type { MessageOwner, Notices, SendOutcome } from "./notices"
-import { type KeywordAction, keywordAction } from "./opt-out"
+import { keywordAction, optInOrOut } from "./opt-out"
 import type { Outbox, QueuedMessage } from "./outbox"
 import { Pacer } from "./pacer"
-import type { People } from "./people"
+import { type People, wroteAt } from "./people"
 import { decide, RETRY_BACKOFF } from "./retry-policy"
 import type { UnsealedBot } from "./runtime"
 
@@ -212,7 +212,10 @@ export class Processor {
     const direct = event.conversation === "direct"
     if (direct && event.kind === "text") {
       const action = keywordAction(event.text, await this.bot.optOut())
-      if (action) return this.optInOrOut(loaded, item, action)
+      if (action) {
+        await optInOrOut(this.bot, loaded, item, action)
+        return true
+      }
     }
     const ack = loaded.provider.acknowledge
     if (ack) await ack.call(loaded.provider, event, loaded.runtime, { fetch: this.fetch, timeoutMs: 5_000 })
@@ -257,30 +260,6 @@ export class Processor {
     return true
   }
 
-  /** STOP / START (the business's words): flips the chat's opt-out, answering only when it changed. */
-  private async optInOrOut(loaded: UnsealedBot, item: PendingEvent, action: KeywordAction): Promise<boolean> {
-    const { event } = item
-    const settings = await this.bot.optOut()
-    const now = Date.now()
-    const changed = this.bot.storage.transactionSync(() => {
-      this.bot.people.noteInbound(event.chatId, wroteAt(event, now), event.userName)
-      const flipped = this.bot.people.setOptedOut(event.chatId, action === "stop", now)
-      if (flipped) {
-        const reply = { chatId: event.chatId, text: action === "stop" ? settings.stopReply : settings.startReply }
-        const addressed = loaded.provider.addressReply?.(event, reply, 0) ?? reply
-        this.bot.outbox.enqueue(addressed, { source: "reply", now })
-      }
-      this.bot.inbox.done(item.eventId)
-      return flipped
-    })
-    const what = action === "stop" ? "opted out" : "opted back in"
-    this.bot.log("info", action === "stop" ? "contact.opted_out" : "contact.opted_in", `${event.chatId} ${what}`, {
-      chatId: event.chatId,
-      changed,
-    })
-    return true
-  }
-
   /** Fails every queued contact-send hop of this bot, telling each owner (call inside a transaction). */
   failOwned(reason: string, now: number): number {
     const failed = this.bot.outbox.failOwned(reason, now)
@@ -307,7 +286,13 @@ export class Processor {
     let sent = 0
     let batch: QueuedMessage[] = []
     let seenEpoch = this.epoch
+    let seenUrgent = this.bot.outbox.urgentCount
     while (!this.halted && Date.now() < deadline) {
+      // A reply or single send queued meanwhile goes ahead of the bulk traffic left in this batch.
+      if (this.bot.outbox.urgentCount !== seenUrgent) {
+        seenUrgent = this.bot.outbox.urgentCount
+        batch = []
+      }
       if (batch.length === 0) batch = this.bot.outbox.heads(HEADS_BATCH).filter((m) => !inFlight.has(m.chatId))
       const next = batch[0]
       if (!next) {
@@ -405,11 +390,6 @@ export class Processor {
         return
     }
   }
-}
-
-/** When the person wrote (the platform's time, unless it is in the future or nonsense): starts service windows. */
-function wroteAt(event: InboundMessage, now: number): number {
-  return Number.isFinite(event.timestamp) && event.timestamp > 0 ? Math.min(event.timestamp, now) : now
 }
 
 function preview(text: string): string {

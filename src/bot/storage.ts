@@ -86,6 +86,23 @@ const migrations: string[] = [
      attempts INTEGER NOT NULL DEFAULT 0,
      next_at INTEGER NOT NULL
    );`,
+  // The queue's head index (queue-heads.ts): one row per chat whose oldest open message waits, by lane and ready
+  // time, so picking the next sends reads an index range instead of a MIN per chat over the whole outbox.
+  `ALTER TABLE outbox ADD COLUMN lane INTEGER NOT NULL DEFAULT 1;
+   UPDATE outbox SET lane = 0 WHERE source = 'reply';
+   CREATE TABLE heads (
+     chat_id TEXT PRIMARY KEY,
+     seq INTEGER NOT NULL,
+     lane INTEGER NOT NULL,              -- 0 reply, 1 send, 2 bulk
+     ready_at INTEGER NOT NULL           -- MAX(message next_at, chat free_at)
+   );
+   CREATE INDEX heads_by_lane ON heads (lane, ready_at, seq);
+   CREATE INDEX heads_by_ready ON heads (ready_at, seq);
+   INSERT INTO heads (chat_id, seq, lane, ready_at)
+     SELECT o.chat_id, o.seq, o.lane, MAX(o.next_at, COALESCE(c.free_at, 0))
+     FROM outbox o LEFT JOIN chats c ON c.chat_id = o.chat_id
+     WHERE o.status = 'queued'
+       AND o.seq = (SELECT MIN(i.seq) FROM outbox i WHERE i.chat_id = o.chat_id AND i.status IN ('queued', 'sending'));`,
 ]
 
 /** Whether this object's schema was ever created (it is, on the first configure: never for an unknown id). */

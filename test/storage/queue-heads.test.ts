@@ -1,0 +1,161 @@
+// The send queue's head index against a real Durable Object's SQLite: after any sequence of queue operations, the
+// index holds exactly what the straightforward query over the whole outbox finds (each chat's oldest open message,
+// when it is not in flight, with its ready time), and picks replies before single sends before bulk.
+import { runInDurableObject } from "cloudflare:test"
+import fc from "fast-check"
+import { describe, expect, it } from "vitest"
+import { Outbox } from "../../src/bot/outbox"
+import { migrate } from "../../src/bot/storage"
+import { botStub } from "../messaging-helpers"
+
+const scratchBot = () => botStub(`heads-${crypto.randomUUID()}`)
+
+/** The definition the index must agree with: a correlated MIN per chat over the outbox (the old, scanning query). */
+function reference(sql: SqlStorage): { seq: number; readyAt: number }[] {
+  return sql
+    .exec<{ seq: number; ready_at: number }>(
+      `SELECT o.seq, MAX(o.next_at, COALESCE(c.free_at, 0)) AS ready_at
+       FROM outbox o LEFT JOIN chats c ON c.chat_id = o.chat_id
+       WHERE o.status = 'queued'
+         AND o.seq = (SELECT MIN(i.seq) FROM outbox i WHERE i.chat_id = o.chat_id AND i.status IN ('queued', 'sending'))
+       ORDER BY o.seq`,
+    )
+    .toArray()
+    .map((r) => ({ seq: r.seq, readyAt: r.ready_at }))
+}
+
+function indexed(sql: SqlStorage): { seq: number; readyAt: number }[] {
+  return sql
+    .exec<{ seq: number; ready_at: number }>("SELECT seq, ready_at FROM heads ORDER BY seq")
+    .toArray()
+    .map((r) => ({ seq: r.seq, readyAt: r.ready_at }))
+}
+
+type Op =
+  | { op: "enqueue"; chat: number; source: "reply" | "api" | "bulk" }
+  | { op: "send" | "sent" | "retry" | "fail" | "requeue" | "withdraw"; pick: number; at: number }
+  | { op: "free"; chat: number; at: number }
+  | { op: "redirect"; from: number; to: number }
+  | { op: "recover" }
+
+const chatArb = fc.integer({ min: 0, max: 5 })
+const opArb: fc.Arbitrary<Op> = fc.oneof(
+  {
+    weight: 5,
+    arbitrary: fc.record({
+      op: fc.constant("enqueue" as const),
+      chat: chatArb,
+      source: fc.constantFrom("reply" as const, "api" as const, "bulk" as const),
+    }),
+  },
+  {
+    weight: 6,
+    arbitrary: fc.record({
+      op: fc.constantFrom(
+        "send" as const,
+        "sent" as const,
+        "retry" as const,
+        "fail" as const,
+        "requeue" as const,
+        "withdraw" as const,
+      ),
+      pick: fc.nat(),
+      at: fc.integer({ min: 0, max: 10_000 }),
+    }),
+  },
+  {
+    weight: 2,
+    arbitrary: fc.record({ op: fc.constant("free" as const), chat: chatArb, at: fc.integer({ min: 0, max: 10_000 }) }),
+  },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant("redirect" as const), from: chatArb, to: chatArb }) },
+  { weight: 1, arbitrary: fc.record({ op: fc.constant("recover" as const) }) },
+)
+
+function apply(sql: SqlStorage, outbox: Outbox, op: Op, now: number): void {
+  const ids = (status: string) =>
+    sql
+      .exec<{ id: string }>("SELECT id FROM outbox WHERE status = ? ORDER BY seq", status)
+      .toArray()
+      .map((r) => r.id)
+  const nth = (list: string[], n: number) => list[n % Math.max(1, list.length)]
+  switch (op.op) {
+    case "enqueue":
+      outbox.enqueue({ chatId: `c${op.chat}`, text: "x" }, { source: op.source, now })
+      return
+    case "send": {
+      // Only what the queue offers may be sent, as the drain does.
+      const head = outbox.heads(100, now)[op.pick % 100]
+      if (head) outbox.markSending(head.id, now)
+      return
+    }
+    case "sent":
+    case "retry":
+    case "fail":
+    case "requeue": {
+      const id = nth(ids("sending"), op.pick)
+      if (!id) return
+      if (op.op === "sent") outbox.markSent(id, `p-${id}`, now)
+      if (op.op === "retry") outbox.markRetry(id, op.at, true, "later", now)
+      if (op.op === "fail") outbox.markFailed(id, "no", now)
+      if (op.op === "requeue") outbox.requeue(id, now)
+      return
+    }
+    case "withdraw": {
+      const id = nth(ids("queued"), op.pick)
+      if (id) outbox.withdraw(id, "superseded", now)
+      return
+    }
+    case "free":
+      outbox.setChatFreeAt(`c${op.chat}`, op.at)
+      return
+    case "redirect":
+      if (op.from !== op.to) outbox.redirectChat(`c${op.from}`, `c${op.to}`, now)
+      return
+    case "recover":
+      outbox.recoverInFlight(now)
+      return
+  }
+}
+
+describe("the queue's head index", () => {
+  it("always agrees with the outbox itself, whatever the sequence of queue operations", async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.array(opArb, { minLength: 1, maxLength: 60 }), async (ops) => {
+        await runInDurableObject(scratchBot(), async (_instance, state) => {
+          const sql = state.storage.sql
+          migrate(sql)
+          const outbox = new Outbox(sql)
+          for (const [i, op] of ops.entries()) {
+            apply(sql, outbox, op, 1_000 + i)
+            expect(indexed(sql), `after op ${i}: ${JSON.stringify(op)}`).toEqual(reference(sql))
+          }
+        })
+      }),
+      { numRuns: 60 },
+    )
+  })
+
+  it("picks ready replies first, then single sends, then bulk, each soonest first, then what is not ready yet", async () => {
+    await runInDurableObject(scratchBot(), async (_instance, state) => {
+      const sql = state.storage.sql
+      migrate(sql)
+      const outbox = new Outbox(sql)
+      const bulk = outbox.enqueue({ chatId: "b", text: "bulk" }, { source: "bulk", now: 100 })
+      const api = outbox.enqueue({ chatId: "a", text: "api" }, { source: "api", now: 200 })
+      const reply = outbox.enqueue({ chatId: "r", text: "reply" }, { source: "reply", now: 300 })
+      const later = outbox.enqueue({ chatId: "l", text: "later" }, { source: "reply", now: 400 })
+      outbox.setChatFreeAt("l", 5_000) // a paced chat: not ready at 1,000
+      const ids = [bulk, api, reply, later].map((r) => (r.ok ? r.value.id : ""))
+      expect(outbox.heads(10, 1_000).map((m) => m.id)).toEqual([ids[2], ids[1], ids[0], ids[3]])
+      expect(outbox.nextReadyAt()).toBe(100)
+      // A second message of a chat waits behind its head, whatever its lane.
+      outbox.enqueue({ chatId: "b", text: "reply to b" }, { source: "reply", now: 500 })
+      expect(
+        outbox
+          .heads(10, 1_000)
+          .filter((m) => m.chatId === "b")
+          .map((m) => m.message.text),
+      ).toEqual(["bulk"])
+    })
+  })
+})
