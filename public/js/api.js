@@ -40,6 +40,18 @@ const TOKEN_KEY = "switchboard.token"
  * @typedef {{ chatId: string, text?: string } & Record<string, unknown>} Reply
  */
 /** @typedef {{ path: string, message: string }} FieldError */
+/** @typedef {import("./api-types").Contact} Contact */
+/** @typedef {import("./api-types").ContactIdentity} ContactIdentity */
+/** @typedef {Responses["GET /api/contacts"]} ContactPage */
+/** @typedef {import("./api-types").CreateContact} CreateContact */
+/** @typedef {import("./api-types").PatchContact} PatchContact */
+/** @typedef {import("./api-types").ContactSend} ContactSend */
+/** @typedef {import("./api-types").ContactRoute} ContactRoute */
+/** @typedef {import("./api-types").ContactMessage} ContactMessage */
+/** @typedef {import("./api-types").ContactAttempt} ContactAttempt */
+/** @typedef {import("./api-types").Routing} Routing */
+/** @typedef {import("./api-types").RoutingRule} RoutingRule */
+/** @typedef {Required<import("./api-types").OptOutSettings>} OptOutSettings */
 
 export class ApiError extends Error {
   /**
@@ -225,4 +237,30 @@ export const api = {
    * @returns {Promise<{ replies: Reply[] }>}
    */
   testMessage: (botId, message, chatId) => request("POST", "/test/message", { botId, message, chatId }),
+  /** @param {URLSearchParams} query @returns {Promise<ContactPage>} */
+  listContacts: (query) => request("GET", `/api/contacts?${query}`),
+  /** @param {string} id @returns {Promise<{ contact: Contact }>} */
+  getContact: (id) => request("GET", `/api/contacts/${enc(id)}`),
+  /** @param {CreateContact} body @returns {Promise<{ contact: Contact }>} */
+  createContact: (body) => request("POST", "/api/contacts", body),
+  /** @param {string} id @param {PatchContact} body @returns {Promise<{ contact: Contact }>} */
+  updateContact: (id, body) => request("PATCH", `/api/contacts/${enc(id)}`, body),
+  /** @param {string} id @returns {Promise<Responses["DELETE /api/contacts/{id}"]>} */
+  deleteContact: (id) => request("DELETE", `/api/contacts/${enc(id)}`),
+  /** Folds `sourceId` into `id` (the source is deleted). @param {string} id @param {string} sourceId @returns {Promise<{ contact: Contact }>} */
+  mergeContacts: (id, sourceId) => request("POST", `/api/contacts/${enc(id)}/merge`, { sourceId }),
+  /** The channels a send with this body would try; nothing is sent. @param {string} id @param {ContactSend} body @returns {Promise<ContactRoute>} */
+  routePreview: (id, body) => request("POST", `/api/contacts/${enc(id)}/route-preview`, body),
+  /** @param {string} id @param {ContactSend} body @returns {Promise<ContactMessage>} */
+  sendToContact: (id, body) => request("POST", `/api/contacts/${enc(id)}/messages`, body),
+  /** @param {string} id @param {string} messageId @returns {Promise<ContactMessage>} */
+  contactMessage: (id, messageId) => request("GET", `/api/contacts/${enc(id)}/messages/${enc(messageId)}`),
+  /** @returns {Promise<Routing>} */
+  routing: () => request("GET", "/api/routing"),
+  /** @param {Routing} body @returns {Promise<Routing>} */
+  putRouting: (body) => request("PUT", "/api/routing", body),
+  /** @returns {Promise<OptOutSettings>} */
+  optOut: () => request("GET", "/api/settings/opt-out"),
+  /** @param {OptOutSettings} body @returns {Promise<OptOutSettings>} */
+  putOptOut: (body) => request("PUT", "/api/settings/opt-out", body),
 }

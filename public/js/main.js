@@ -3,9 +3,13 @@
 // ready and still the current route, so a slow answer never paints over a newer page.
 import { ApiError, session, setUnauthorizedHandler } from "./api.js"
 import { renderBots } from "./bots.js"
+import { renderContact } from "./contact-detail.js"
+import { renderNewContact } from "./contact-new.js"
+import { renderContacts } from "./contacts.js"
 import { renderDetail } from "./detail.js"
 import { renderForm } from "./form.js"
 import { renderOverview } from "./overview.js"
+import { renderRouting } from "./routing.js"
 import { renderSignIn } from "./signin.js"
 import { emptyState, errorText, h, mount } from "./ui.js"
 
@@ -95,6 +99,10 @@ function pick({ parts }) {
       },
     }
   if (section === "overview") return { title: "Overview", page: renderOverview }
+  if (section === "contacts" && id === "new") return { title: "New contact", page: renderNewContact }
+  if (section === "contacts" && id) return { title: "Contact", page: (view) => renderContact(view, id) }
+  if (section === "contacts") return { title: "Contacts", page: renderContacts }
+  if (section === "routing") return { title: "Routing", page: renderRouting }
   if (section === "new") return { title: "Add a bot", page: (view) => renderForm(view, null) }
   if (section === "bots" && id && sub === "edit") return { title: "Edit bot", page: (view) => renderForm(view, id) }
   if (section === "bots" && id) return { title: "Bot", page: (view) => renderDetail(view, id) }
@@ -125,7 +133,7 @@ async function route() {
     stop = await page(view, parsed)
   } catch (e) {
     if (e instanceof ApiError && e.status === 401) return // the 401 handler is already taking us to sign-in
-    mount(view, failure(e))
+    mount(view, failure(e, section))
   } finally {
     clearTimeout(loading)
   }
@@ -141,8 +149,14 @@ async function route() {
   window.scrollTo(0, 0)
 }
 
-/** A page that could not load says why and where to go. @param {unknown} e */
-function failure(e) {
+/** A page that could not load says why and where to go. @param {unknown} e @param {string} section */
+function failure(e, section) {
+  if (e instanceof ApiError && e.status === 404 && section === "contacts")
+    return emptyState(
+      "Not found",
+      "This contact doesn't exist, was deleted or merged into another, or belongs to another business.",
+      h("a", { class: "button primary", href: "#/contacts" }, "Back to contacts"),
+    )
   if (e instanceof ApiError && e.status === 404)
     return emptyState(
       "Not found",
