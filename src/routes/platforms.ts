@@ -30,6 +30,12 @@ const platformSchema = z
           description:
             "Receives messages over a socket the bot holds open (Discord's Gateway): `stats.gateway` shows it",
         }),
+        deliveryReceipts: z.boolean().openapi({
+          description: "Reports delivery and reads of sent messages (WhatsApp): elsewhere `sent` is the last status",
+        }),
+        serviceWindowHours: z.number().nullable().openapi({
+          description: "Free-form messages only this long after the person last wrote (WhatsApp: 24); templates exempt",
+        }),
       })
       .openapi({ description: "What the platform can do beyond webhooks per bot" }),
   })
@@ -75,6 +81,8 @@ function describePlatform(platform: (typeof platforms)[number]) {
     polling: provider.poll !== undefined,
     appWebhook: provider.appWebhook !== undefined,
     gateway: provider.gateway !== undefined,
+    deliveryReceipts: provider.reportsDelivery === true,
+    serviceWindowHours: provider.serviceWindowMs !== undefined ? provider.serviceWindowMs / 3600_000 : null,
   }
   return { platform, displayName: provider.displayName, credentialFields, limits, capabilities }
 }

@@ -17,7 +17,13 @@ type Platforms = {
     platform: string
     displayName: string
     credentialFields: Field[]
-    capabilities: { polling: boolean; appWebhook: boolean; gateway: boolean }
+    capabilities: {
+      polling: boolean
+      appWebhook: boolean
+      gateway: boolean
+      deliveryReceipts: boolean
+      serviceWindowHours: number | null
+    }
   }[]
 }
 
@@ -75,7 +81,16 @@ describe("platforms API", () => {
         providers[p.platform as keyof typeof providers].gateway !== undefined,
       )
     const discord = res.body.platforms.find((p) => p.platform === "discord")
-    expect(discord?.capabilities).toEqual({ polling: false, appWebhook: false, gateway: true })
+    expect(discord?.capabilities).toEqual({
+      polling: false,
+      appWebhook: false,
+      gateway: true,
+      deliveryReceipts: false,
+      serviceWindowHours: null,
+    })
+    // Only WhatsApp reports delivery and limits free-form messages to 24 hours after the person wrote.
+    const whatsapp = res.body.platforms.find((p) => p.platform === "whatsapp")
+    expect(whatsapp?.capabilities).toMatchObject({ deliveryReceipts: true, serviceWindowHours: 24 })
     expect(discord?.credentialFields.map((f) => [f.name, f.label, f.secret, f.required])).toEqual([
       ["applicationId", "Application ID", false, true],
       ["publicKey", "Public key", false, true],
