@@ -10,6 +10,7 @@ import { logEvent } from "./lib/log"
 import { securityHeaders } from "./lib/security-headers"
 import { authApp } from "./routes/auth"
 import { botsApp } from "./routes/bots"
+import { broadcastsApp, NDJSON_BODY_LIMIT } from "./routes/broadcasts"
 import { contactMessagesApp } from "./routes/contact-messages"
 import { contactSettingsApp, contactsApp } from "./routes/contacts"
 import { docsApp } from "./routes/docs"
@@ -29,6 +30,12 @@ const apiBodyLimit = bodyLimit({
 })
 /** The guide's single-bot webhooks live under /api but take platform payloads (up to 3 MB). */
 const COMPAT_WEBHOOK = /^\/api\/[^/]+\/webhook$/
+/** Broadcast recipients uploaded as NDJSON (100,000 lines) take a larger limit of their own. */
+const RECIPIENTS_UPLOAD = /^\/api\/bots\/[^/]+\/broadcasts\/[^/]+\/recipients$/
+const ndjsonBodyLimit = bodyLimit({
+  maxSize: NDJSON_BODY_LIMIT,
+  onError: (c) => c.json(errorBody("payload_too_large", "Recipients upload exceeds 16 MB"), 413),
+})
 
 /** The single-bot mode's bots, set up once per isolate (and env): their webhook needs no manual curl. */
 const envBotsReady = new WeakMap<object, Promise<void>>()
@@ -53,13 +60,18 @@ export function createApp() {
   app.use(securityHeaders())
 
   // Management API bodies are small JSON documents; webhooks (their own, larger limit) are exempt.
-  app.use("/api/*", (c, next) => (COMPAT_WEBHOOK.test(c.req.path) ? next() : apiBodyLimit(c, next)))
+  app.use("/api/*", (c, next) => {
+    if (COMPAT_WEBHOOK.test(c.req.path)) return next()
+    const ndjson = (c.req.header("content-type") ?? "").startsWith("application/x-ndjson")
+    return ndjson && RECIPIENTS_UPLOAD.test(c.req.path) ? ndjsonBodyLimit(c, next) : apiBodyLimit(c, next)
+  })
   app.use("/test/*", apiBodyLimit)
 
   // The documented management API: one OpenAPI app, so /openapi.json comes from the schemas that validate.
   const api = new OpenAPIHono<AppEnv>()
     .route("/api/bots", botsApp)
     .route("/api/bots", messagesApp)
+    .route("/api/bots", broadcastsApp)
     .route("/api", insightsApp)
     .route("/api", platformsApp)
     .route("/api/contacts", contactsApp)

@@ -10,7 +10,7 @@ import { getProvider } from "../providers"
 import type { MessagingProvider, OutboundMessage } from "../providers/types"
 import { DEFAULT_OPT_OUT, type OptOutSettings } from "../registry/contact-schemas"
 import type { BotSnapshot } from "../registry/schemas"
-import { type MessageOwner, Notices } from "./notices"
+import { Notices } from "./notices"
 import { OptOutSettingsCache } from "./opt-out"
 import { People } from "./people"
 import { contactStub } from "./stubs"
@@ -49,20 +49,16 @@ export class ContactLink {
 
   /**
    * Whether the send API may queue this message now: the bot's status and the platform's rules, and for a contact
-   * send's hop (`owner`) also the person's opt-out and the platform's service window. Never calls the platform.
+   * send's hop or a broadcast (`strict`) also the person's opt-out and the platform's service window. Never calls
+   * the platform.
    */
-  admit(
-    snapshot: BotSnapshot,
-    message: OutboundMessage,
-    owner: MessageOwner | undefined,
-    now: number,
-  ): DomainError | null {
-    if (snapshot.status === "stopped" || (owner && snapshot.status === "error"))
+  admit(snapshot: BotSnapshot, message: OutboundMessage, strict: boolean, now: number): DomainError | null {
+    if (snapshot.status === "stopped" || (strict && snapshot.status === "error"))
       return { kind: "stopped", message: `Bot is ${snapshot.status}: start it before sending` }
     const provider = getProvider(snapshot.platform)
     const problem = provider.checkMessage(message)
     if (problem) return invalid(problem.path, problem.message)
-    const refusal = owner ? this.refusal(provider, message, now) : null
+    const refusal = strict ? this.refusal(provider, message, now) : null
     return refusal ? invalid("chatId", refusal) : null
   }
 

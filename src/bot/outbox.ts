@@ -1,85 +1,24 @@
 /** The durable send queue's storage: enqueue (idempotent), pick the next sendable head of each chat, record outcomes. */
+export { type Enqueued, type MessageStatus, type MessageView, messageStatuses, type QueuedMessage } from "./outbox-rows"
+
 import { z } from "zod"
 import type { DomainError } from "../lib/domain-error"
 import { newId } from "../lib/ids"
 import { err, ok, type Result } from "../lib/result"
 import { type DeliveryStatus, type OutboundMessage, outboundMessageSchema } from "../providers/types"
 import { type MessageOwner, messageOwnerSchema } from "./notices"
+import {
+  candidateRow,
+  type Enqueued,
+  type MessageView,
+  messageStatuses,
+  parseOwner,
+  type QueuedMessage,
+  type ReceiptApplied,
+  rank,
+  viewRow,
+} from "./outbox-rows"
 import { laneOf, QueueHeads } from "./queue-heads"
-
-export const messageStatuses = ["queued", "sending", "sent", "delivered", "read", "failed"] as const
-export type MessageStatus = (typeof messageStatuses)[number]
-
-export interface QueuedMessage {
-  id: string
-  seq: number
-  chatId: string
-  message: OutboundMessage
-  attempts: number
-  rateLimited: number
-  readyAt: number
-  isGroup: boolean
-  createdAt: number
-  /** The contact send this message is one hop of, when it is one. */
-  owner: MessageOwner | null
-}
-
-export interface Enqueued {
-  id: string
-  status: MessageStatus
-  /** True when the idempotency key named a message queued before: nothing new was queued. */
-  duplicate: boolean
-}
-
-export interface MessageView {
-  id: string
-  chatId: string
-  status: MessageStatus
-  attempts: number
-  error: string | null
-  platformMessageId: string | null
-  source: string
-  createdAt: number
-  updatedAt: number
-}
-
-const viewRow = z.object({
-  id: z.string(),
-  chat_id: z.string(),
-  status: z.enum(messageStatuses),
-  attempts: z.number(),
-  last_error: z.string().nullable(),
-  platform_message_id: z.string().nullable(),
-  source: z.string(),
-  created_at: z.number(),
-  updated_at: z.number(),
-})
-
-const candidateRow = z.object({
-  id: z.string(),
-  seq: z.number(),
-  chat_id: z.string(),
-  message: z.string(),
-  attempts: z.number(),
-  rate_limited: z.number(),
-  ready_at: z.number(),
-  is_group: z.number(),
-  created_at: z.number(),
-  owner: z.string().nullable(),
-})
-
-const parseOwner = (owner: string | null): MessageOwner | null =>
-  owner === null ? null : messageOwnerSchema.parse(JSON.parse(owner))
-
-/** A receipt that moved a message forward, with the owner to tell. */
-export interface ReceiptApplied {
-  id: string
-  status: MessageStatus
-  owner: MessageOwner | null
-}
-
-/** Delivery receipts only move forward: a late "delivered" never overwrites "read". */
-const rank: Record<MessageStatus, number> = { queued: 0, sending: 1, sent: 2, delivered: 3, read: 4, failed: 5 }
 
 export class Outbox {
   private readonly index: QueueHeads
@@ -100,7 +39,13 @@ export class Outbox {
    */
   enqueue(
     message: OutboundMessage,
-    opts: { source: string; idempotencyKey?: string | undefined; now: number; owner?: MessageOwner | undefined },
+    opts: {
+      source: string
+      idempotencyKey?: string | undefined
+      now: number
+      owner?: MessageOwner | undefined
+      broadcastId?: string
+    },
   ): Result<Enqueued, DomainError> {
     const body = JSON.stringify(message)
     if (opts.idempotencyKey) {
@@ -122,8 +67,9 @@ export class Outbox {
     }
     const id = newId("msg", opts.now)
     this.sql.exec(
-      `INSERT INTO outbox (id, chat_id, message, status, next_at, idempotency_key, idempotency_body, source, created_at, updated_at, owner, lane)
-       VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO outbox (id, chat_id, message, status, next_at, idempotency_key, idempotency_body, source, created_at,
+         updated_at, owner, lane, broadcast_id)
+       VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       id,
       message.chatId,
       body,
@@ -135,6 +81,7 @@ export class Outbox {
       opts.now,
       opts.owner ? JSON.stringify(opts.owner) : null,
       laneOf(opts.source),
+      opts.broadcastId ?? null,
     )
     this.index.refresh(message.chatId)
     if (laneOf(opts.source) !== 2) this.urgent++
@@ -194,9 +141,16 @@ export class Outbox {
     return this.index.nextReadyAt()
   }
 
-  markSending(id: string, now: number): void {
-    this.changed(
-      this.sql.exec("UPDATE outbox SET status = 'sending', updated_at = ? WHERE id = ? RETURNING chat_id", now, id),
+  /** Claims a queued message for sending; false when it is no longer queued (withdrawn, held, cancelled). */
+  markSending(id: string, now: number): boolean {
+    return (
+      this.changed(
+        this.sql.exec(
+          "UPDATE outbox SET status = 'sending', updated_at = ? WHERE id = ? AND status = 'queued' RETURNING chat_id",
+          now,
+          id,
+        ),
+      ) > 0
     )
   }
 

@@ -49,6 +49,8 @@ export interface ProcessorPort {
   noticed(): void
   /** The business's opt-out keywords and answers. */
   optOut(): Promise<OptOutSettings>
+  /** Feeds running broadcasts' next recipients into the queue; returns how many it queued. */
+  refill(now: number): number
 }
 
 const HANDLER_MAX_ATTEMPTS = 6
@@ -296,6 +298,8 @@ export class Processor {
       if (batch.length === 0) batch = this.bot.outbox.heads(HEADS_BATCH).filter((m) => !inFlight.has(m.chatId))
       const next = batch[0]
       if (!next) {
+        // The queue ran dry: running broadcasts may have more recipients to put in line.
+        if (this.bot.refill(Date.now()) > 0) continue
         if (inFlight.size === 0) break
         await Promise.race(inFlight.values())
         continue
@@ -316,8 +320,9 @@ export class Processor {
         continue
       }
       batch.shift()
+      // Taken out of line since it was picked (withdrawn, a paused or cancelled broadcast): not sent, no slot used.
+      if (!this.bot.outbox.markSending(next.id, now)) continue
       const freeAt = pacer.claim(now, next.isGroup)
-      this.bot.outbox.markSending(next.id, now)
       sent++
       const job = this.sendOne(loaded, next, freeAt).finally(() => inFlight.delete(next.chatId))
       inFlight.set(next.chatId, job)

@@ -5,9 +5,11 @@
  */
 
 import { logEvent } from "../lib/log"
+import { broadcastStatements } from "../registry/broadcast-repository"
 import { identityStatements } from "../registry/identity-repository"
 import { createRollupRepository, currentHour } from "../registry/rollup-repository"
 import type { BotSnapshot } from "../registry/schemas"
+import type { BroadcastView } from "./broadcasts"
 import type { Counters } from "./counters"
 import type { Outbox } from "./outbox"
 import type { People } from "./people"
@@ -23,6 +25,8 @@ export interface RollupPort {
   counters: Counters
   outbox: Outbox
   people: People
+  /** Broadcast summaries the registry shows (GET /api/bots/:id/broadcasts). */
+  broadcasts: { summaries(now: number): BroadcastView[]; reported(ids: string[], upTo: number): void }
   /** A flag in storage: set while the registry lacks something, so a restarted object knows to flush. */
   pending: { get(): boolean; set(pending: boolean): void }
   snapshot(): BotSnapshot | null
@@ -94,15 +98,21 @@ export class Rollups {
     this.dueAt = null
     const buckets = this.port.counters.since(currentHour(now) - 1)
     const people = this.port.people.changed(PEOPLE_PER_FLUSH)
+    const campaigns = this.port.broadcasts.summaries(now)
     const db = this.port.db
     const seen = this.activity
     try {
       await db.batch([
         ...createRollupRepository(db).statements(snapshot, buckets, this.port.outbox.depth().queued, this.lastActive),
         ...identityStatements(db, snapshot, people, now),
+        ...broadcastStatements(db, snapshot, campaigns, now),
       ])
       this.batches++
       this.port.people.flushed(people)
+      this.port.broadcasts.reported(
+        campaigns.map((c) => c.id),
+        now,
+      )
       if (this.activity === seen && this.flagged) {
         this.flagged = false
         this.port.pending.set(false)

@@ -103,6 +103,37 @@ const migrations: string[] = [
      FROM outbox o LEFT JOIN chats c ON c.chat_id = o.chat_id
      WHERE o.status = 'queued'
        AND o.seq = (SELECT MIN(i.seq) FROM outbox i WHERE i.chat_id = o.chat_id AND i.status IN ('queued', 'sending'));`,
+  // Broadcasts (broadcasts.ts): recipients in chunks, fed into the queue's bulk lane a window at a time; each
+  // recipient's message is an outbox row tagged with its broadcast (held while paused, cancelled if never sent).
+  `CREATE TABLE broadcasts (
+     id TEXT PRIMARY KEY,
+     name TEXT NOT NULL,
+     status TEXT NOT NULL,               -- draft | scheduled | running | paused | done | cancelled
+     content TEXT NOT NULL,              -- JSON BroadcastContent
+     total INTEGER NOT NULL DEFAULT 0,
+     fed INTEGER NOT NULL DEFAULT 0,     -- recipients handed to the queue so far (the cursor)
+     scheduled_at INTEGER,
+     started_at INTEGER,
+     finished_at INTEGER,
+     created_at INTEGER NOT NULL,
+     updated_at INTEGER NOT NULL,
+     dirty INTEGER NOT NULL DEFAULT 1    -- changed since the registry last heard
+   );
+   CREATE TABLE broadcast_chunks (
+     broadcast_id TEXT NOT NULL,
+     first INTEGER NOT NULL,             -- index of the chunk's first recipient
+     recipients TEXT NOT NULL,           -- JSON Recipient[]
+     PRIMARY KEY (broadcast_id, first)
+   );
+   CREATE TABLE broadcast_skips (
+     broadcast_id TEXT NOT NULL,
+     chat_id TEXT NOT NULL,
+     reason TEXT NOT NULL,
+     at INTEGER NOT NULL
+   );
+   CREATE INDEX broadcast_skips_by_id ON broadcast_skips (broadcast_id);
+   ALTER TABLE outbox ADD COLUMN broadcast_id TEXT;
+   CREATE INDEX outbox_by_broadcast ON outbox (broadcast_id, status) WHERE broadcast_id IS NOT NULL;`,
 ]
 
 /** Whether this object's schema was ever created (it is, on the first configure: never for an unknown id). */

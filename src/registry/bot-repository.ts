@@ -212,6 +212,7 @@ export function createBotRepository(db: D1Database) {
       const [bot] = await db.batch([
         db.prepare("DELETE FROM bots WHERE business_id = ?1 AND id = ?2").bind(businessId, id),
         db.prepare("DELETE FROM contact_identities WHERE business_id = ?1 AND bot_id = ?2").bind(businessId, id),
+        db.prepare("DELETE FROM broadcasts WHERE business_id = ?1 AND bot_id = ?2").bind(businessId, id),
       ])
       return (bot?.meta.changes ?? 0) > 0
     },

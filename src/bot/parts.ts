@@ -1,0 +1,137 @@
+/**
+ * What a bot's object is made of, wired together once per instance: its stores (meta, inbox, outbox, counters,
+ * activity log), the people and broadcasts it keeps, and the workers that act on them (processor, poller, gateway,
+ * rollups). The object itself keeps only its RPC surface, its alarm and the hooks every part shares.
+ */
+import type { Env } from "../env"
+import { outboundUrlPolicy } from "../env"
+import { invalid, notFound } from "../lib/domain-error"
+import { getProvider } from "../providers"
+import type { InboundMessage } from "../providers/types"
+import type { BotSnapshot } from "../registry/schemas"
+import { ActivityLog, type LogDetail, type LogLevel } from "./activity-log"
+import { renderBroadcast } from "./broadcast-render"
+import { Broadcaster } from "./broadcasts"
+import { ChatHistory } from "./chat-history"
+import { ContactLink } from "./contact-link"
+import { Counters } from "./counters"
+import { Gateway } from "./gateway"
+import { Inbox } from "./inbox"
+import { sendIntake, webhookIntake } from "./intake"
+import { halt, type LifecyclePort } from "./lifecycle"
+import { BotMeta } from "./meta"
+import { Outbox } from "./outbox"
+import { Poller } from "./poller"
+import { Processor } from "./processor"
+import { Rollups } from "./rollups"
+import type { UnsealedBot } from "./runtime"
+import type { WebhookPort } from "./webhook"
+
+/** What the parts need from the object itself. */
+export interface BotHooks {
+  /** The bot as configured, or null (never configured, or being deleted). */
+  snapshot(): BotSnapshot | null
+  /** Provider, unsealed runtime and handler secrets. */
+  load(): Promise<UnsealedBot>
+  /** Sets the alarm for `at` unless one is due sooner. */
+  schedule(at: number): Promise<void>
+  /** Inbound events into the inbox (with a poll's or gateway's cursor); how many were new. */
+  storeInbound(events: InboundMessage[], cursor?: string | null): Promise<{ fresh: number; duplicates: number }>
+}
+
+export function assembleBot(ctx: DurableObjectState, env: Env, hooks: BotHooks) {
+  const sql = ctx.storage.sql
+  const meta = new BotMeta(sql)
+  const inbox = new Inbox(sql)
+  const outbox = new Outbox(sql)
+  const counters = new Counters(sql)
+  const activity = new ActivityLog(sql)
+  const log = (level: LogLevel, event: string, message: string, detail?: LogDetail) =>
+    activity.append(level, event, message, detail)
+  // What every part may read of the bot: its snapshot, its unsealed runtime, its activity log.
+  const base = { snapshot: hooks.snapshot, load: hooks.load, log }
+  const lifecycle: LifecyclePort = { env, meta, load: hooks.load, log }
+  const waitUntil = (promise: Promise<unknown>) => ctx.waitUntil(promise)
+  const contacts = new ContactLink({ env, sql, waitUntil, schedule: hooks.schedule })
+  const broadcasts = new Broadcaster({
+    storage: ctx.storage,
+    sql,
+    outbox,
+    people: contacts.people,
+    admit: (message, now) => {
+      const snapshot = hooks.snapshot()
+      return snapshot ? contacts.admit(snapshot, message, true, now) : notFound()
+    },
+    check: (content) => {
+      const platform = hooks.snapshot()?.platform
+      const problem = platform ? getProvider(platform).checkMessage({ ...content, chatId: "0" }) : null
+      return problem ? invalid(problem.path, problem.message) : null
+    },
+    render: (content, recipient) => renderBroadcast(content, recipient, hooks.snapshot()?.platform ?? "telegram"),
+  })
+  const rollups = new Rollups({
+    db: env.DB,
+    counters,
+    outbox,
+    people: contacts.people,
+    broadcasts,
+    pending: { get: () => meta.rollupPending(), set: (p) => meta.setRollupPending(p) },
+    snapshot: hooks.snapshot,
+    schedule: hooks.schedule,
+    waitUntil,
+  })
+  const processor = new Processor({
+    ...base,
+    storage: ctx.storage,
+    inbox,
+    outbox,
+    counters,
+    history: new ChatHistory(sql),
+    urlPolicy: outboundUrlPolicy(env),
+    halt: (reason) => halt(lifecycle, reason),
+    pausedUntil: () => meta.pausedUntil(),
+    pauseUntil: (at) => meta.pauseUntil(at),
+    refill: (now) => broadcasts.refill(now),
+    ...contacts.processorPort(() => hooks.snapshot()?.businessId ?? ""),
+  })
+  const poller: Poller = new Poller({
+    ...base,
+    meta,
+    halt: async (reason) => {
+      poller.cancel()
+      await halt(lifecycle, reason)
+    },
+    store: async (events, cursor) => (await hooks.storeInbound(events, cursor)).fresh,
+  })
+  const gateway = new Gateway({
+    ...base,
+    protocol: (platform) => getProvider(platform).gateway,
+    saved: () => meta.pollCursor(),
+    save: (state) => meta.setPollCursor(state),
+    store: async (events, state) => (await hooks.storeInbound(events, state)).fresh,
+    wake: hooks.schedule,
+    halt: (reason) => halt(lifecycle, reason),
+  })
+  const webhookPort: WebhookPort = { ...base, store: (events) => hooks.storeInbound(events) }
+  return {
+    sql,
+    meta,
+    inbox,
+    outbox,
+    counters,
+    activity,
+    lifecycle,
+    contacts,
+    broadcasts,
+    rollups,
+    processor,
+    poller,
+    gateway,
+    webhookPort,
+    /** Webhook events and API sends, each written with whatever else arrived during the previous commit. */
+    intake: webhookIntake(ctx.storage, inbox, counters, meta),
+    sends: sendIntake(ctx.storage, outbox),
+  }
+}
+
+export type BotParts = ReturnType<typeof assembleBot>
