@@ -1,9 +1,17 @@
 // Broadcasts through one bot against the fakes: every recipient once, paced behind live replies, pause / resume /
 // cancel, recipients in chunks or NDJSON, results as CSV, tenancy.
+import { evictDurableObject } from "cloudflare:test"
 import { describe, expect, it } from "vitest"
 import { telegramTextUpdate } from "../fakes/builders"
 import { api, tokenFor, uniqueBusiness } from "../helpers"
-import { createTelegramBot, eventually, fakes, postTelegramUpdate, type TelegramBot } from "../messaging-helpers"
+import {
+  botStub,
+  createTelegramBot,
+  eventually,
+  fakes,
+  postTelegramUpdate,
+  type TelegramBot,
+} from "../messaging-helpers"
 
 interface Broadcast {
   id: string
@@ -152,6 +160,22 @@ describe("broadcasts", () => {
     expect(final.cancelled).toBeGreaterThan(0)
     expect(final.sent + final.cancelled + final.queued + final.failed).toBeGreaterThanOrEqual(300 - 1)
     expect(sentNow).toBeLessThan(300)
+  }, 60_000)
+
+  it("survives evictions mid-broadcast: every recipient still gets it exactly once", async () => {
+    const bot = await createTelegramBot()
+    await fakes.telegram.latency(50, bot.token)
+    const b = await start(bot, { name: "evicted", text: "Still here!", recipients: chats(150, 20_000) })
+    for (const threshold of [20, 70]) {
+      await eventually(async () => ((await read(bot, b.id)).sent > threshold ? true : undefined), 15_000, "progress")
+      await evictDurableObject(botStub(bot.id))
+    }
+    const done = await until(bot, b.id, (x) => x.status === "done", 30_000)
+    expect(done).toMatchObject({ total: 150, sent: 150, failed: 0, skipped: 0 })
+    const perChat = await delivered(bot, "Still here!")
+    expect(perChat.size).toBe(150)
+    expect([...perChat.values()].filter((n) => n !== 1)).toEqual([])
+    expect((await fakes.telegram.stats(bot.token)).duplicates).toBe(0)
   }, 60_000)
 
   it("takes recipients in chunks and as NDJSON, starting only after the last chunk", async () => {
