@@ -59,3 +59,8 @@ export class ActivityLog {
       })
   }
 }
+
+/** A message's text as the log shows it: its first 80 characters. */
+export function previewText(text: string): string {
+  return text.length > 80 ? `${text.slice(0, 77)}…` : text || "(no text)"
+}

@@ -12,7 +12,7 @@ import type { UrlPolicy } from "../lib/url-guard"
 import type { InboundMessage, OutboundMessage } from "../providers/types"
 import type { OptOutSettings } from "../registry/contact-schemas"
 import type { BotSnapshot } from "../registry/schemas"
-import type { LogDetail, LogLevel } from "./activity-log"
+import { type LogDetail, type LogLevel, previewText } from "./activity-log"
 import type { ChatHistory } from "./chat-history"
 import type { Counters } from "./counters"
 import type { Inbox, PendingEvent } from "./inbox"
@@ -255,10 +255,15 @@ export class Processor {
         )
       this.bot.inbox.done(item.eventId)
     })
-    this.bot.log("info", "message.in", `${event.kind} from ${event.userName ?? event.userId}: ${preview(event.text)}`, {
-      chatId: event.chatId,
-      replies: replies.length,
-    })
+    this.bot.log(
+      "info",
+      "message.in",
+      `${event.kind} from ${event.userName ?? event.userId}: ${previewText(event.text)}`,
+      {
+        chatId: event.chatId,
+        replies: replies.length,
+      },
+    )
     return true
   }
 
@@ -395,8 +400,4 @@ export class Processor {
         return
     }
   }
-}
-
-function preview(text: string): string {
-  return text.length > 80 ? `${text.slice(0, 77)}…` : text || "(no text)"
 }
