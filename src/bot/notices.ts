@@ -45,6 +45,18 @@ export class Notices {
     )
   }
 
+  /** Records an outcome for `owner`, when the message has one (call inside the outcome's transaction). */
+  tell(
+    owner: MessageOwner | null,
+    status: SendOutcome["status"],
+    error: string | null,
+    botMessageId: string,
+    at: number,
+  ): boolean {
+    if (owner) this.add(owner, { status, error, at, botMessageId })
+    return owner !== null
+  }
+
   /** In the order they were written: a "sent" is handed over before the "delivered" that follows it. */
   due(now: number, limit = 50): Notice[] {
     return this.sql

@@ -16,7 +16,7 @@ import { type LogDetail, type LogLevel, previewText } from "./activity-log"
 import type { ChatHistory } from "./chat-history"
 import type { Counters } from "./counters"
 import type { Inbox, PendingEvent } from "./inbox"
-import type { MessageOwner, Notices, SendOutcome } from "./notices"
+import type { Notices } from "./notices"
 import { keywordAction, optInOrOut } from "./opt-out"
 import type { Outbox, QueuedMessage } from "./outbox"
 import { Pacer } from "./pacer"
@@ -191,8 +191,7 @@ export class Processor {
       const { messageId, status, error } = event.status
       const owed = this.bot.storage.transactionSync(() => {
         const applied = this.bot.outbox.applyReceipt(messageId, status, error, now)
-        if (applied?.owner)
-          this.tell(applied.owner, { status, error: error ?? null, at: now, botMessageId: applied.id })
+        if (applied) this.bot.notices.tell(applied.owner, status, error ?? null, applied.id, now)
         if (status === "failed") {
           this.bot.counters.add("failed", now)
           // The platform took the message, then could not deliver it: the log is where a business looks.
@@ -270,13 +269,8 @@ export class Processor {
   /** Fails every queued contact-send hop of this bot, telling each owner (call inside a transaction). */
   failOwned(reason: string, now: number): number {
     const failed = this.bot.outbox.failOwned(reason, now)
-    for (const f of failed) this.tell(f.owner, { status: "failed", error: reason, at: now, botMessageId: f.id })
+    for (const f of failed) this.bot.notices.tell(f.owner, "failed", reason, f.id, now)
     return failed.length
-  }
-
-  /** Records an outcome for the contact send that owns the message (call inside the outcome's transaction). */
-  private tell(owner: MessageOwner, outcome: SendOutcome): void {
-    this.bot.notices.add(owner, outcome)
   }
 
   // ---- send queue ----
@@ -345,7 +339,7 @@ export class Processor {
         this.bot.outbox.markSent(item.id, result.value.platformMessageId, now)
         this.bot.outbox.setChatFreeAt(item.chatId, freeAt)
         this.bot.counters.add("outbound", now, 1, now - item.createdAt)
-        if (item.owner) this.tell(item.owner, { status: "sent", error: null, at: now, botMessageId: item.id })
+        this.bot.notices.tell(item.owner, "sent", null, item.id, now)
       })
       if (item.owner) this.bot.noticed()
       return
@@ -370,8 +364,7 @@ export class Processor {
         this.bot.storage.transactionSync(() => {
           this.bot.outbox.markFailed(item.id, decision.reason, now)
           this.bot.counters.add("failed", now)
-          if (item.owner)
-            this.tell(item.owner, { status: "failed", error: decision.reason, at: now, botMessageId: item.id })
+          this.bot.notices.tell(item.owner, "failed", decision.reason, item.id, now)
         })
         if (item.owner) this.bot.noticed()
         this.bot.log("error", "send.failed", `Send to ${item.chatId} failed: ${decision.reason}`, {
@@ -391,7 +384,7 @@ export class Processor {
         this.bot.storage.transactionSync(() => {
           if (item.owner) {
             this.bot.outbox.markFailed(item.id, decision.reason, now)
-            this.tell(item.owner, { status: "failed", error: decision.reason, at: now, botMessageId: item.id })
+            this.bot.notices.tell(item.owner, "failed", decision.reason, item.id, now)
           } else this.bot.outbox.requeue(item.id, now)
           this.failOwned(`bot unusable: ${decision.reason}`, now)
         })
