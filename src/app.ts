@@ -18,6 +18,7 @@ import { healthApp, VERSION } from "./routes/health"
 import { insightsApp } from "./routes/insights"
 import { messagesApp } from "./routes/messages"
 import { platformsApp } from "./routes/platforms"
+import { templatesApp } from "./routes/templates"
 import { testMessageApp } from "./routes/test-message"
 import { compatWebhooksApp, webhooksApp } from "./routes/webhooks"
 import { ensureEnvBots } from "./services/env-bot"
@@ -77,6 +78,7 @@ export function createApp() {
     .route("/api/contacts", contactsApp)
     .route("/api/contacts", contactMessagesApp)
     .route("/api", contactSettingsApp)
+    .route("/api/templates", templatesApp)
   api.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
     type: "http",
     scheme: "bearer",

@@ -14,9 +14,13 @@ export type DomainError =
   | { kind: "not_found"; message: string }
   /**
    * The request collides with existing state: a platform account another bot holds, a reused idempotency key, a
-   * chat (identity) another contact of the business already holds.
+   * chat (identity) another contact of the business already holds, a template name the business already uses.
    */
-  | { kind: "conflict"; code: "bot_conflict" | "idempotency_conflict" | "identity_conflict"; message: string }
+  | {
+      kind: "conflict"
+      code: "bot_conflict" | "idempotency_conflict" | "identity_conflict" | "template_conflict"
+      message: string
+    }
   /** The bot is stopped: it neither sends nor answers until started. */
   | { kind: "stopped"; message: string }
   /** Input that passed the schema but not a rule that needs context (the platform, the deployment, stored state). */

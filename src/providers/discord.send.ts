@@ -29,6 +29,20 @@ const ROWS_MAX = 5
 const ROW_BUTTONS_MAX = 5
 const LABEL_MAX = 80
 
+/**
+ * Discord markdown: a backslash before punctuation shows it as written. Escaped anywhere: emphasis, code, spoilers,
+ * masked links and mentions (the backslash first); at a line's start: quotes, headings and lists. Links stay as they
+ * are (Discord finds them before markdown, and a backslash would become part of the URL).
+ */
+export function escapeDiscordMarkdown(s: string): string {
+  return s
+    .split(/(\s+)/)
+    .map((part) => (/^https?:\/\//i.test(part) ? part : part.replace(/[\\*_~`|<[\]]/g, (ch) => `\\${ch}`)))
+    .join("")
+    .replace(/^([ \t]*)([>#-])/gm, "$1\\$2")
+    .replace(/^([ \t]*\d+)\./gm, "$1\\.")
+}
+
 export const INTERACTION_MARKER = "interaction:"
 export const FOLLOWUP_MARKER = "followup:"
 

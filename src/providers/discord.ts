@@ -16,6 +16,7 @@ import {
 import {
   checkDiscordAuth,
   discordSendBody,
+  escapeDiscordMarkdown,
   FOLLOWUP_MARKER,
   INTERACTION_MARKER,
   registerCommands,
@@ -147,6 +148,8 @@ export const discord: MessagingProvider<DiscordCredentials> = {
   webhookHeaders: [DISCORD_SIGNATURE_HEADER.toLowerCase(), DISCORD_TIMESTAMP_HEADER.toLowerCase()],
 
   checkCredentials: checkDiscordAuth,
+  // Text goes out as Discord markdown: a value's `*`, `_`, `` ` ``, `>`... would format the message.
+  escapeText: escapeDiscordMarkdown,
 
   checkMessage(msg) {
     const built = discordSendBody(msg)

@@ -43,7 +43,7 @@ function problem(path: string, message: string): Result<never, MessageProblem> {
 }
 
 /** mrkdwn escapes: `&`, `<` and `>` are control characters in Slack text. */
-const escapeMrkdwn = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
+export const escapeMrkdwn = (s: string) => s.replace(/&/g, "&amp;").replace(/</g, "&lt;").replace(/>/g, "&gt;")
 
 /**
  * One `actions` block per row of buttons: a link button opens its URL (Slack still sends a block_actions payload,

@@ -15,7 +15,7 @@ import {
   slackEnvelopeSchema,
   slackMessageEventSchema,
 } from "./slack.schema"
-import { checkSlackAuth, sendSlack, slackChatId, slackSendBody } from "./slack.send"
+import { checkSlackAuth, escapeMrkdwn, sendSlack, slackChatId, slackSendBody } from "./slack.send"
 import type {
   BotRuntime,
   ConversationKind,
@@ -228,6 +228,8 @@ export const slack: MessagingProvider<SlackCredentials> = {
   webhookHeaders: [SLACK_SIGNATURE_HEADER.toLowerCase(), SLACK_TIMESTAMP_HEADER.toLowerCase()],
 
   checkCredentials: checkSlackAuth,
+  // Text goes out as mrkdwn: a value's `&`, `<` and `>` would read as entities, links or mentions.
+  escapeText: escapeMrkdwn,
 
   checkMessage(msg) {
     const built = slackSendBody(msg)

@@ -190,6 +190,8 @@ export const telegram: MessagingProvider<TelegramCredentials> = {
     return ok({ accountKey: String(user.data.id) })
   },
 
+  // No `escapeText`: text is sent without parse_mode, so Telegram shows it exactly as written.
+
   checkMessage(msg) {
     // Telegram counts a message's length in UTF-16 code units, as JavaScript's `length` does.
     if (msg.text !== undefined && msg.text.length > TEXT_MAX)

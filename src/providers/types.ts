@@ -92,7 +92,7 @@ const button = z.object({
 })
 
 /** What a message says, wherever it is sent: text, media or a WhatsApp template, with optional buttons. */
-const outboundContentShape = z.object({
+export const outboundContentShape = z.object({
   // Bounded here; each platform's own limit, counted its way, is checked by `checkMessage` before queueing.
   text: z
     .string()
@@ -113,10 +113,18 @@ const outboundContentShape = z.object({
       name: z.string().min(1).max(512),
       language: z.string().min(2).max(15).default("en_US"),
       parameters: z.array(z.string().max(1024)).max(20).optional(),
+      /** The text header's parameter and the URL buttons' dynamic suffixes, by button index. */
+      headerParameters: z.array(z.string().max(1024)).max(1).optional(),
+      buttonParameters: z
+        .array(z.object({ index: z.number().int().min(0).max(9), parameter: z.string().max(1024) }))
+        .max(10)
+        .optional(),
     })
     .optional(),
   buttons: z.array(z.array(button).min(1).max(8)).max(10).optional(),
   replyTo: z.string().max(256).optional(),
+  /** The stored template (and its version) this content was rendered from: a label, never sent to the platform. */
+  templateRef: z.object({ id: z.string().max(64), version: z.number().int().min(1) }).optional(),
 })
 const exactlyOneContent = {
   check: (m: { text?: unknown; media?: unknown; template?: unknown }) =>
@@ -302,6 +310,8 @@ export interface MessagingProvider<C extends Record<string, string> = Record<str
    * names it: one bot per account, or a second bot would silently take over the first one's traffic.
    */
   checkCredentials(bot: BotRuntime<C>, io: ProviderIO): Promise<Result<{ accountKey: string }, ProviderError>>
+  /** Escapes a value put into text so the platform's formatting shows it as written (absent: sent as is). */
+  escapeText?(s: string): string
   /** Platform rules the send API enforces at the door (text length as the platform counts it, what it can carry). */
   checkMessage(msg: OutboundMessage): MessageProblem | null
   /**

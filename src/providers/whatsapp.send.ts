@@ -64,11 +64,21 @@ export function whatsappSendBody(msg: OutboundMessage): Result<Record<string, un
   }
   if (msg.template) {
     if (msg.buttons) return err(badRequest("a template's buttons come from the approved template"))
-    const { name, language, parameters } = msg.template
+    const { name, language, parameters, headerParameters, buttonParameters } = msg.template
     // An empty parameter list would be refused by Meta; a template without variables takes no components.
-    const components = parameters?.length
-      ? [{ type: "body", parameters: parameters.map((text) => ({ type: "text", text })) }]
-      : undefined
+    const texts = (list: string[]) => list.map((text) => ({ type: "text", text }))
+    const list = [
+      ...(headerParameters?.length ? [{ type: "header", parameters: texts(headerParameters) }] : []),
+      ...(parameters?.length ? [{ type: "body", parameters: texts(parameters) }] : []),
+      // A URL button's parameter is the dynamic suffix of its URL; `index` is the button's position (as a string).
+      ...(buttonParameters ?? []).map((b) => ({
+        type: "button",
+        sub_type: "url",
+        index: String(b.index),
+        parameters: texts([b.parameter]),
+      })),
+    ]
+    const components = list.length > 0 ? list : undefined
     return ok({ ...base, type: "template", template: { name, language: { code: language }, components } })
   }
   if (msg.media) {

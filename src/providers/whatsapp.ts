@@ -336,6 +336,7 @@ export const whatsapp: MessagingProvider<WhatsAppCredentials> = {
   // https://developers.facebook.com/docs/whatsapp/cloud-api/guides/send-messages#customer-service-windows
   serviceWindowMs: 24 * 3600_000,
   reportsDelivery: true,
+  // No `escapeText`: WhatsApp's *bold* / _italic_ markers have no escape, so values are sent as written.
 
   checkMessage(msg) {
     // Meta counts characters: code points, so an emoji is one, not the two UTF-16 units JavaScript counts.

@@ -4,7 +4,7 @@
  */
 import { z } from "@hono/zod-openapi"
 import { platformSchema } from "../providers"
-import { outboundContentSchema } from "../providers/types"
+import { sendContentShape, templateSendFields, withSendRules } from "./template-schemas"
 
 export const tagSchema = z.string().trim().min(1).max(64)
 
@@ -90,13 +90,15 @@ export const routeOptionSchema = z
   .openapi("RouteOption")
 export type RouteOption = z.infer<typeof routeOptionSchema>
 
-export const contactSendBodySchema = z
-  .object({
+/** Content as a bot send takes it, or `{ templateId, variables }`: rendered for each channel's platform. */
+export const contactSendBodySchema = withSendRules(
+  z.object({
     route: routeOptionSchema.optional(),
     idempotencyKey: z.string().min(1).max(200).optional(),
-  })
-  .and(outboundContentSchema)
-  .openapi("ContactSend")
+    ...sendContentShape.shape,
+    ...templateSendFields,
+  }),
+).openapi("ContactSend")
 export type ContactSendBody = z.infer<typeof contactSendBodySchema>
 
 export const messageKinds = ["text", "media", "template"] as const

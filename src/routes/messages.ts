@@ -6,15 +6,23 @@ import { botStub } from "../bot/stubs"
 import { notFound } from "../lib/domain-error"
 import { httpError, orThrow } from "../lib/errors"
 import { isId } from "../lib/ids"
-import { outboundMessageSchema } from "../providers/types"
+import { sendContentShape, templateRefSchema, templateSendFields, withSendRules } from "../registry/template-schemas"
 import { createBotService } from "../services/bot-service"
+import { createTemplateService } from "../services/template-service"
 import { commonErrors, createOpenApiApp, errorResponse } from "./openapi"
 
 const params = z.object({ id: z.string().min(1).max(64) })
-const sendBody = z
-  .object({ idempotencyKey: z.string().min(1).max(200).optional() })
-  .and(outboundMessageSchema)
-  .openapi("SendMessage")
+const sendBody = withSendRules(
+  z.object({
+    idempotencyKey: z.string().min(1).max(200).optional(),
+    chatId: z.string().min(1).max(128),
+    ...sendContentShape.shape,
+    ...templateSendFields,
+  }),
+).openapi("SendMessage")
+
+/** The template a message was rendered from, when the queue's view of it names one (`templateRef`). */
+const templated = z.object({ templateRef: templateRefSchema })
 
 const messageSchema = z
   .object({
@@ -24,6 +32,7 @@ const messageSchema = z
     attempts: z.number(),
     error: z.string().nullable(),
     platformMessageId: z.string().nullable(),
+    templateRef: templateRefSchema.nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),
   })
@@ -35,7 +44,9 @@ export const messagesApp = createOpenApiApp()
       method: "post",
       path: "/{id}/messages",
       tags: ["Messages"],
-      summary: "Queue a message (text, media or WhatsApp template); retried and paced until delivered",
+      summary:
+        "Queue a message (text, media, WhatsApp template, or a stored template by templateId); retried and paced " +
+        "until delivered",
       middleware: [requireAuth, requireWriter],
       request: { params, body: { content: { "application/json": { schema: sendBody } }, required: true } },
       responses: {
@@ -47,8 +58,12 @@ export const messagesApp = createOpenApiApp()
         },
         403: errorResponse("Viewers cannot send"),
         ...commonErrors,
+        404: errorResponse("No such bot in this business, or (with templateId) no such template"),
         409: errorResponse("`bot_stopped`, or `idempotency_conflict`: the key was used before with another body"),
-        422: errorResponse("Validation failed, including the platform's own rules (text length, templates)"),
+        422: errorResponse(
+          "Validation failed, including the platform's own rules (text length, templates) and a template's " +
+            "`variables.<name>` (missing, undeclared, too long)",
+        ),
       },
     }),
     async (c) => {
@@ -56,7 +71,12 @@ export const messagesApp = createOpenApiApp()
       // query per message (a bulk send is thousands). Every other route goes through the service.
       const { id } = c.req.valid("param")
       if (!isId("bot", id)) throw httpError(notFound())
-      const { idempotencyKey, ...message } = c.req.valid("json")
+      // Only a stored template's send reads D1 (the bot's platform and the template), to render it.
+      const { idempotencyKey, templateId, variables, ...fields } = c.req.valid("json")
+      const message =
+        templateId === undefined
+          ? fields
+          : orThrow(await createTemplateService(c.env, c.var.auth).messageFor(id, templateId, variables ?? {}, fields))
       const out = orThrow(await botStub(c.env, id).send(message, idempotencyKey, c.var.auth.business_id))
       return c.json({ id: out.id, status: out.status, duplicate: out.duplicate }, 202)
     },
@@ -85,6 +105,7 @@ export const messagesApp = createOpenApiApp()
           attempts: m.attempts,
           error: m.error,
           platformMessageId: m.platformMessageId,
+          templateRef: templated.safeParse(m).data?.templateRef ?? null,
           createdAt: new Date(m.createdAt).toISOString(),
           updatedAt: new Date(m.updatedAt).toISOString(),
         },

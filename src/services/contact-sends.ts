@@ -11,17 +11,87 @@ import { type DomainError, type FieldError, notFound } from "../lib/domain-error
 import { isId } from "../lib/ids"
 import { err, ok, type Result } from "../lib/result"
 import { getProvider, platformSchema } from "../providers"
+import type { OutboundContent } from "../providers/types"
 import { createBotRepository } from "../registry/bot-repository"
 import { createContactRepository } from "../registry/contact-repository"
 import type { Contact, ContactSendBody } from "../registry/contact-schemas"
+import { createTemplateRepository } from "../registry/template-repository"
+import { checkVariables, renderTemplate } from "../templates/render"
+
+/** What a send carries: the body's content, or its template rendered for each platform of the contact's channels. */
+interface SendContent {
+  /** What routing judges the send by: its kind (a template with a WhatsApp form is a template send). */
+  content: OutboundContent
+  /** Each platform's rendering, for a `templateId` send. */
+  byPlatform: Map<string, OutboundContent> | null
+}
+
+/** The channel order and what goes through it. */
+interface Planned {
+  plan: Plan
+  content: OutboundContent
+}
+
+/**
+ * The contact's object carries one content for every hop, so a template send keeps only the channels where the
+ * template reads the same as on the first one (the others are skipped, saying so). Per-platform content in the
+ * contact's object would lift this.
+ */
+function oneRendering(p: Plan, sendContent: SendContent): Planned {
+  const { byPlatform } = sendContent
+  const first = p.candidates[0]
+  const content = first && byPlatform?.get(first.platform)
+  if (!first || !byPlatform || !content) return { plan: p, content: sendContent.content }
+  const reads = JSON.stringify(content)
+  const same = (platform: string) => JSON.stringify(byPlatform.get(platform)) === reads
+  const considered = p.considered.map((c) =>
+    c.kept && !same(c.platform)
+      ? {
+          ...c,
+          kept: false,
+          reason: `template_rendering: the template reads differently on ${c.platform} than on ${first.platform}, and a contact send carries one rendering`,
+        }
+      : c,
+  )
+  return { plan: { ...p, considered, candidates: p.candidates.filter((c) => same(c.platform)) }, content }
+}
 
 export function createContactSends(env: Env, auth: Pick<AuthClaims, "business_id">) {
   const contacts = createContactRepository(env.DB)
   const bots = createBotRepository(env.DB)
+  const templates = createTemplateRepository(env.DB)
   const businessId = auth.business_id
 
-  /** The order to try the contact's channels in, and why each other one is skipped. */
-  async function planFor(contactId: string, body: ContactSendBody): Promise<Result<Plan, DomainError>> {
+  /** The body's content, or (`templateId`) its template rendered for each platform the contact is reachable on. */
+  async function contentFor(contact: Contact, body: ContactSendBody): Promise<Result<SendContent, DomainError>> {
+    const { idempotencyKey: _key, route: _route, templateId, variables, ...fields } = body
+    if (templateId === undefined) return ok({ content: fields, byPlatform: null })
+    const found = isId("tpl", templateId) ? await templates.get(businessId, templateId) : err(notFound("Template"))
+    if (!found.ok) return found
+    const template = found.value
+    const values = variables ?? {}
+    // Every platform renders the same values: they are checked once even when the contact has no channel.
+    const checked = checkVariables(template, values)
+    if (!checked.ok) return checked
+    const { text: _text, media: _media, template: _template, ...extras } = fields
+    const byPlatform = new Map<string, OutboundContent>()
+    for (const name of new Set(contact.identities.map((i) => i.platform))) {
+      const platform = platformSchema.safeParse(name)
+      if (!platform.success) continue
+      const rendered = renderTemplate(template, values, platform.data)
+      if (!rendered.ok) return rendered
+      byPlatform.set(name, { ...extras, ...rendered.value.content })
+    }
+    const templateRef = { id: template.id, version: template.version }
+    const form = template.whatsapp
+    const judged: OutboundContent = form
+      ? { ...extras, template: { name: form.name, language: form.language }, templateRef }
+      : { ...extras, text: template.body, templateRef }
+    return ok({ content: judged, byPlatform })
+  }
+
+  /** The order to try the contact's channels in, why each other one is skipped, and what goes through them. */
+  async function planFor(contactId: string, body: ContactSendBody): Promise<Result<Planned, DomainError>> {
     const channels = body.route?.channels ?? []
     const bad: FieldError[] = channels
       .map((c, i) => ({ c, i }))
@@ -39,21 +109,31 @@ export function createContactSends(env: Env, auth: Pick<AuthClaims, "business_id
     ])
     const planBots = new Map<string, PlanBot>([...statuses].map(([id, b]) => [id, { id, ...b }]))
     const contact = await withFreshState(found.value, planBots)
-    const { idempotencyKey: _key, route, ...content } = body
-    return ok(
-      plan({
-        contact,
-        bots: planBots,
-        content,
-        route,
-        rules: settings.routing.rules,
-        platforms: (p) => {
-          const parsed = platformSchema.safeParse(p)
-          return parsed.success ? getProvider(parsed.data) : null
-        },
-        now: Date.now(),
-      }),
-    )
+    const sendContent = await contentFor(contact, body)
+    if (!sendContent.ok) return sendContent
+    const { byPlatform } = sendContent.value
+    const planned = plan({
+      contact,
+      bots: planBots,
+      content: sendContent.value.content,
+      route: body.route,
+      rules: settings.routing.rules,
+      platforms: (p) => {
+        const parsed = platformSchema.safeParse(p)
+        if (!parsed.success) return null
+        const provider = getProvider(parsed.data)
+        const own = byPlatform?.get(p)
+        // A template send is checked as it reads on each channel's platform.
+        return own
+          ? {
+              serviceWindowMs: provider.serviceWindowMs,
+              checkMessage: (m) => provider.checkMessage({ ...own, chatId: m.chatId }),
+            }
+          : provider
+      },
+      now: Date.now(),
+    })
+    return ok(oneRendering(planned, sendContent.value))
   }
 
   /**
@@ -87,17 +167,21 @@ export function createContactSends(env: Env, auth: Pick<AuthClaims, "business_id
   }
 
   return {
-    preview: planFor,
+    async preview(contactId: string, body: ContactSendBody): Promise<Result<Plan, DomainError>> {
+      const planned = await planFor(contactId, body)
+      return planned.ok ? ok(planned.value.plan) : planned
+    },
 
     async send(contactId: string, body: ContactSendBody): Promise<Result<ContactSendView, DomainError>> {
       const planned = await planFor(contactId, body)
       if (!planned.ok) return planned
+      // The fingerprint is the request (a template send's `templateId` and values, not its rendering).
       const { idempotencyKey, route, ...content } = body
-      const p = planned.value
+      const p = planned.value.plan
       return contactStub(env, contactId).start({
         businessId,
         contactId,
-        content,
+        content: planned.value.content,
         candidates: p.candidates,
         route: { source: p.source, rule: p.rule, considered: p.considered },
         failoverAfterMs: route?.failoverAfterSeconds !== undefined ? route.failoverAfterSeconds * 1000 : null,
