@@ -5,6 +5,17 @@
  */
 import { z } from "zod"
 import { outboundContentSchema } from "../providers/types"
+import { slackFormSchema, templateVariableSchema, whatsappFormSchema } from "../registry/template-schemas"
+
+/** The template a broadcast renders for each recipient, as it was when the broadcast was created. */
+export const templateSnapshotSchema = z.object({
+  id: z.string(),
+  version: z.number().int(),
+  variables: z.array(templateVariableSchema),
+  body: z.string(),
+  whatsapp: whatsappFormSchema.nullable(),
+  slack: slackFormSchema.nullable(),
+})
 
 export const broadcastStatuses = ["draft", "scheduled", "running", "paused", "done", "cancelled"] as const
 export type BroadcastStatus = (typeof broadcastStatuses)[number]
@@ -20,8 +31,8 @@ export const broadcastContentSchema = z.discriminatedUnion("kind", [
   z.object({ kind: z.literal("content"), content: outboundContentSchema }),
   z.object({
     kind: z.literal("template"),
-    /** The template as it was when the broadcast was created (its version is recorded on each message). */
-    template: z.unknown(),
+    /** Its version is recorded on each message. */
+    template: templateSnapshotSchema,
     variables: z.record(z.string(), z.string()).default({}),
   }),
 ])

@@ -47,6 +47,8 @@ export interface MessageView {
   source: string
   createdAt: number
   updatedAt: number
+  /** The template (and its version) the message was rendered from, when it was. */
+  templateRef: { id: string; version: number } | null
 }
 
 export const viewRow = z.object({
@@ -59,6 +61,7 @@ export const viewRow = z.object({
   source: z.string(),
   created_at: z.number(),
   updated_at: z.number(),
+  template_ref: z.string().nullable(),
 })
 
 export const candidateRow = z.object({

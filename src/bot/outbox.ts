@@ -6,6 +6,7 @@ import type { DomainError } from "../lib/domain-error"
 import { newId } from "../lib/ids"
 import { err, ok, type Result } from "../lib/result"
 import { type DeliveryStatus, type OutboundMessage, outboundMessageSchema } from "../providers/types"
+import { templateRefSchema } from "../registry/template-schemas"
 import { type MessageOwner, messageOwnerSchema } from "./notices"
 import {
   candidateRow,
@@ -308,7 +309,8 @@ export class Outbox {
   get(id: string): MessageView | null {
     const raw = this.sql
       .exec(
-        "SELECT id, chat_id, status, attempts, last_error, platform_message_id, source, created_at, updated_at FROM outbox WHERE id = ?",
+        `SELECT id, chat_id, status, attempts, last_error, platform_message_id, source, created_at, updated_at,
+           json_extract(message, '$.templateRef') AS template_ref FROM outbox WHERE id = ?`,
         id,
       )
       .toArray()[0]
@@ -324,6 +326,7 @@ export class Outbox {
       source: r.source,
       createdAt: r.created_at,
       updatedAt: r.updated_at,
+      templateRef: r.template_ref === null ? null : templateRefSchema.parse(JSON.parse(r.template_ref)),
     }
   }
 

@@ -6,6 +6,7 @@
 import type { Env } from "../env"
 import { outboundUrlPolicy } from "../env"
 import { invalid, notFound } from "../lib/domain-error"
+import { err } from "../lib/result"
 import { getProvider } from "../providers"
 import type { InboundMessage } from "../providers/types"
 import type { BotSnapshot } from "../registry/schemas"
@@ -67,7 +68,10 @@ export function assembleBot(ctx: DurableObjectState, env: Env, hooks: BotHooks) 
       const problem = platform ? getProvider(platform).checkMessage({ ...content, chatId: "0" }) : null
       return problem ? invalid(problem.path, problem.message) : null
     },
-    render: (content, recipient) => renderBroadcast(content, recipient, hooks.snapshot()?.platform ?? "telegram"),
+    render: (content, recipient) => {
+      const platform = hooks.snapshot()?.platform
+      return platform ? renderBroadcast(content, recipient, platform) : err(notFound())
+    },
   })
   const rollups = new Rollups({
     db: env.DB,

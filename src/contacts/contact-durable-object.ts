@@ -24,6 +24,8 @@ export interface StartSend {
   businessId: string
   contactId: string
   content: OutboundContent
+  /** A template send's rendering per platform: each hop sends its own platform's. */
+  contentByPlatform?: Record<string, OutboundContent> | null
   candidates: Candidate[]
   route: RouteRecord
   failoverAfterMs: number | null
@@ -73,6 +75,7 @@ export class ContactDurableObject extends DurableObject<Env> {
       businessId: input.businessId,
       contactId: input.contactId,
       content: input.content,
+      contentByPlatform: input.contentByPlatform ?? null,
       candidates: input.candidates,
       route: input.route,
       hop: 0,
@@ -149,7 +152,7 @@ export class ContactDurableObject extends DurableObject<Env> {
     let answer: Awaited<ReturnType<ReturnType<typeof botStub>["send"]>>
     try {
       answer = await botStub(this.env, candidate.botId).send(
-        { ...send.content, chatId: candidate.chatId },
+        { ...(send.contentByPlatform?.[candidate.platform] ?? send.content), chatId: candidate.chatId },
         `${sendId}:${hop}`,
         send.businessId,
         owner,

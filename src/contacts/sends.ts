@@ -35,6 +35,8 @@ export interface StoredSend {
   businessId: string
   contactId: string
   content: OutboundContent
+  /** A template send's rendering per platform (each hop takes its platform's); null: `content` everywhere. */
+  contentByPlatform: Record<string, OutboundContent> | null
   candidates: Candidate[]
   route: RouteRecord
   hop: number
@@ -57,6 +59,7 @@ const sendRow = z.object({
   business_id: z.string(),
   contact_id: z.string(),
   content: z.string(),
+  content_by_platform: z.string().nullable(),
   candidates: z.string(),
   route: z.string(),
   hop: z.number(),
@@ -85,6 +88,7 @@ const SCHEMA = `
     business_id TEXT NOT NULL,
     contact_id TEXT NOT NULL,
     content TEXT NOT NULL,
+    content_by_platform TEXT,
     candidates TEXT NOT NULL,
     route TEXT NOT NULL,
     hop INTEGER NOT NULL DEFAULT 0,
@@ -141,13 +145,14 @@ export class Sends {
 
   create(send: StoredSend, idempotency: { key: string; body: string } | null): void {
     this.sql.exec(
-      `INSERT INTO sends (id, business_id, contact_id, content, candidates, route, hop, status, error, failover_after_ms,
-         deadline_at, idempotency_key, idempotency_body, created_at, updated_at)
-       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+      `INSERT INTO sends (id, business_id, contact_id, content, content_by_platform, candidates, route, hop, status, error,
+         failover_after_ms, deadline_at, idempotency_key, idempotency_body, created_at, updated_at)
+       VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       send.id,
       send.businessId,
       send.contactId,
       JSON.stringify(send.content),
+      send.contentByPlatform ? JSON.stringify(send.contentByPlatform) : null,
       JSON.stringify(send.candidates),
       JSON.stringify(send.route),
       send.hop,
@@ -171,6 +176,10 @@ export class Sends {
       businessId: r.business_id,
       contactId: r.contact_id,
       content: outboundContentSchema.parse(JSON.parse(r.content)),
+      contentByPlatform:
+        r.content_by_platform === null
+          ? null
+          : z.record(z.string(), outboundContentSchema).parse(JSON.parse(r.content_by_platform)),
       candidates: z.array(candidateSchema).parse(JSON.parse(r.candidates)),
       route: routeSchema.parse(JSON.parse(r.route)),
       hop: r.hop,

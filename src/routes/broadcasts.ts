@@ -5,88 +5,31 @@
 import { createRoute, z } from "@hono/zod-openapi"
 import type { Context } from "hono"
 import { requireAuth, requireWriter } from "../auth/jwt"
-import { recipientSchema } from "../bot/broadcast-store"
-import type { BroadcastRequest, BroadcastView } from "../bot/broadcasts"
+import type { BroadcastRequest } from "../bot/broadcasts"
 import { botStub } from "../bot/stubs"
 import type { AppEnv } from "../env"
 import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "../lib/encoding"
 import { HttpError, httpError, orThrow } from "../lib/errors"
 import { isId, newId } from "../lib/ids"
-import { outboundContentSchema } from "../providers/types"
 import { createBotRepository } from "../registry/bot-repository"
 import { createBroadcastRepository } from "../registry/broadcast-repository"
+import {
+  appendBody,
+  broadcastSchema,
+  createBody,
+  csvLine,
+  iso,
+  ndjsonChunks,
+  present,
+  summarySchema,
+  templated,
+} from "./broadcast-io"
 import { commonErrors, createOpenApiApp, errorResponse } from "./openapi"
 
-/** Recipients per request (JSON) and per chunk handed to the bot's object (NDJSON is cut into chunks this size). */
-export const RECIPIENTS_PER_CHUNK = 5_000
-/** An NDJSON upload of recipients: 100,000 lines of a chat id and a few variables fit well within this. */
-export const NDJSON_BODY_LIMIT = 16 * 1024 * 1024
+export { NDJSON_BODY_LIMIT } from "./broadcast-io"
 
 const params = z.object({ id: z.string().min(1).max(64), bid: z.string().min(1).max(64) })
 const botParam = z.object({ id: z.string().min(1).max(64) })
-
-const recipientsSchema = z.array(recipientSchema).max(RECIPIENTS_PER_CHUNK)
-
-const createBody = z
-  .object({
-    name: z.string().trim().min(1).max(200),
-    recipients: recipientsSchema.default([]),
-    more: z
-      .boolean()
-      .default(false)
-      .openapi({ description: "More recipients follow (POST .../recipients); it starts after the last chunk" }),
-    scheduledAt: z.iso.datetime({ offset: true }).optional().openapi({ description: "Start then, not at once" }),
-  })
-  .and(outboundContentSchema)
-  .openapi("CreateBroadcast")
-
-const appendBody = z
-  .object({ recipients: recipientsSchema.min(1), more: z.boolean().default(false) })
-  .openapi("AddRecipients")
-
-const broadcastSchema = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    status: z.enum(["draft", "scheduled", "running", "paused", "done", "cancelled"]),
-    total: z.number(),
-    queued: z.number(),
-    sent: z.number(),
-    delivered: z.number(),
-    read: z.number(),
-    failed: z.number(),
-    skipped: z.number().openapi({ description: "Opted out, or listed twice" }),
-    cancelled: z.number().openapi({ description: "Never sent because the broadcast was cancelled" }),
-    rate: z.number().openapi({ description: "Messages per second the platform accepted since the start" }),
-    etaSeconds: z.number().nullable(),
-    createdAt: z.string(),
-    scheduledAt: z.string().nullable(),
-    startedAt: z.string().nullable(),
-    finishedAt: z.string().nullable(),
-  })
-  .openapi("Broadcast")
-
-const summarySchema = z
-  .object({
-    id: z.string(),
-    name: z.string(),
-    status: z.string(),
-    total: z.number(),
-    counts: z.record(z.string(), z.number()),
-    createdAt: z.string(),
-    scheduledAt: z.string().nullable(),
-    updatedAt: z.string(),
-  })
-  .openapi("BroadcastSummary")
-
-const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
-const present = (v: BroadcastView) => ({
-  ...v,
-  createdAt: new Date(v.createdAt).toISOString(),
-  scheduledAt: iso(v.scheduledAt),
-  startedAt: iso(v.startedAt),
-  finishedAt: iso(v.finishedAt),
-})
 
 const one = z.object({ broadcast: broadcastSchema })
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
@@ -148,7 +91,11 @@ export const broadcastsApp = app
     async (c) => {
       const { id } = c.req.valid("param")
       await ownBot(c, id)
-      const { name, recipients, more, scheduledAt, ...content } = c.req.valid("json")
+      const { name, recipients, more, scheduledAt, templateId, variables, ...fields } = c.req.valid("json")
+      const content =
+        templateId === undefined
+          ? { kind: "content" as const, content: fields }
+          : await templated(c, templateId, variables ?? {}, recipients)
       const broadcastId = newId("bc")
       const view = orThrow(
         await botStub(c.env, id).broadcast(
@@ -156,7 +103,7 @@ export const broadcastsApp = app
             op: "create",
             id: broadcastId,
             name,
-            content: { kind: "content", content },
+            content,
             recipients,
             more,
             scheduledAt: scheduledAt ? Date.parse(scheduledAt) : null,
@@ -338,54 +285,3 @@ export const broadcastsApp = app
       })
     },
   )
-
-/** One CSV line: fields quoted when they hold a comma, quote or line break; formula starts neutralised. */
-function csvLine(fields: string[]): string {
-  return `${fields
-    .map((f) => {
-      const safe = /^[=+\-@\t\r]/.test(f) ? `'${f}` : f
-      return /[",\r\n]/.test(safe) ? `"${safe.replaceAll('"', '""')}"` : safe
-    })
-    .join(",")}\n`
-}
-
-/** NDJSON recipients, validated line by line (422 naming the line), cut into chunks for the bot's object. */
-function ndjsonChunks(text: string): z.infer<typeof recipientSchema>[][] {
-  const chunks: z.infer<typeof recipientSchema>[][] = []
-  let current: z.infer<typeof recipientSchema>[] = []
-  for (const [i, line] of text.split("\n").entries()) {
-    if (line.trim() === "") continue
-    let parsed: unknown
-    try {
-      parsed = JSON.parse(line)
-    } catch {
-      throw new HttpError(
-        422,
-        "validation_failed",
-        `Line ${i + 1} is not JSON`,
-        {},
-        {
-          fields: [{ path: `line.${i + 1}`, message: "not JSON" }],
-        },
-      )
-    }
-    const recipient = recipientSchema.safeParse(parsed)
-    if (!recipient.success)
-      throw new HttpError(
-        422,
-        "validation_failed",
-        `Line ${i + 1} is not a recipient { chatId, variables? }`,
-        {},
-        {
-          fields: [{ path: `line.${i + 1}`, message: recipient.error.issues[0]?.message ?? "invalid" }],
-        },
-      )
-    current.push(recipient.data)
-    if (current.length === RECIPIENTS_PER_CHUNK) {
-      chunks.push(current)
-      current = []
-    }
-  }
-  if (current.length > 0) chunks.push(current)
-  return chunks
-}

@@ -21,9 +21,6 @@ const sendBody = withSendRules(
   }),
 ).openapi("SendMessage")
 
-/** The template a message was rendered from, when the queue's view of it names one (`templateRef`). */
-const templated = z.object({ templateRef: templateRefSchema })
-
 const messageSchema = z
   .object({
     id: z.string(),
@@ -105,7 +102,7 @@ export const messagesApp = createOpenApiApp()
           attempts: m.attempts,
           error: m.error,
           platformMessageId: m.platformMessageId,
-          templateRef: templated.safeParse(m).data?.templateRef ?? null,
+          templateRef: m.templateRef,
           createdAt: new Date(m.createdAt).toISOString(),
           updatedAt: new Date(m.updatedAt).toISOString(),
         },

@@ -30,30 +30,7 @@ interface SendContent {
 interface Planned {
   plan: Plan
   content: OutboundContent
-}
-
-/**
- * The contact's object carries one content for every hop, so a template send keeps only the channels where the
- * template reads the same as on the first one (the others are skipped, saying so). Per-platform content in the
- * contact's object would lift this.
- */
-function oneRendering(p: Plan, sendContent: SendContent): Planned {
-  const { byPlatform } = sendContent
-  const first = p.candidates[0]
-  const content = first && byPlatform?.get(first.platform)
-  if (!first || !byPlatform || !content) return { plan: p, content: sendContent.content }
-  const reads = JSON.stringify(content)
-  const same = (platform: string) => JSON.stringify(byPlatform.get(platform)) === reads
-  const considered = p.considered.map((c) =>
-    c.kept && !same(c.platform)
-      ? {
-          ...c,
-          kept: false,
-          reason: `template_rendering: the template reads differently on ${c.platform} than on ${first.platform}, and a contact send carries one rendering`,
-        }
-      : c,
-  )
-  return { plan: { ...p, considered, candidates: p.candidates.filter((c) => same(c.platform)) }, content }
+  byPlatform: Map<string, OutboundContent> | null
 }
 
 export function createContactSends(env: Env, auth: Pick<AuthClaims, "business_id">) {
@@ -133,7 +110,7 @@ export function createContactSends(env: Env, auth: Pick<AuthClaims, "business_id
       },
       now: Date.now(),
     })
-    return ok(oneRendering(planned, sendContent.value))
+    return ok({ plan: planned, content: sendContent.value.content, byPlatform })
   }
 
   /**
@@ -182,6 +159,7 @@ export function createContactSends(env: Env, auth: Pick<AuthClaims, "business_id
         businessId,
         contactId,
         content: planned.value.content,
+        contentByPlatform: planned.value.byPlatform ? Object.fromEntries(planned.value.byPlatform) : null,
         candidates: p.candidates,
         route: { source: p.source, rule: p.rule, considered: p.considered },
         failoverAfterMs: route?.failoverAfterSeconds !== undefined ? route.failoverAfterSeconds * 1000 : null,

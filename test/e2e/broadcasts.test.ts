@@ -178,6 +178,42 @@ describe("broadcasts", () => {
     expect((await fakes.telegram.stats(bot.token)).duplicates).toBe(0)
   }, 60_000)
 
+  it("fills a template with each recipient's values, records its version, and refuses a missing value", async () => {
+    const bot = await createTelegramBot()
+    const tpl = await api<{ template: { id: string; version: number } }>("POST", "/api/templates", {
+      token: bot.admin,
+      body: {
+        name: `greet-${crypto.randomUUID()}`,
+        variables: [{ name: "name" }, { name: "shop" }],
+        body: "Hi {{name}}, {{shop}} is open",
+      },
+    })
+    expect(tpl.status, tpl.text).toBe(201)
+    const missing = await api("POST", `/api/bots/${bot.id}/broadcasts`, {
+      token: bot.admin,
+      body: {
+        name: "t",
+        templateId: tpl.body.template.id,
+        variables: { shop: "Corner" },
+        recipients: [{ chatId: "1", variables: { name: "Ada" } }, { chatId: "2" }],
+      },
+    })
+    expect(missing.status).toBe(422)
+    expect(missing.text).toContain("recipients.1.variables.name")
+    const b = await start(bot, {
+      name: "greetings",
+      templateId: tpl.body.template.id,
+      variables: { shop: "Corner" },
+      recipients: [
+        { chatId: "810001", variables: { name: "Ada" } },
+        { chatId: "810002", variables: { name: "Grace", shop: "Main St" } },
+      ],
+    })
+    await until(bot, b.id, (x) => x.status === "done")
+    expect((await delivered(bot, "Hi Ada, Corner is open")).get("810001")).toBe(1)
+    expect((await delivered(bot, "Hi Grace, Main St is open")).get("810002")).toBe(1)
+  })
+
   it("takes recipients in chunks and as NDJSON, starting only after the last chunk", async () => {
     const bot = await createTelegramBot()
     const b = await start(bot, { name: "chunked", text: "Chunked!", recipients: chats(5, 9000), more: true })

@@ -193,7 +193,7 @@ describe("sending by templateId", () => {
       { token: bot.admin },
     )
     expect(view.status).toBe(200)
-    expect(view.body).toHaveProperty("templateRef")
+    expect(view.body.templateRef).toEqual({ id: t.id, version: 1 })
 
     const patched = await api<One>("PATCH", `/api/templates/${t.id}`, {
       token: bot.admin,
@@ -283,7 +283,7 @@ describe("sending a template to a contact", () => {
     expect((await storedMessage(p.wa.id, hop)).templateRef).toEqual({ id: t.id, version: 1 })
   })
 
-  it("keeps one rendering per send: channels where the template reads differently are skipped, saying so", async () => {
+  it("gives each channel its own rendering: the approved template on WhatsApp, then the text on Telegram", async () => {
     const p = await person()
     const t = await created(p.admin, { ...shipped, whatsapp: waForm })
     const body = { templateId: t.id, variables: { name: "Ada", order_id: "78" } }
@@ -291,13 +291,19 @@ describe("sending a template to a contact", () => {
     expect(preview.kind).toBe("template")
     expect(preview.candidates.map((c) => [c.platform, c.kept])).toEqual([
       ["whatsapp", true],
-      ["telegram", false],
+      ["telegram", true],
     ])
-    expect(preview.candidates[1]?.reason).toMatch(/^template_rendering/)
+    // WhatsApp refuses the approved template (131026: not a WhatsApp user): Telegram gets the rendered text.
+    await fakes.whatsapp.fail({ account: p.wa.phoneNumberId, method: "messages", mode: "wa_code", code: 131026 })
     const sent = await sendToContact(p.admin, p.contactId, { ...body, route: { channels: ["whatsapp", "telegram"] } })
-    const done = await finalState(p.admin, p.contactId, sent.id, (m) => m.status === "sent")
-    expect(done.attempts.map((a) => a.platform)).toEqual(["whatsapp"])
-    await eventually(async () => ((await received(p, "whatsapp", "order_shipped")).length === 1 ? true : undefined))
+    const done = await finalState(p.admin, p.contactId, sent.id, (m) => m.status === "sent" || m.status === "failed")
+    expect(done.attempts.map((a) => [a.platform, a.status])).toEqual([
+      ["whatsapp", "failed"],
+      ["telegram", "sent"],
+    ])
+    await eventually(async () => ((await received(p, "telegram", "order 78 shipped")).length === 1 ? true : undefined))
+    const telegramHop = done.attempts[1]?.botMessageId ?? ""
+    expect((await storedMessage(p.tg.id, telegramHop)).templateRef).toEqual({ id: t.id, version: 1 })
     const missing = await api("POST", `/api/contacts/${p.contactId}/messages`, {
       token: p.admin,
       body: { templateId: t.id, variables: { name: "Ada" } },
