@@ -1,6 +1,7 @@
 // bench/results.json, as bench/run.ts writes it: a zod schema, the types inferred from it, and the liveness checks the
 // smoke run makes on the file it wrote (every scenario answered; the figures themselves are not judged here).
 import { z } from "zod"
+import type { ContactSizes, FailoverRun, SendsRun } from "./contacts.ts"
 import type { Sizes } from "./context.ts"
 import type { E2eRun } from "./e2e.ts"
 import type { GatewayRun } from "./gateway.ts"
@@ -10,7 +11,7 @@ import type { ProfileSummary } from "./profile.ts"
 import type { ListFigures } from "./registry.ts"
 import type { Spread } from "./stats.ts"
 
-export const SCHEMA = "switchboard-bench/4"
+export const SCHEMA = "switchboard-bench/5"
 
 /** A measured figure. JSON has no NaN (a percentile of no samples, a ratio over nothing): it writes null, read as NaN. */
 const figure = z.union([z.number(), z.null().transform(() => Number.NaN)])
@@ -107,6 +108,50 @@ const listFigures = z.strictObject({
   peakMemoryMb: figure,
 })
 
+const failoverRun = z.strictObject({
+  contacts: count,
+  failedOver: count,
+  p50Ms: figure,
+  p95Ms: figure,
+  minMs: figure,
+  maxMs: figure,
+  steady: count,
+  steadyP50Ms: figure,
+  steadyP95Ms: figure,
+  enqueueMs: figure,
+  timeToAllMs: figure,
+  lost: count,
+  duplicated: count,
+  telegramAttempts: count,
+  telegramOff: count,
+  statusWrong: count,
+  peakMemoryMb: figure,
+  problems: z.array(z.string()),
+})
+
+const sendsRun = z.strictObject({
+  target: z.enum(["bot", "contact"]),
+  messages: count,
+  chats: count,
+  concurrency: count,
+  enqueueMs: figure,
+  sendsPerSecond: figure,
+  apiP50Ms: figure,
+  apiP99Ms: figure,
+  timeToAllMs: figure,
+  lost: count,
+  duplicated: count,
+  serverCores: figure,
+  cpuMsPerMessage: figure,
+  peakMemoryMb: figure,
+  problems: z.array(z.string()),
+})
+
+const contactSizes = z.strictObject({
+  failover: z.strictObject({ contacts: count, deadlineMs: z.number() }),
+  sends: z.strictObject({ messages: count, chats: count, concurrency: count, deadlineMs: z.number() }),
+})
+
 const sizes = z.strictObject({
   rounds: count,
   warmupMs: z.number(),
@@ -178,6 +223,51 @@ const listSeries = z.strictObject({
   deepCursorP95Ms: spread,
 })
 
+const failoverSeries = z.strictObject({
+  runs: z.array(failoverRun).min(1),
+  p50Ms: spread,
+  p95Ms: spread,
+  minMs: spread,
+  maxMs: spread,
+  steadyP50Ms: spread,
+  steadyP95Ms: spread,
+  enqueueMs: spread,
+  timeToAllMs: spread,
+  peakMemoryMb: spread,
+  /** Worst round. */
+  lost: count,
+  duplicated: count,
+  telegramOff: count,
+  statusWrong: count,
+})
+
+const sendsSeries = z.strictObject({
+  runs: z.array(sendsRun).min(1),
+  sendsPerSecond: spread,
+  apiP50Ms: spread,
+  apiP99Ms: spread,
+  timeToAllMs: spread,
+  serverCores: spread,
+  cpuMsPerMessage: spread,
+  peakMemoryMb: spread,
+  /** Worst run. */
+  lost: count,
+  duplicated: count,
+})
+
+const contactsResults = z.strictObject({
+  /** One worker for all rounds: the same contacts, a new send to each per round. */
+  failover: failoverSeries,
+  sends: z.strictObject({
+    bot: sendsSeries,
+    contact: sendsSeries,
+    /** Per round: the contact run's figure over the bot run's of the same round. */
+    contactOverBot: spread,
+    timeToAllContactOverBot: spread,
+    cpuContactOverBot: spread,
+  }),
+})
+
 const target = z.strictObject({
   id: z.string(),
   text: z.string(),
@@ -215,6 +305,8 @@ const results = z.strictObject({
     pageSize: count,
     listBusiness: z.string(),
     sizes,
+    /** The contact scenarios' sizes (bench/contacts.ts); their rounds are `sizes.rounds`. */
+    contactSizes,
   }),
   ingest: z
     .array(
@@ -264,6 +356,8 @@ const results = z.strictObject({
     routerOverGrammy: spread,
   }),
   pacing: z.strictObject({ telegram: pacingRun, whatsapp: pacingRun, peakMemoryMb: figure, serverCores: figure }),
+  /** Contact sends: failover from a blocked Telegram chat to WhatsApp, and contact sends against bot sends. */
+  contacts: contactsResults,
   targets: z.array(target),
   profiles: z.array(z.strictObject({ run: z.string(), summary: profileSummary })),
 })
@@ -271,7 +365,8 @@ const results = z.strictObject({
 /**
  * The results file: its shape, and that every scenario was alive (each ingest run answered, each Gateway run reached
  * the inbox, each end-to-end run
- * replied, both sends went out, each list request timed, every target judged). Figures are not judged here.
+ * replied, both sends went out, each list request timed, each failover round failed over, each contact and bot send
+ * run was accepted, every target judged). Figures are not judged here.
  */
 export const resultsSchema = results.superRefine((r, ctx) => {
   const need = (ok: boolean, message: string, ...path: (string | number)[]) => {
@@ -295,6 +390,12 @@ export const resultsSchema = results.superRefine((r, ctx) => {
     const timed = r.scale.list[key].runs.every((run) => run.firstPage.p95Ms > 0)
     need(timed, "every list request timed", "scale", "list", key, "runs")
   }
+  const failedOver = r.contacts.failover.runs.every((run) => run.failedOver > 0)
+  need(failedOver, "every failover round failed over", "contacts", "failover", "runs")
+  for (const key of ["bot", "contact"] as const) {
+    const sent = r.contacts.sends[key].runs.every((run) => run.sendsPerSecond > 0)
+    need(sent, "every send run was accepted", "contacts", "sends", key, "runs")
+  }
   need(r.targets.length >= 10, "every target judged", "targets")
   for (const i of r.ingest) {
     for (const [platform, name] of [
@@ -314,6 +415,12 @@ export const resultsSchema = results.superRefine((r, ctx) => {
     "the Gateway run judged",
     "targets",
   )
+  for (const id of ["failover-exact", "contact-sends-exact"])
+    need(
+      r.targets.some((t) => t.id === id),
+      `${id} judged`,
+      "targets",
+    )
 })
 
 export type BenchResults = z.infer<typeof resultsSchema>
@@ -322,6 +429,9 @@ export type E2eSeries = z.infer<typeof e2eSeries>
 export type GatewaySeries = z.infer<typeof gatewaySeries>
 export type ListSeries = z.infer<typeof listSeries>
 export type Target = z.infer<typeof target>
+export type FailoverSeries = z.infer<typeof failoverSeries>
+export type SendsSeries = z.infer<typeof sendsSeries>
+export type ContactsResults = z.infer<typeof contactsResults>
 
 // The runs are built by the scenario modules, which declare their own types: tsc fails here if one drifts from the
 // schema (the smoke run's strict parse would also refuse a field the schema does not name).
@@ -336,4 +446,7 @@ export type SchemaMatchesScenarios = [
   Holds<Same<z.infer<typeof profileSummary>, ProfileSummary>>,
   Holds<Same<z.infer<typeof spread>, Spread>>,
   Holds<Same<z.infer<typeof sizes>, Sizes>>,
+  Holds<Same<z.infer<typeof failoverRun>, FailoverRun>>,
+  Holds<Same<z.infer<typeof sendsRun>, SendsRun>>,
+  Holds<Same<z.infer<typeof contactSizes>, ContactSizes>>,
 ]

@@ -6,11 +6,23 @@
 //   --floor        also measure bench/floor-worker.js (route + one Durable Object RPC + one SQLite insert): what the
 //                  runtime allows the router's architecture with none of its logic (about a minute longer)
 //   --profile      afterwards, CPU-profile the worker isolate in a 1-bot and an N-bot ingest run (not in the figures)
+// Contact sends (bench/contacts.ts) run last: failover from a blocked Telegram chat to WhatsApp, and the same messages
+// through contacts and through the bot.
 import { readFileSync, writeFileSync } from "node:fs"
 import { cpus, tmpdir } from "node:os"
 import { join } from "node:path"
 import { parseArgs } from "node:util"
 import { z } from "zod"
+import {
+  type FailoverRun,
+  failoverRuns,
+  fullContactSizes,
+  type SendsRun,
+  type SendsTarget,
+  sendsRun,
+  smokeContactSizes,
+} from "./contacts.ts"
+import { contactsResults, judgeContacts, renderContacts, withContactsSection } from "./contacts-report.ts"
 import { API_LATENCY_MS, type BenchContext, fullSizes, smokeSizes, telegramLimits } from "./context.ts"
 import { type E2eRun, type E2eTarget, e2eRun } from "./e2e.ts"
 import { type GatewayRun, gatewayRun } from "./gateway.ts"
@@ -35,6 +47,7 @@ const smoke = values.smoke ?? false
 const serial = values.serial ?? false
 const out = values.out ?? join(root, "bench", smoke ? "results.smoke.json" : "results.json")
 const sizes = smoke ? smokeSizes : fullSizes
+const contactSizes = smoke ? smokeContactSizes : fullContactSizes
 const started = Date.now()
 const log = (line: string) => process.stderr.write(`[bench +${Math.round((Date.now() - started) / 1000)}s] ${line}\n`)
 
@@ -140,6 +153,23 @@ try {
   const listsOf = (key: string) => lists.get(key) ?? []
   const p95 = (key: string, f: (l: ListFigures) => number) => listsOf(key).map(f)
 
+  // 6. Contact sends, alone like pacing (failover times are latencies). Failover: every round on one worker. Sends:
+  // in each round the bot run and the contact run, each on a fresh worker, in alternating order.
+  log(`failover: ${contactSizes.failover.contacts} contacts, telegram (403 blocked) → whatsapp`)
+  const failover: FailoverRun[] = await failoverRuns(ctx, contactSizes)
+  const sends = new Map<SendsTarget, SendsRun[]>()
+  for (let round = 1; round <= sizes.rounds; round++) {
+    const order: SendsTarget[] = round % 2 === 1 ? ["bot", "contact"] : ["contact", "bot"]
+    for (const target of order) {
+      const run = await sendsRun(ctx, contactSizes, target)
+      log(
+        `sends round ${round} ${target}: ${run.sendsPerSecond}/s at the API, all at the fake in ${run.timeToAllMs} ms, ${run.cpuMsPerMessage} CPU ms/message, lost ${run.lost}, dup ${run.duplicated}`,
+      )
+      push(sends, target, run)
+    }
+  }
+  const contacts = contactsResults(failover, sends.get("bot") ?? [], sends.get("contact") ?? [])
+
   const profiles: BenchResults["profiles"] = []
   if (values.profile) {
     for (const bots of [1, sizes.scaleBots]) {
@@ -177,6 +207,7 @@ try {
       pageSize: sizes.registry.pageSize,
       listBusiness: LIST_BUSINESS,
       sizes,
+      contactSizes,
     },
     ingest: sizes.connections.map((connections) => {
       const bare = runsOf(`bare@${connections}`)
@@ -265,12 +296,13 @@ try {
       peakMemoryMb: pacing.peakMemoryMb,
       serverCores: pacing.serverCores,
     },
+    contacts,
     profiles,
   }
   body.durationS = Math.round((Date.now() - started) / 1000)
-  const results: BenchResults = { ...body, targets: judge(body) }
+  const results: BenchResults = { ...body, targets: [...judge(body), ...judgeContacts(body.contacts)] }
   writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`)
-  process.stdout.write(`${renderTable(results)}\n`)
+  process.stdout.write(`${withContactsSection(renderTable(results), renderContacts(results.contacts, contactSizes))}\n`)
   for (const p of profiles) {
     process.stdout.write(`\nProfile: ${p.run} (${p.summary.file}), self time by source file:\n`)
     for (const f of p.summary.byFile.slice(0, 12))

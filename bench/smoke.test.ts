@@ -36,6 +36,23 @@ const broken: [string, (r: Record<string, unknown>) => void][] = [
     (r) => Object.assign(r, { targets: Array.isArray(r.targets) ? r.targets.filter(without("gateway")) : [] }),
   ],
   ["a series with no runs", (r) => Object.assign(at(r, "e2e", "grammy"), { runs: [] })],
+  [
+    "a failover round that failed nothing over",
+    (r) => Object.assign(at(r, "contacts", "failover", "runs", 0), { failedOver: 0 }),
+  ],
+  [
+    "the failover not judged",
+    (r) => Object.assign(r, { targets: Array.isArray(r.targets) ? r.targets.filter(without("failover")) : [] }),
+  ],
+  [
+    "a contact send run that sent nothing",
+    (r) => Object.assign(at(r, "contacts", "sends", "contact", "runs", 0), { sendsPerSecond: 0 }),
+  ],
+  [
+    "the contact sends not judged",
+    (r) => Object.assign(r, { targets: Array.isArray(r.targets) ? r.targets.filter(without("contact-sends")) : [] }),
+  ],
+  ["the contact sizes missing", (r) => Reflect.deleteProperty(at(r, "config"), "contactSizes")],
 ]
 
 const without = (word: string) => (t: unknown) =>
