@@ -33,14 +33,25 @@ function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v)
 }
 
-async function enqueue(worker: RunningWorker, botId: string, chatIds: string[]): Promise<number> {
+/** Text for Telegram; for WhatsApp an approved template, which its 24-hour window allows to chats that never wrote. */
+const content = (platform: PacingRun["platform"], i: number) =>
+  platform === "telegram"
+    ? { text: `pacing ${i}` }
+    : { template: { name: "pacing_update", language: "en_US", parameters: [String(i)] } }
+
+async function enqueue(
+  worker: RunningWorker,
+  botId: string,
+  chatIds: string[],
+  platform: PacingRun["platform"],
+): Promise<number> {
   const started = performance.now()
   const token = worker.token("bench")
   await pool(chatIds, 8, async (chatId, i) => {
     const res = await fetch(`${worker.origin}/api/bots/${botId}/messages`, {
       method: "POST",
       headers: { authorization: `Bearer ${token}`, "content-type": "application/json" },
-      body: JSON.stringify({ chatId, text: `pacing ${i}` }),
+      body: JSON.stringify({ chatId, ...content(platform, i) }),
     })
     if (res.status !== 202) throw new Error(`send API answered ${res.status}: ${await res.text()}`)
     await res.arrayBuffer()
@@ -127,7 +138,10 @@ export async function pacingRun(
     const deadline = started + deadlineMs
     const tgChats = Array.from({ length: messages }, (_, i) => String(300_000 + i))
     const waChats = Array.from({ length: messages }, (_, i) => String(4_915_100_000_000 + i))
-    const [tgEnqueue, waEnqueue] = await Promise.all([enqueue(worker, tg.id, tgChats), enqueue(worker, wa.id, waChats)])
+    const [tgEnqueue, waEnqueue] = await Promise.all([
+      enqueue(worker, tg.id, tgChats, "telegram"),
+      enqueue(worker, wa.id, waChats, "whatsapp"),
+    ])
     await Promise.all([
       settle(fakes.telegram, tg.token, messages, deadline),
       settle(fakes.whatsapp, wa.phoneNumberId, messages, deadline),

@@ -1,6 +1,6 @@
 // Helpers for end-to-end messaging tests: create bots against the fakes and post webhooks as the platforms do.
 import { env, SELF } from "cloudflare:test"
-import { whatsappSignature } from "./fakes/builders"
+import { whatsappSignature, whatsappTextEvent } from "./fakes/builders"
 import { fakesFromEnv, randomPhoneNumberId, randomTelegramToken } from "./fakes/client"
 import { api, tokenFor, uniqueBusiness } from "./helpers"
 
@@ -126,3 +126,22 @@ export async function eventually<T>(
 }
 
 export const botStub = (id: string) => env.BOT.get(env.BOT.idFromName(id))
+
+/**
+ * The person `from` writes to a WhatsApp bot (opening WhatsApp's 24-hour window for free-form messages to them), and
+ * the bot has handled it: its echo reached the fake.
+ */
+export async function whatsappPersonWrote(bot: WhatsAppBot, from: string, text = "hi"): Promise<void> {
+  const echoes = async () =>
+    (await fakes.whatsapp.requests({ account: bot.phoneNumberId, method: "messages" })).filter(
+      (r) => (r.body as { to?: unknown }).to === from,
+    ).length
+  const before = await echoes()
+  const res = await postWhatsApp(
+    bot.webhookUrl,
+    whatsappTextEvent({ phoneNumberId: bot.phoneNumberId, from, text }),
+    bot.appSecret,
+  )
+  if (res.status !== 200) throw new Error(`inbound from ${from} refused: ${res.status}`)
+  await eventually(async () => ((await echoes()) > before ? true : undefined), 8_000, `the echo to ${from}`)
+}

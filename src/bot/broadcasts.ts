@@ -223,7 +223,7 @@ export class Broadcaster {
     const message = { ...content.value, chatId: r.chatId }
     const refused = this.port.admit(message, now)
     if (refused) {
-      this.store.skip(b.id, r.chatId, refused.message.split(":")[0] ?? "refused", now)
+      this.store.skip(b.id, r.chatId, refused.kind === "window_closed" ? "window_closed" : refused.message, now)
       return false
     }
     const queued = this.port.outbox.enqueue(message, {

@@ -48,9 +48,9 @@ export class ContactLink {
   }
 
   /**
-   * Whether the send API may queue this message now: the bot's status and the platform's rules, and for a contact
-   * send's hop or a broadcast (`strict`) also the person's opt-out and the platform's service window. Never calls
-   * the platform.
+   * Whether the send API may queue this message now: the bot's status, the platform's rules and its service window
+   * (WhatsApp: free-form only within 24 hours of the person's last message; templates always), and for a contact
+   * send's hop or a broadcast (`strict`) also the person's opt-out. Never calls the platform.
    */
   admit(snapshot: BotSnapshot, message: OutboundMessage, strict: boolean, now: number): DomainError | null {
     if (snapshot.status === "stopped" || (strict && snapshot.status === "error"))
@@ -58,20 +58,22 @@ export class ContactLink {
     const provider = getProvider(snapshot.platform)
     const problem = provider.checkMessage(message)
     if (problem) return invalid(problem.path, problem.message)
-    const refusal = strict ? this.refusal(provider, message, now) : null
-    return refusal ? invalid("chatId", refusal) : null
+    if (strict && this.people.optedOut(message.chatId))
+      return invalid("chatId", "opted_out: the person opted out on this channel")
+    return this.windowClosed(provider, message, now)
   }
 
-  /** Why this bot must not take a contact send's hop now (null: it may). */
-  private refusal(provider: MessagingProvider, message: OutboundMessage, now: number): string | null {
-    if (this.people.optedOut(message.chatId)) return "opted_out: the person opted out on this channel"
+  /** Whether the platform's service window forbids this free-form message now (checked again just before sending). */
+  windowClosed(provider: MessagingProvider, message: OutboundMessage, now: number): DomainError | null {
     const window = provider.serviceWindowMs
-    if (window !== undefined && message.template === undefined) {
-      const last = this.people.lastInboundAt(message.chatId)
-      if (last === null || now - last > window)
-        return `window_closed: the person has not written in the last ${Math.round(window / 3600_000)} hours (only templates may be sent)`
+    if (window === undefined || message.template !== undefined) return null
+    const last = this.people.lastInboundAt(message.chatId)
+    if (last !== null && now - last <= window) return null
+    const hours = Math.round(window / 3600_000)
+    return {
+      kind: "window_closed",
+      message: `window_closed: ${message.chatId} has not written in the last ${hours} hours: only a template may be sent`,
     }
-    return null
   }
 
   async optOut(businessId: string): Promise<OptOutSettings> {

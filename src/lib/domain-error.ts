@@ -27,6 +27,11 @@ export type DomainError =
   | { kind: "invalid"; message: string; fields: FieldError[] }
   /** The platform refused the credentials (a bad token, a token that does not own that number). */
   | { kind: "credentials_rejected"; message: string }
+  /**
+   * The platform allows only templates to this chat now (WhatsApp: the person has not written in 24 hours). Refused
+   * before any call, so it costs no rate budget.
+   */
+  | { kind: "window_closed"; message: string }
   /** The platform could not be reached to check something: nothing was changed, try again. */
   | { kind: "platform_unavailable"; message: string }
 

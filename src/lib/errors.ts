@@ -58,6 +58,8 @@ export function httpError(error: DomainError): HttpError {
       return new HttpError(422, "validation_failed", error.message, {}, { fields: error.fields })
     case "credentials_rejected":
       return new HttpError(422, "credentials_rejected", error.message)
+    case "window_closed":
+      return new HttpError(422, "window_closed", error.message)
     case "platform_unavailable":
       return new HttpError(503, "platform_unavailable", error.message, { "Retry-After": "5" })
   }

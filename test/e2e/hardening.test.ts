@@ -14,6 +14,7 @@ import {
   fakes,
   postTelegramUpdate,
   postWhatsApp,
+  whatsappPersonWrote,
 } from "../messaging-helpers"
 
 type ErrorShape = { error: { code: string; message: string; details?: { fields: { path: string }[] } } }
@@ -217,6 +218,7 @@ describe("the send API refuses at the door what the platform would refuse later"
   it("counts Telegram text in UTF-16 units and WhatsApp text in characters, 4096 each", async () => {
     const tg = await createTelegramBot()
     const wa = await createWhatsAppBot()
+    await whatsappPersonWrote(wa, "15550001") // WhatsApp's window: free-form only after the person wrote
     const emoji = "😀" // one character, two UTF-16 units
     expect((await send(tg, { chatId: "1", text: "a".repeat(4096) })).status).toBe(202)
     const tooLong = await send(tg, { chatId: "1", text: emoji.repeat(2049) })
@@ -327,6 +329,7 @@ describe("bounded input", () => {
 describe("smaller defects users would notice", () => {
   it("logs a failed WhatsApp delivery receipt in the bot's activity log", async () => {
     const bot = await createWhatsAppBot()
+    await whatsappPersonWrote(bot, "15550002")
     const sent = await api<{ id: string }>("POST", `/api/bots/${bot.id}/messages`, {
       token: bot.admin,
       body: { chatId: "15550002", text: "hello" },

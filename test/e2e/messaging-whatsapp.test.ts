@@ -3,7 +3,14 @@ import { env, SELF } from "cloudflare:test"
 import { describe, expect, it } from "vitest"
 import { whatsappStatusEvent, whatsappTextEvent } from "../fakes/builders"
 import { api } from "../helpers"
-import { createWhatsAppBot, eventually, fakes, postWhatsApp, type WhatsAppBot } from "../messaging-helpers"
+import {
+  createWhatsAppBot,
+  eventually,
+  fakes,
+  postWhatsApp,
+  type WhatsAppBot,
+  whatsappPersonWrote,
+} from "../messaging-helpers"
 
 type WaBody = { to: string; type: string; text?: { body: string } }
 const sent = async (bot: WhatsAppBot) =>
@@ -90,6 +97,7 @@ describe("whatsapp round trip", () => {
   it("tracks delivery receipts: sent -> delivered -> read, never backwards", async () => {
     const bot = await createWhatsAppBot()
     const chatId = "15550006666"
+    await whatsappPersonWrote(bot, chatId)
     const send = async (text: string) =>
       (await api<{ id: string }>("POST", `/api/bots/${bot.id}/messages`, { token: bot.admin, body: { chatId, text } }))
         .body.id
@@ -135,6 +143,9 @@ describe("whatsapp round trip", () => {
 
   it("backs off only the recipient hit by the pair rate limit (131056)", async () => {
     const bot = await createWhatsAppBot()
+    // Both people wrote first (WhatsApp's window); the 131056 rule applies to the next send, the first below.
+    await whatsappPersonWrote(bot, "15550007777")
+    await whatsappPersonWrote(bot, "15550008888")
     await fakes.whatsapp.fail({
       account: bot.phoneNumberId,
       method: "messages",
@@ -152,31 +163,46 @@ describe("whatsapp round trip", () => {
       body: { chatId: "15550008888", text: "other" },
     })
     // The other recipient goes out while the limited one waits for its backoff.
-    await eventually(async () => ((await sent(bot)).some((m) => m.to === "15550008888") ? true : undefined))
+    await eventually(async () =>
+      (await sent(bot)).some((m) => m.to === "15550008888" && m.text?.body === "other") ? true : undefined,
+    )
     const firstStatus = await api<{ status: string }>("GET", `/api/bots/${bot.id}/messages/${first.body.id}`, {
       token: bot.admin,
     })
     expect(firstStatus.body.status).toBe("queued")
     await eventually(
-      async () => ((await sent(bot)).some((m) => m.to === "15550007777") ? true : undefined),
+      async () => ((await sent(bot)).some((m) => m.to === "15550007777" && m.text?.body === "pair") ? true : undefined),
       10_000,
       "limited recipient retried",
     )
   }, 15_000)
 
-  it("fails a free-form message outside the 24 h window with the platform's reason", async () => {
+  it("refuses a free-form message outside the 24 h window without calling WhatsApp; a template goes", async () => {
     const bot = await createWhatsAppBot()
-    await fakes.whatsapp.fail({
-      account: bot.phoneNumberId,
-      method: "messages",
-      mode: "wa_code",
-      code: 131047,
-      times: 1,
-    })
-    const res = await api<{ id: string }>("POST", `/api/bots/${bot.id}/messages`, {
+    const res = await api<{ error: { code: string } }>("POST", `/api/bots/${bot.id}/messages`, {
       token: bot.admin,
       body: { chatId: "15550009999", text: "late" },
     })
+    expect([res.status, res.body.error.code]).toEqual([422, "window_closed"])
+    const template = await api<{ id: string }>("POST", `/api/bots/${bot.id}/messages`, {
+      token: bot.admin,
+      body: { chatId: "15550009999", template: { name: "order_update", language: "en_US", parameters: ["42"] } },
+    })
+    expect(template.status).toBe(202)
+    await eventually(async () => ((await sent(bot)).some((m) => m.type === "template") ? true : undefined))
+    // The template is the first and only call the fake saw: the refused text never reached it.
+    expect((await sent(bot)).map((m) => m.type)).toEqual(["template"])
+  })
+
+  it("fails a message WhatsApp itself refuses for the window (131047) with that reason, once", async () => {
+    const bot = await createWhatsAppBot()
+    await whatsappPersonWrote(bot, "15550009998")
+    await fakes.whatsapp.fail({ account: bot.phoneNumberId, method: "messages", mode: "wa_code", code: 131047 })
+    const res = await api<{ id: string }>("POST", `/api/bots/${bot.id}/messages`, {
+      token: bot.admin,
+      body: { chatId: "15550009998", text: "late" },
+    })
+    expect(res.status).toBe(202)
     const failed = await eventually(async () => {
       const r = await api<{ status: string; error: string; attempts: number }>(
         "GET",
@@ -187,11 +213,5 @@ describe("whatsapp round trip", () => {
     })
     expect(failed.error).toMatch(/window_closed/)
     expect(failed.attempts).toBe(1)
-    const template = await api<{ id: string }>("POST", `/api/bots/${bot.id}/messages`, {
-      token: bot.admin,
-      body: { chatId: "15550009999", template: { name: "order_update", language: "en_US", parameters: ["42"] } },
-    })
-    expect(template.status).toBe(202)
-    await eventually(async () => ((await sent(bot)).some((m) => m.type === "template") ? true : undefined))
   })
 })
