@@ -15,7 +15,7 @@ import type { LogEntry } from "./activity-log"
 import type { BroadcastRequest, BroadcastView } from "./broadcasts"
 import type { ContactLink } from "./contact-link"
 import { type ControlResult, retireCredentials, runLifecycle } from "./lifecycle"
-import type { MessageOwner } from "./notices"
+import { failOwned, type MessageOwner } from "./notices"
 import type { Enqueued, MessageView } from "./outbox"
 import { assembleBot, type BotParts } from "./parts"
 import type { Processor } from "./processor"
@@ -100,7 +100,8 @@ export class BotDurableObject extends DurableObject<Env> {
       if (action === "stop") {
         this.parts.poller.cancel()
         // Contact sends waiting here move on to their next channel rather than wait for a start.
-        if (this.ctx.storage.transactionSync(() => this.parts.processor.failOwned("bot stopped", Date.now())) > 0)
+        const { outbox, contacts } = this.parts
+        if (this.ctx.storage.transactionSync(() => failOwned(outbox, contacts.notices, "bot stopped", Date.now())) > 0)
           this.parts.contacts.noticed()
         this.parts.meta.setStatus("stopped")
         this.parts.activity.append("info", "bot.stopped", "Bot stopped")
@@ -177,6 +178,7 @@ export class BotDurableObject extends DurableObject<Env> {
     if (!written.ok) throw written.error
     const queued = written.value
     if (queued.ok && !queued.value.duplicate) {
+      this.parts.processor.nudge() // a drain under way takes it now, not after its current wait
       await this.schedule(now)
       await this.parts.rollups.noteActivity(now)
     }

@@ -88,3 +88,15 @@ export class Notices {
     return this.sql.exec<{ at: number | null }>("SELECT MIN(next_at) AS at FROM notices").one().at
   }
 }
+
+/** Fails every queued contact-send hop of a bot, telling each owner (call inside a transaction); returns how many. */
+export function failOwned(
+  outbox: { failOwned(reason: string, now: number): { id: string; owner: MessageOwner }[] },
+  notices: Notices,
+  reason: string,
+  now: number,
+): number {
+  const failed = outbox.failOwned(reason, now)
+  for (const f of failed) notices.tell(f.owner, "failed", reason, f.id, now)
+  return failed.length
+}

@@ -6,6 +6,7 @@
 import { handlers } from "../handlers"
 import { DEFAULT_MAX_HISTORY } from "../handlers/ai"
 import type { HandlerContext } from "../handlers/types"
+import { Signal } from "../lib/async"
 import { backoffDelay } from "../lib/backoff"
 import { abortableFetch } from "../lib/http"
 import type { UrlPolicy } from "../lib/url-guard"
@@ -16,7 +17,7 @@ import { type LogDetail, type LogLevel, previewText } from "./activity-log"
 import type { ChatHistory } from "./chat-history"
 import type { Counters } from "./counters"
 import type { Inbox, PendingEvent } from "./inbox"
-import type { Notices } from "./notices"
+import { failOwned, type Notices } from "./notices"
 import { keywordAction, optInOrOut } from "./opt-out"
 import type { Outbox, QueuedMessage } from "./outbox"
 import { Pacer } from "./pacer"
@@ -70,6 +71,8 @@ export class Processor {
   private halted = false
   /** Set for good by `stop` (the bot is being deleted). */
   private stopped = false
+  /** Wakes a drain waiting for a slot or an in-flight send: something new was queued (a reply, a contact hop). */
+  private readonly queued = new Signal()
   /** Aborts every platform and handler call of the current run when the bot is deleted. */
   private readonly abort = new AbortController()
   private current: Promise<number> | null = null
@@ -110,6 +113,11 @@ export class Processor {
       worked += handled + sent
     }
     return worked
+  }
+
+  /** A send was queued while a drain may be waiting: look at the queue again now, not after the wait. */
+  nudge(): void {
+    this.queued.fire()
   }
 
   /** When the alarm should fire next, or null when nothing waits. */
@@ -266,13 +274,6 @@ export class Processor {
     return true
   }
 
-  /** Fails every queued contact-send hop of this bot, telling each owner (call inside a transaction). */
-  failOwned(reason: string, now: number): number {
-    const failed = this.bot.outbox.failOwned(reason, now)
-    for (const f of failed) this.bot.notices.tell(f.owner, "failed", reason, f.id, now)
-    return failed.length
-  }
-
   // ---- send queue ----
 
   private async drain(loaded: UnsealedBot, deadline: number): Promise<number> {
@@ -300,7 +301,7 @@ export class Processor {
         // The queue ran dry: running broadcasts may have more recipients to put in line.
         if (this.bot.refill(Date.now()) > 0) continue
         if (inFlight.size === 0) break
-        await Promise.race(inFlight.values())
+        await Promise.race([...inFlight.values(), this.queued.wait()])
         continue
       }
       const now = Date.now()
@@ -311,7 +312,7 @@ export class Processor {
         // instead of after this drain (which can run for as long as chats keep their pacing busy).
         const inboxDue = this.bot.inbox.nextDueAt()
         if (inboxDue !== null && inboxDue <= now) break
-        await Promise.race([sleep(Math.min(start - now, MAX_IDLE_WAIT_MS)), ...inFlight.values()])
+        await Promise.race([sleep(Math.min(start - now, MAX_IDLE_WAIT_MS)), ...inFlight.values(), this.queued.wait()])
         if (this.epoch !== seenEpoch) {
           batch = [] // a retry or pause may have changed what's ready first
           seenEpoch = this.epoch
@@ -386,7 +387,7 @@ export class Processor {
             this.bot.outbox.markFailed(item.id, decision.reason, now)
             this.bot.notices.tell(item.owner, "failed", decision.reason, item.id, now)
           } else this.bot.outbox.requeue(item.id, now)
-          this.failOwned(`bot unusable: ${decision.reason}`, now)
+          failOwned(this.bot.outbox, this.bot.notices, `bot unusable: ${decision.reason}`, now)
         })
         this.bot.noticed()
         await this.bot.halt(decision.reason)

@@ -14,3 +14,24 @@ export function settledWithin(promise: Promise<unknown>, ms: number): Promise<bo
     if (timer !== null) clearTimeout(timer)
   })
 }
+
+/** A wake-up call: `wait()` resolves at the next `fire()`. Every wait until then shares one promise. */
+export class Signal {
+  private next: { promise: Promise<void>; resolve: () => void } | null = null
+
+  wait(): Promise<void> {
+    if (!this.next) {
+      let resolve: () => void = () => {}
+      const promise = new Promise<void>((r) => {
+        resolve = r
+      })
+      this.next = { promise, resolve }
+    }
+    return this.next.promise
+  }
+
+  fire(): void {
+    this.next?.resolve()
+    this.next = null
+  }
+}
