@@ -8,6 +8,7 @@ import { type AppEnv, envVar } from "./env"
 import { errorBody, HttpError } from "./lib/errors"
 import { logEvent } from "./lib/log"
 import { securityHeaders } from "./lib/security-headers"
+import { audienceBroadcastsApp } from "./routes/audience-broadcasts"
 import { authApp } from "./routes/auth"
 import { botsApp } from "./routes/bots"
 import { broadcastsApp, NDJSON_BODY_LIMIT } from "./routes/broadcasts"
@@ -73,6 +74,7 @@ export function createApp() {
     .route("/api/bots", botsApp)
     .route("/api/bots", messagesApp)
     .route("/api/bots", broadcastsApp)
+    .route("/api", audienceBroadcastsApp)
     .route("/api", insightsApp)
     .route("/api", platformsApp)
     .route("/api/contacts", contactsApp)

@@ -8,6 +8,57 @@ export type AddRecipients = {
   more?: boolean
 }
 
+export type AudienceBroadcast = {
+  name: string
+  /** The business's contacts with this tag */
+  audience: {
+    tag: string
+  }
+  scheduledAt?: string
+  text?: string
+  media?: {
+    kind: "image" | "document" | "audio" | "video"
+    url: string
+    caption?: string
+    fileName?: string
+  }
+  template?: {
+    name: string
+    language?: string
+    parameters?: string[]
+    headerParameters?: string[]
+    buttonParameters?: {
+      index: number
+      parameter: string
+    }[]
+  }
+  buttons?: {
+    text: string
+    data?: string
+    url?: string
+  }[][]
+  replyTo?: string
+  /** A stored template, rendered for the platform: instead of text, media or template */
+  templateId?: string
+  variables?: TemplateVariableValues
+}
+
+export type AudienceBroadcastResult = {
+  /** Contacts with the tag (at most 100000) */
+  contacts: number
+  /** Contacts one of the broadcasts below will try */
+  reached: number
+  /** Contacts no channel could take (the first 100), with the first skip reason */
+  unreachable: {
+    contactId: string
+    reason: string
+  }[]
+  broadcasts: {
+    botId: string
+    broadcast: Broadcast
+  }[]
+}
+
 export type Bot = {
   id: string
   platform: string
@@ -227,7 +278,6 @@ export type CreateBroadcast = {
   more?: boolean
   /** Start then, not at once */
   scheduledAt?: string
-} & {
   text?: string
   media?: {
     kind: "image" | "document" | "audio" | "video"
@@ -251,10 +301,9 @@ export type CreateBroadcast = {
     url?: string
   }[][]
   replyTo?: string
-  templateRef?: {
-    id: string
-    version: number
-  }
+  /** A stored template, rendered for the platform: instead of text, media or template */
+  templateId?: string
+  variables?: TemplateVariableValues
 }
 
 export type CreateContact = {
@@ -576,6 +625,7 @@ export interface RequestBodies {
     action: "start" | "stop" | "restart"
   }
   "POST /api/bots/{id}/messages": SendMessage
+  "POST /api/broadcasts": AudienceBroadcast
   "POST /api/contacts": CreateContact
   "PATCH /api/contacts/{id}": PatchContact
   "POST /api/contacts/{id}/merge": MergeContacts
@@ -661,6 +711,7 @@ export interface Responses {
   }
   "GET /api/bots/{id}/messages/{messageId}": Message
   "GET /api/bots/{id}/stats": BotStats
+  "POST /api/broadcasts": AudienceBroadcastResult
   "GET /api/contacts": {
     contacts: Contact[]
     nextCursor: string | null

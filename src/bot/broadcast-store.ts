@@ -16,6 +16,7 @@ export const templateSnapshotSchema = z.object({
   whatsapp: whatsappFormSchema.nullable(),
   slack: slackFormSchema.nullable(),
 })
+export type TemplateSnapshot = z.infer<typeof templateSnapshotSchema>
 
 export const broadcastStatuses = ["draft", "scheduled", "running", "paused", "done", "cancelled"] as const
 export type BroadcastStatus = (typeof broadcastStatuses)[number]

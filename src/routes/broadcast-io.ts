@@ -1,7 +1,7 @@
 /** The broadcasts API's bodies and answers: request schemas, the view, template checks, CSV lines, NDJSON chunks. */
 import { z } from "@hono/zod-openapi"
 import type { Context } from "hono"
-import { type BroadcastContent, type Recipient, recipientSchema } from "../bot/broadcast-store"
+import { type BroadcastContent, type Recipient, recipientSchema, type TemplateSnapshot } from "../bot/broadcast-store"
 import type { BroadcastView } from "../bot/broadcasts"
 import type { AppEnv } from "../env"
 import type { FieldError } from "../lib/domain-error"
@@ -80,9 +80,20 @@ export const present = (v: BroadcastView) => ({
   finishedAt: iso(v.finishedAt),
 })
 
+/** The business's template (404 when it is not one of theirs), as a broadcast keeps it: a snapshot of this version. */
+export async function loadTemplate(c: Context<AppEnv>, templateId: string): Promise<TemplateSnapshot> {
+  const found = isId("tpl", templateId)
+    ? await createTemplateRepository(c.env.DB).get(c.var.auth.business_id, templateId)
+    : null
+  if (!found?.ok) throw httpError({ kind: "not_found", message: "Template not found" })
+  const t = found.value
+  return { id: t.id, version: t.version, variables: t.variables, body: t.body, whatsapp: t.whatsapp, slack: t.slack }
+}
+
 /**
  * A template broadcast: the template as it is now (each message records its version), checked against every
  * recipient's values (the broadcast's, then the recipient's own) so a missing one is a 422 before anything is sent.
+ * Recipients added later are checked when they are sent: one without a value fails with the variable's name.
  */
 export async function templated(
   c: Context<AppEnv>,
@@ -90,31 +101,15 @@ export async function templated(
   variables: Record<string, string>,
   recipients: Recipient[],
 ): Promise<BroadcastContent> {
-  const found = isId("tpl", templateId)
-    ? await createTemplateRepository(c.env.DB).get(c.var.auth.business_id, templateId)
-    : null
-  if (!found?.ok) throw httpError({ kind: "not_found", message: "Template not found" })
-  const t = found.value
+  const template = await loadTemplate(c, templateId)
   const fields: FieldError[] = []
   for (const [i, r] of recipients.entries()) {
-    const checked = checkVariables(t, { ...variables, ...r.variables })
+    const checked = checkVariables(template, { ...variables, ...r.variables })
     if (!checked.ok && checked.error.kind === "invalid")
       fields.push(...checked.error.fields.map((f) => ({ path: `recipients.${i}.${f.path}`, message: f.message })))
     if (fields.length >= 20) break
   }
-  if (recipients.length === 0) {
-    const checked = checkVariables(t, variables)
-    if (!checked.ok && checked.error.kind === "invalid") fields.push(...checked.error.fields)
-  }
   if (fields.length > 0) throw httpError({ kind: "invalid", message: `Invalid body: ${fields[0]?.path}`, fields })
-  const template = {
-    id: t.id,
-    version: t.version,
-    variables: t.variables,
-    body: t.body,
-    whatsapp: t.whatsapp,
-    slack: t.slack,
-  }
   return { kind: "template", template, variables }
 }
 
