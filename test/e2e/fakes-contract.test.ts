@@ -225,6 +225,33 @@ describe("fake WhatsApp Cloud API", () => {
     expect(data.messages?.[0]?.id).toMatch(/^wamid\./)
   })
 
+  it("holds a number to the 24-hour window when asked: free-form only to people who wrote, templates always", async () => {
+    const phone = randomPhoneNumberId()
+    await fakes.whatsapp.window({ account: phone, enforce: true })
+    const refused = await wa(phone, text("15550001111"))
+    expect(refused.res.status).toBe(400)
+    expect(refused.data.error).toMatchObject({ code: 131047, message: "(#131047) Re-engagement message" })
+    const template = {
+      messaging_product: "whatsapp",
+      to: "15550001111",
+      type: "template",
+      template: { name: "hello_world", language: { code: "en_US" } },
+    }
+    expect((await wa(phone, template)).res.status).toBe(200)
+    // The person writes (a delivery through the fake opens the window), then free-form goes.
+    await fakes.whatsapp.deliver({
+      account: phone,
+      url: `${fakes.whatsapp.origin}/__fake/echo`,
+      body: whatsappTextEvent({ phoneNumberId: phone, from: "15550001111", text: "hi" }),
+    })
+    expect((await wa(phone, text("15550001111"))).res.status).toBe(200)
+    // More than 24 hours ago is outside again.
+    await fakes.whatsapp.window({ account: phone, from: "15550002222", at: Date.now() - 25 * 3600_000 })
+    expect((await wa(phone, text("15550002222"))).data.error?.code).toBe(131047)
+    await fakes.whatsapp.window({ account: phone, enforce: false })
+    expect((await wa(phone, text("15550002222"))).res.status).toBe(200)
+  })
+
   it("answers a missing or expired token with 401 OAuthException code 190", async () => {
     const phone = randomPhoneNumberId()
     for (const token of ["", "EAAG-expired-token"]) {

@@ -179,6 +179,8 @@ describe("whatsapp round trip", () => {
 
   it("refuses a free-form message outside the 24 h window without calling WhatsApp; a template goes", async () => {
     const bot = await createWhatsAppBot()
+    // The fake holds this number to the window as Meta does: a free-form send that got through would fail there.
+    await fakes.whatsapp.window({ account: bot.phoneNumberId, enforce: true })
     const res = await api<{ error: { code: string } }>("POST", `/api/bots/${bot.id}/messages`, {
       token: bot.admin,
       body: { chatId: "15550009999", text: "late" },
@@ -192,6 +194,15 @@ describe("whatsapp round trip", () => {
     await eventually(async () => ((await sent(bot)).some((m) => m.type === "template") ? true : undefined))
     // The template is the first and only call the fake saw: the refused text never reached it.
     expect((await sent(bot)).map((m) => m.type)).toEqual(["template"])
+    // Once the person writes (the fake hears of it as Meta would), free-form text goes, at both ends.
+    await fakes.whatsapp.window({ account: bot.phoneNumberId, from: "15550009999" })
+    await whatsappPersonWrote(bot, "15550009999", "hello")
+    const now = await api("POST", `/api/bots/${bot.id}/messages`, {
+      token: bot.admin,
+      body: { chatId: "15550009999", text: "now it goes" },
+    })
+    expect(now.status).toBe(202)
+    await eventually(async () => ((await sent(bot)).some((m) => m.text?.body === "now it goes") ? true : undefined))
   })
 
   it("fails a message WhatsApp itself refuses for the window (131047) with that reason, once", async () => {

@@ -29,6 +29,11 @@ export interface FakeControl {
   revoke(account: string, token?: string): Promise<void>
   /** WhatsApp: only these access tokens own the number from now on (a number without owners accepts any token). */
   own(account: string, token: string): Promise<void>
+  /**
+   * WhatsApp's 24-hour window: `enforce` turns it on for a number (free-form sends to people who have not written in
+   * 24 hours then fail with 131047, as Meta answers); `from` (with `at`) records that a person wrote.
+   */
+  window(input: { account: string; enforce?: boolean; from?: string; at?: number }): Promise<void>
 }
 
 function isRecord(v: unknown): v is Record<string, unknown> {
@@ -113,6 +118,9 @@ export function fakeControl(origin: string): FakeControl {
     },
     own: async (account, token) => {
       await call("own", { account, token })
+    },
+    window: async (input) => {
+      await call("window", input)
     },
   }
 }

@@ -110,7 +110,11 @@ export function startWhatsAppFake(port = 0, latencyMs = 0): Promise<RunningFake>
     name: "whatsapp",
     failModes: ["429", "500", "502", "timeout", "401", "403", "400", "wa_code"],
     identify,
-    control: async (name, params) => (name === "deliver" ? deliver(params) : undefined),
+    control: async (name, params) => {
+      if (name === "deliver") return deliver(params)
+      if (name === "window") return windowControl(params)
+      return undefined
+    },
     reset: () => {},
   }
   return startFake(platform, port, latencyMs)
@@ -245,6 +249,7 @@ function sendMessage(account: string, params: Params, state: FakeState): Reply {
     return invalid("(#100) Param context['message_id'] must be a string.")
   }
 
+  if (type !== "template" && outsideWindow(account, to)) return graphError(400, 131047)
   const limits = state.limitsFor(account)
   if (limits.perSecond && state.recentSends(account, 1_000).length >= limits.perSecond) {
     state.rejectByLimit(account)
@@ -331,6 +336,7 @@ async function deliver(params: Params): Promise<Answer> {
   if (typeof params.url !== "string") return json(400, { error: "deliver needs a url (the worker's webhook)" })
   if (params.body === undefined) return json(400, { error: "deliver needs a body" })
   const sent = typeof params.body === "string" ? params.body : JSON.stringify(params.body)
+  noteInbound(params.body)
   const bytes = new TextEncoder().encode(sent)
   const headers: Record<string, string> = { "content-type": "application/json", "user-agent": "facebookexternalua" }
   if (typeof params.appSecret === "string") {
@@ -341,4 +347,59 @@ async function deliver(params: Params): Promise<Answer> {
   }
   const result: DeliverResult = { ...(await post(params.url, bytes, headers)), sent }
   return json(200, result)
+}
+
+// ---- the customer service window (https://developers.facebook.com/docs/whatsapp/cloud-api/guides/send-messages) ----
+
+/** Numbers whose sends the fake holds to the 24-hour window (opt-in: `window` control with `enforce: true`). */
+const enforced = new Set<string>()
+/** When each person last wrote to each number: from deliveries through this fake and the `window` control. */
+const lastInbound = new Map<string, Map<string, number>>()
+const WINDOW_MS = 24 * 3600_000
+
+function outsideWindow(account: string, to: string): boolean {
+  if (!enforced.has(account)) return false
+  const at = lastInbound.get(account)?.get(to.replace(/\D/g, ""))
+  return at === undefined || Date.now() - at > WINDOW_MS
+}
+
+function wrote(account: string, from: string, at: number): void {
+  const people = lastInbound.get(account) ?? new Map<string, number>()
+  people.set(from.replace(/\D/g, ""), at)
+  lastInbound.set(account, people)
+}
+
+/** Messages in a delivered webhook open the window of their sender on their number. */
+function noteInbound(body: unknown): void {
+  const parsed = typeof body === "string" ? safeJson(body) : body
+  if (!isRecord(parsed) || !Array.isArray(parsed.entry)) return
+  for (const entry of parsed.entry) {
+    if (!isRecord(entry) || !Array.isArray(entry.changes)) continue
+    for (const change of entry.changes) {
+      const value = isRecord(change) && isRecord(change.value) ? change.value : null
+      const account = value && isRecord(value.metadata) ? String(value.metadata.phone_number_id ?? "") : ""
+      if (!value || !Array.isArray(value.messages)) continue
+      for (const m of value.messages) if (isRecord(m) && typeof m.from === "string") wrote(account, m.from, Date.now())
+    }
+  }
+}
+
+function safeJson(text: string): unknown {
+  try {
+    return JSON.parse(text)
+  } catch {
+    return undefined
+  }
+}
+
+/** `{ account, enforce?: boolean, from?: string, at?: ms }`: turn the window on or off, or record that `from` wrote. */
+function windowControl(params: Params): Answer {
+  if (typeof params.account !== "string") return json(400, { error: "window needs an account" })
+  if (typeof params.enforce === "boolean") {
+    if (params.enforce) enforced.add(params.account)
+    else enforced.delete(params.account)
+  }
+  if (typeof params.from === "string")
+    wrote(params.account, params.from, typeof params.at === "number" ? params.at : Date.now())
+  return json(200, { ok: true })
 }
