@@ -7,6 +7,7 @@ import { api, tokenFor, uniqueBusiness } from "../helpers"
 import {
   botStub,
   createTelegramBot,
+  createWhatsAppBot,
   eventually,
   fakes,
   postTelegramUpdate,
@@ -213,6 +214,48 @@ describe("broadcasts", () => {
     expect((await delivered(bot, "Hi Ada, Corner is open")).get("810001")).toBe(1)
     expect((await delivered(bot, "Hi Grace, Main St is open")).get("810002")).toBe(1)
   })
+
+  it("sends a template to 3,000 WhatsApp chats at the number's limit: each once, never above the limit", async () => {
+    const wa = await createWhatsAppBot()
+    // The number is allowed 400 msg/s (the fake enforces it with 130429); the bot is configured to the same.
+    await fakes.whatsapp.limits({ account: wa.phoneNumberId, perSecond: 400 })
+    const patched = await api("PATCH", `/api/bots/${wa.id}`, {
+      token: wa.admin,
+      body: { limits: { perBotPerSecond: 400, perChatIntervalMs: 0 } },
+    })
+    expect(patched.status, patched.text).toBe(200)
+    const recipients = Array.from({ length: 3_000 }, (_, i) => ({ chatId: String(1_555_000_0000 + i) }))
+    const res = await api<{ broadcast: Broadcast }>("POST", `/api/bots/${wa.id}/broadcasts`, {
+      token: wa.admin,
+      body: {
+        name: "big",
+        template: { name: "promo", language: "en_US", parameters: ["spring"] },
+        recipients: recipients.slice(0, 2_000),
+        more: true,
+      },
+    })
+    expect(res.status, res.text).toBe(202)
+    const id = res.body.broadcast.id
+    const last = await api<{ broadcast: Broadcast }>("POST", `/api/bots/${wa.id}/broadcasts/${id}/recipients`, {
+      token: wa.admin,
+      body: { recipients: recipients.slice(2_000) },
+    })
+    expect(last.body.broadcast).toMatchObject({ total: 3_000, status: "running" })
+    const done = await eventually(
+      async () => {
+        const r = await api<{ broadcast: Broadcast }>("GET", `/api/bots/${wa.id}/broadcasts/${id}`, { token: wa.admin })
+        return r.body.broadcast.status === "done" ? r.body.broadcast : undefined
+      },
+      40_000,
+      "the 3,000-recipient broadcast",
+    )
+    expect(done).toMatchObject({ sent: 3_000, failed: 0, skipped: 0 })
+    const stats = await fakes.whatsapp.stats(wa.phoneNumberId)
+    expect(stats.accepted).toBe(3_000)
+    expect(Object.keys(stats.byChat)).toHaveLength(3_000)
+    expect(stats.duplicates).toBe(0)
+    expect(stats.rejected429).toBe(0)
+  }, 60_000)
 
   it("takes recipients in chunks and as NDJSON, starting only after the last chunk", async () => {
     const bot = await createTelegramBot()
