@@ -52,6 +52,19 @@ const TOKEN_KEY = "switchboard.token"
 /** @typedef {import("./api-types").Routing} Routing */
 /** @typedef {import("./api-types").RoutingRule} RoutingRule */
 /** @typedef {Required<import("./api-types").OptOutSettings>} OptOutSettings */
+/** @typedef {import("./api-types").Broadcast} Broadcast */
+/** @typedef {import("./api-types").BroadcastSummary} BroadcastSummary */
+/** @typedef {Responses["GET /api/bots/{id}/broadcasts"]} BroadcastPage */
+/** @typedef {import("./api-types").AddRecipients["recipients"][number]} Recipient */
+/** @typedef {import("./api-types").RequestBodies["POST /api/bots/{id}/broadcasts/{bid}/control"]["action"]} BroadcastAction */
+/**
+ * A new broadcast. `templateId` and `variables` (a stored template, filled per recipient) are what the template picker
+ * sends; the document's CreateBroadcast does not list them yet.
+ * @typedef {import("./api-types").CreateBroadcast & { templateId?: string, variables?: Record<string, string> }} CreateBroadcast
+ */
+/** @typedef {import("./api-types").Template} Template */
+/** @typedef {Responses["GET /api/templates"]} TemplatePage */
+/** @typedef {import("./api-types").RenderedTemplate} RenderedTemplate */
 
 export class ApiError extends Error {
   /**
@@ -131,11 +144,12 @@ export function fieldsFromMessage(message) {
  * @param {string} method
  * @param {string} path
  * @param {unknown} [body]
+ * @param {string} [accept]  another type than JSON (a CSV download) is answered as a Blob
  * @returns {Promise<T>}
  */
-async function request(method, path, body) {
+async function request(method, path, body, accept = "application/json") {
   /** @type {Record<string, string>} */
-  const headers = { Accept: "application/json" }
+  const headers = { Accept: accept }
   const token = session.token()
   if (token) headers.Authorization = `Bearer ${token}`
   if (body !== undefined) headers["Content-Type"] = "application/json"
@@ -145,6 +159,7 @@ async function request(method, path, body) {
   } catch {
     throw new ApiError(0, "network", "Could not reach Switchboard. Check your connection and try again.", [])
   }
+  if (res.ok && accept !== "application/json") return /** @type {T} */ (await res.blob())
   const text = res.status === 204 ? "" : await res.text()
   /** @type {unknown} */
   let data = null
@@ -263,4 +278,28 @@ export const api = {
   optOut: () => request("GET", "/api/settings/opt-out"),
   /** @param {OptOutSettings} body @returns {Promise<OptOutSettings>} */
   putOptOut: (body) => request("PUT", "/api/settings/opt-out", body),
+  /** @param {string} botId @param {URLSearchParams} query @returns {Promise<BroadcastPage>} */
+  listBroadcasts: (botId, query) => request("GET", `/api/bots/${enc(botId)}/broadcasts?${query}`),
+  /** @param {string} botId @param {string} id @returns {Promise<{ broadcast: Broadcast }>} */
+  getBroadcast: (botId, id) => request("GET", `/api/bots/${enc(botId)}/broadcasts/${enc(id)}`),
+  /** @param {string} botId @param {CreateBroadcast} body @returns {Promise<{ broadcast: Broadcast }>} */
+  createBroadcast: (botId, body) => request("POST", `/api/bots/${enc(botId)}/broadcasts`, body),
+  /**
+   * @param {string} botId @param {string} id @param {import("./api-types").AddRecipients} body
+   * @returns {Promise<{ broadcast: Broadcast }>}
+   */
+  addRecipients: (botId, id, body) => request("POST", `/api/bots/${enc(botId)}/broadcasts/${enc(id)}/recipients`, body),
+  /** @param {string} botId @param {string} id @param {BroadcastAction} action @returns {Promise<{ broadcast: Broadcast }>} */
+  controlBroadcast: (botId, id, action) =>
+    request("POST", `/api/bots/${enc(botId)}/broadcasts/${enc(id)}/control`, { action }),
+  /** Each recipient's outcome as CSV. @param {string} botId @param {string} id @returns {Promise<Blob>} */
+  broadcastResults: (botId, id) =>
+    request("GET", `/api/bots/${enc(botId)}/broadcasts/${enc(id)}/results`, undefined, "text/csv"),
+  /** @param {URLSearchParams} query @returns {Promise<TemplatePage>} */
+  listTemplates: (query) => request("GET", `/api/templates?${query}`),
+  /**
+   * What the template says for these values on a platform; nothing is sent.
+   * @param {string} id @param {import("./api-types").TemplatePreviewRequest} body @returns {Promise<RenderedTemplate>}
+   */
+  previewTemplate: (id, body) => request("POST", `/api/templates/${enc(id)}/preview`, body),
 }

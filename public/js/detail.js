@@ -2,6 +2,7 @@
 // Bot detail: controls, 24 h counters and chart, live activity log, configuration (secrets only as set), test console.
 import { activityLog, LOG_PAGE, testConsole } from "./activity.js"
 import { api, session } from "./api.js"
+import { botTabs } from "./broadcast-common.js"
 import { hourlyChart } from "./chart.js"
 import { loadPlatforms, platformBadge } from "./platforms.js"
 import {
@@ -261,6 +262,7 @@ export async function renderDetail(view, id) {
       h("div", {}, h("h1", {}, bot.name), h("p", { class: "sub meta" }, platformBadge(bot.platform), statusSlot)),
       h("div", { class: "row-actions" }, controls.start, controls.stop, controls.restart, edit, remove),
     ),
+    botTabs(id, "overview"),
     canWrite
       ? null
       : h(

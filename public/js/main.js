@@ -3,6 +3,9 @@
 // ready and still the current route, so a slow answer never paints over a newer page.
 import { ApiError, session, setUnauthorizedHandler } from "./api.js"
 import { renderBots } from "./bots.js"
+import { renderComposer } from "./broadcast-compose.js"
+import { renderBroadcast } from "./broadcast-detail.js"
+import { renderBroadcasts } from "./broadcasts.js"
 import { renderContact } from "./contact-detail.js"
 import { renderNewContact } from "./contact-new.js"
 import { renderContacts } from "./contacts.js"
@@ -84,7 +87,7 @@ function renderHeader(section) {
 
 /** @param {Route} route @returns {{ page: Page, title: string }} */
 function pick({ parts }) {
-  const [section, id, sub] = parts
+  const [section, id, sub, item] = parts
   if (section === "signin")
     return {
       title: "Sign in",
@@ -104,6 +107,12 @@ function pick({ parts }) {
   if (section === "contacts") return { title: "Contacts", page: renderContacts }
   if (section === "routing") return { title: "Routing", page: renderRouting }
   if (section === "new") return { title: "Add a bot", page: (view) => renderForm(view, null) }
+  if (section === "bots" && id && sub === "broadcasts" && item === "new")
+    return { title: "New broadcast", page: (view) => renderComposer(view, id) }
+  if (section === "bots" && id && sub === "broadcasts" && item)
+    return { title: "Broadcast", page: (view) => renderBroadcast(view, id, item) }
+  if (section === "bots" && id && sub === "broadcasts")
+    return { title: "Broadcasts", page: (view) => renderBroadcasts(view, id) }
   if (section === "bots" && id && sub === "edit") return { title: "Edit bot", page: (view) => renderForm(view, id) }
   if (section === "bots" && id) return { title: "Bot", page: (view) => renderDetail(view, id) }
   return { title: "Messaging Integrations", page: renderBots }
