@@ -57,11 +57,7 @@ const TOKEN_KEY = "switchboard.token"
 /** @typedef {Responses["GET /api/bots/{id}/broadcasts"]} BroadcastPage */
 /** @typedef {import("./api-types").AddRecipients["recipients"][number]} Recipient */
 /** @typedef {import("./api-types").RequestBodies["POST /api/bots/{id}/broadcasts/{bid}/control"]["action"]} BroadcastAction */
-/**
- * A new broadcast. `templateId` and `variables` (a stored template, filled per recipient) are what the template picker
- * sends; the document's CreateBroadcast does not list them yet.
- * @typedef {import("./api-types").CreateBroadcast & { templateId?: string, variables?: Record<string, string> }} CreateBroadcast
- */
+/** @typedef {import("./api-types").CreateBroadcast} CreateBroadcast */
 /** @typedef {import("./api-types").Template} Template */
 /** @typedef {Responses["GET /api/templates"]} TemplatePage */
 /** @typedef {import("./api-types").RenderedTemplate} RenderedTemplate */

@@ -213,15 +213,10 @@ export async function renderComposer(view, botId) {
       const m = /^recipients\.(\d+)(?:\.(.+))?$/.exec(e.path)
       if (m) {
         const line = parsed.lines[offset + Number(m[1])]
-        return { path: "recipients", message: `Line ${fmt(line ?? 0)}: ${m[2] ? `${m[2]} ` : ""}${e.message}` }
+        const what = m[2]?.replace(/^variables\./, "")
+        return { path: "recipients", message: `Line ${fmt(line ?? 0)}: ${what ? `${what}: ` : ""}${e.message}` }
       }
       if (e.path !== "") return e
-      // A server whose broadcasts take no template yet asks for text instead.
-      if (picker?.selected() && /exactly one of text, media or template\b/.test(e.message))
-        return {
-          path: "templateId",
-          message: "This server can't send a template as a broadcast yet: choose None and write the message.",
-        }
       return { path: picker?.selected() ? "templateId" : "text", message: e.message }
     })
   }
