@@ -15,6 +15,8 @@ import { type Stack, startStack } from "./stack.ts"
 /** Where page screenshots go (git-ignored). */
 const SCREENSHOTS = join(import.meta.dirname, "..", "..", "screenshots")
 const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"
+const CHROMIUM_ARGS =
+  "--no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync"
 const WIDTHS = [
   ["desktop", 1280, 900],
   ["phone", 390, 844],
@@ -66,15 +68,7 @@ async function api(method: string, path: string, body?: unknown, bearer?: string
   return { status: res.status, body: (await res.json()) as Record<string, unknown> }
 }
 
-interface Live {
-  status: string
-  total: number
-  sent: number
-  failed: number
-  skipped: number
-  cancelled: number
-  queued: number
-}
+type Live = Record<"total" | "sent" | "failed" | "skipped" | "cancelled" | "queued", number> & { status: string }
 const read = async (botId: string, id: string) =>
   (await api("GET", `/api/bots/${botId}/broadcasts/${id}`)).body.broadcast as Live
 
@@ -95,15 +89,7 @@ beforeAll(async () => {
   stack = await startStack()
   browser = await chromium.launch({
     executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
+    args: CHROMIUM_ARGS.split(" "),
   })
   page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true })
   page.setDefaultTimeout(10_000)
@@ -261,11 +247,9 @@ describe("broadcasts", () => {
     expect(still.sent).toBe(held)
     await expect.poll(() => legend("sent"), SOON).toBe(held)
     await shoot("broadcast-paused")
-
     await page.getByRole("button", { name: "Resume", exact: true }).click()
     await expect.poll(status, SOON).toBe("running")
     await expect.poll(() => legend("sent"), SLOW).toBeGreaterThan(held + 2)
-
     await page.getByRole("button", { name: "Cancel broadcast" }).click()
     const dialog = page.getByRole("dialog")
     await expect(dialog.textContent()).resolves.toMatch(/never will/)
