@@ -11,7 +11,7 @@ import { securityHeaders } from "./lib/security-headers"
 import { audienceBroadcastsApp } from "./routes/audience-broadcasts"
 import { authApp } from "./routes/auth"
 import { botsApp } from "./routes/bots"
-import { broadcastsApp, NDJSON_BODY_LIMIT } from "./routes/broadcasts"
+import { broadcastsApp, NDJSON_BODY_LIMIT, RECIPIENTS_JSON_LIMIT } from "./routes/broadcasts"
 import { contactMessagesApp } from "./routes/contact-messages"
 import { contactSettingsApp, contactsApp } from "./routes/contacts"
 import { docsApp } from "./routes/docs"
@@ -32,11 +32,16 @@ const apiBodyLimit = bodyLimit({
 })
 /** The guide's single-bot webhooks live under /api but take platform payloads (up to 3 MB). */
 const COMPAT_WEBHOOK = /^\/api\/[^/]+\/webhook$/
-/** Broadcast recipients uploaded as NDJSON (100,000 lines) take a larger limit of their own. */
-const RECIPIENTS_UPLOAD = /^\/api\/bots\/[^/]+\/broadcasts\/[^/]+\/recipients$/
+/** Broadcast recipients: JSON chunks of 5,000 with variables (about 2 MB), or NDJSON (100,000 lines) up to 16 MB. */
+const RECIPIENTS_UPLOAD = /^\/api\/bots\/[^/]+\/broadcasts(\/[^/]+\/recipients)?$/
 const ndjsonBodyLimit = bodyLimit({
   maxSize: NDJSON_BODY_LIMIT,
   onError: (c) => c.json(errorBody("payload_too_large", "Recipients upload exceeds 16 MB"), 413),
+})
+const recipientsBodyLimit = bodyLimit({
+  maxSize: RECIPIENTS_JSON_LIMIT,
+  onError: (c) =>
+    c.json(errorBody("payload_too_large", "A chunk of recipients over 2 MB: send fewer per request"), 413),
 })
 
 /** The single-bot mode's bots, set up once per isolate (and env): their webhook needs no manual curl. */
@@ -64,8 +69,9 @@ export function createApp() {
   // Management API bodies are small JSON documents; webhooks (their own, larger limit) are exempt.
   app.use("/api/*", (c, next) => {
     if (COMPAT_WEBHOOK.test(c.req.path)) return next()
+    if (!RECIPIENTS_UPLOAD.test(c.req.path)) return apiBodyLimit(c, next)
     const ndjson = (c.req.header("content-type") ?? "").startsWith("application/x-ndjson")
-    return ndjson && RECIPIENTS_UPLOAD.test(c.req.path) ? ndjsonBodyLimit(c, next) : apiBodyLimit(c, next)
+    return ndjson ? ndjsonBodyLimit(c, next) : recipientsBodyLimit(c, next)
   })
   app.use("/test/*", apiBodyLimit)
 

@@ -6,6 +6,8 @@ export type AddRecipients = {
     variables?: Record<string, string>
   }[]
   more?: boolean
+  /** The index of this chunk's first recipient (the broadcast's total before it): a retried chunk is then a no-op */
+  offset?: number
 }
 
 export type AudienceBroadcast = {
@@ -151,9 +153,17 @@ export type Broadcast = {
 export type BroadcastSummary = {
   id: string
   name: string
-  status: string
+  status: "draft" | "scheduled" | "running" | "paused" | "done" | "cancelled"
   total: number
-  counts: Record<string, number>
+  counts: {
+    queued: number
+    sent: number
+    delivered: number
+    read: number
+    failed: number
+    skipped: number
+    cancelled: number
+  }
   createdAt: string
   scheduledAt: string | null
   updatedAt: string

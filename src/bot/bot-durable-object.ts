@@ -192,6 +192,8 @@ export class BotDurableObject extends DurableObject<Env> {
   async broadcast(req: BroadcastRequest, businessId: string): Promise<Result<BroadcastView, DomainError>> {
     const snapshot = this.snapshot()
     if (!snapshot || snapshot.businessId !== businessId) return err(notFound())
+    if (req.op === "create" && snapshot.status !== "active")
+      return err({ kind: "stopped", message: `Bot is ${snapshot.status}: start it before broadcasting` })
     const now = Date.now()
     const answer = this.parts.broadcasts.handle(req, now)
     if (answer.ok && req.op !== "get") {

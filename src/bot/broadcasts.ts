@@ -56,7 +56,14 @@ export type BroadcastRequest =
       more: boolean
       scheduledAt: number | null
     }
-  | { op: "append"; id: string; recipients: Recipient[]; more: boolean }
+  | {
+      op: "append"
+      id: string
+      recipients: Recipient[]
+      more: boolean
+      /** The index of the chunk's first recipient: a chunk already added (a retry) is a no-op. */
+      offset?: number | undefined
+    }
   | { op: "control"; id: string; action: "pause" | "resume" | "cancel" }
   | { op: "get"; id: string }
 
@@ -98,7 +105,13 @@ export class Broadcaster {
     if (!row) return err(notFound("Broadcast"))
     if (req.op === "get") return ok(this.viewOf(req.id, now))
     if (req.op === "append") {
+      if (req.offset !== undefined && req.offset + req.recipients.length <= row.total)
+        return ok(this.viewOf(req.id, now)) // this chunk was added before: a retry
       if (row.status !== "draft") return err(invalid("recipients", `the broadcast is ${row.status}: it takes no more`))
+      if (req.offset !== undefined && req.offset !== row.total)
+        return err(
+          invalid("offset", `the broadcast has ${row.total} recipients: a chunk at ${req.offset} leaves a gap`),
+        )
       this.port.storage.transactionSync(() => {
         this.store.addChunk(req.id, req.recipients, now)
         if (!req.more) this.release(req.id, now)

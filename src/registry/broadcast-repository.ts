@@ -3,15 +3,26 @@
  * first so the list shows a broadcast at once), and the business's list of them per bot.
  */
 import { z } from "zod"
+import { type BroadcastStatus, broadcastStatuses } from "../bot/broadcast-store"
 import type { BroadcastView } from "../bot/broadcasts"
+
+const countsSchema = z.object({
+  queued: z.number().default(0),
+  sent: z.number().default(0),
+  delivered: z.number().default(0),
+  read: z.number().default(0),
+  failed: z.number().default(0),
+  skipped: z.number().default(0),
+  cancelled: z.number().default(0),
+})
 
 export interface BroadcastSummary {
   id: string
   botId: string
   name: string
-  status: string
+  status: BroadcastStatus
   total: number
-  counts: Record<string, number>
+  counts: z.infer<typeof countsSchema>
   scheduledAt: number | null
   createdAt: number
   updatedAt: number
@@ -21,7 +32,7 @@ const summaryRow = z.object({
   id: z.string(),
   bot_id: z.string(),
   name: z.string(),
-  status: z.string(),
+  status: z.enum(broadcastStatuses),
   total: z.number(),
   counts: z.string(),
   scheduled_at: z.number().nullable(),
@@ -91,7 +102,7 @@ export function createBroadcastRepository(db: D1Database) {
           name: r.name,
           status: r.status,
           total: r.total,
-          counts: z.record(z.string(), z.number()).parse(JSON.parse(r.counts)),
+          counts: countsSchema.parse(JSON.parse(r.counts)),
           scheduledAt: r.scheduled_at,
           createdAt: r.created_at,
           updatedAt: r.updated_at,

@@ -1,7 +1,13 @@
 /** The broadcasts API's bodies and answers: request schemas, the view, template checks, CSV lines, NDJSON chunks. */
 import { z } from "@hono/zod-openapi"
 import type { Context } from "hono"
-import { type BroadcastContent, type Recipient, recipientSchema, type TemplateSnapshot } from "../bot/broadcast-store"
+import {
+  type BroadcastContent,
+  broadcastStatuses,
+  type Recipient,
+  recipientSchema,
+  type TemplateSnapshot,
+} from "../bot/broadcast-store"
 import type { BroadcastView } from "../bot/broadcasts"
 import type { AppEnv } from "../env"
 import type { FieldError } from "../lib/domain-error"
@@ -15,6 +21,8 @@ import { checkVariables } from "../templates/render"
 export const RECIPIENTS_PER_CHUNK = 5_000
 /** An NDJSON upload of recipients: 100,000 lines of a chat id and a few variables fit well within this. */
 export const NDJSON_BODY_LIMIT = 16 * 1024 * 1024
+/** A JSON chunk of 5,000 recipients, each with a few variables. */
+export const RECIPIENTS_JSON_LIMIT = 2 * 1024 * 1024
 
 const recipientsSchema = z.array(recipientSchema).max(RECIPIENTS_PER_CHUNK)
 
@@ -33,14 +41,21 @@ export const createBody = withSendRules(
 ).openapi("CreateBroadcast")
 
 export const appendBody = z
-  .object({ recipients: recipientsSchema.min(1), more: z.boolean().default(false) })
+  .object({
+    recipients: recipientsSchema.min(1),
+    more: z.boolean().default(false),
+    offset: z.number().int().min(0).optional().openapi({
+      description:
+        "The index of this chunk's first recipient (the broadcast's total before it): a retried chunk is then a no-op",
+    }),
+  })
   .openapi("AddRecipients")
 
 export const broadcastSchema = z
   .object({
     id: z.string(),
     name: z.string(),
-    status: z.enum(["draft", "scheduled", "running", "paused", "done", "cancelled"]),
+    status: z.enum(broadcastStatuses),
     total: z.number(),
     queued: z.number(),
     sent: z.number(),
@@ -62,9 +77,17 @@ export const summarySchema = z
   .object({
     id: z.string(),
     name: z.string(),
-    status: z.string(),
+    status: z.enum(broadcastStatuses),
     total: z.number(),
-    counts: z.record(z.string(), z.number()),
+    counts: z.object({
+      queued: z.number(),
+      sent: z.number(),
+      delivered: z.number(),
+      read: z.number(),
+      failed: z.number(),
+      skipped: z.number(),
+      cancelled: z.number(),
+    }),
     createdAt: z.string(),
     scheduledAt: z.string().nullable(),
     updatedAt: z.string(),

@@ -26,7 +26,7 @@ import {
 } from "./broadcast-io"
 import { commonErrors, createOpenApiApp, errorResponse } from "./openapi"
 
-export { NDJSON_BODY_LIMIT } from "./broadcast-io"
+export { NDJSON_BODY_LIMIT, RECIPIENTS_JSON_LIMIT } from "./broadcast-io"
 
 const params = z.object({ id: z.string().min(1).max(64), bid: z.string().min(1).max(64) })
 const botParam = z.object({ id: z.string().min(1).max(64) })
@@ -84,6 +84,8 @@ export const broadcastsApp = app
       responses: {
         202: json(one, "Accepted: running, scheduled, or a draft waiting for more recipients"),
         403: errorResponse("Viewers cannot send"),
+        409: errorResponse("`bot_stopped`: the bot is stopped or in error (start it, fix its credentials)"),
+        413: errorResponse("Over 2 MB of JSON (send fewer recipients per request) or 16 MB of NDJSON"),
         ...commonErrors,
         404: notFoundBroadcast,
       },
@@ -139,8 +141,8 @@ export const broadcastsApp = app
     async (c) => {
       const { id, bid } = c.req.valid("param")
       await ownBot(c, id)
-      const { recipients, more } = c.req.valid("json")
-      return c.json({ broadcast: await ask(c, id, { op: "append", id: bid, recipients, more }) }, 202)
+      const { recipients, more, offset } = c.req.valid("json")
+      return c.json({ broadcast: await ask(c, id, { op: "append", id: bid, recipients, more, offset }) }, 202)
     },
   )
   .openapi(

@@ -279,6 +279,23 @@ describe("broadcasts", () => {
       headers: { "Content-Type": "application/x-ndjson" },
     })
     expect(bad.status).toBe(422)
+    // A retried chunk (same offset) is a no-op; a chunk that would leave a gap is refused.
+    const draft = await start(bot, { name: "retried", text: "Retried!", recipients: chats(2, 9500), more: true })
+    const chunk = { recipients: chats(3, 9600), offset: 2, more: true }
+    const once = await api<{ broadcast: Broadcast }>("POST", `/api/bots/${bot.id}/broadcasts/${draft.id}/recipients`, {
+      token: bot.admin,
+      body: chunk,
+    })
+    const twice = await api<{ broadcast: Broadcast }>("POST", `/api/bots/${bot.id}/broadcasts/${draft.id}/recipients`, {
+      token: bot.admin,
+      body: chunk,
+    })
+    expect([once.body.broadcast.total, twice.body.broadcast.total]).toEqual([5, 5])
+    const gap = await api("POST", `/api/bots/${bot.id}/broadcasts/${draft.id}/recipients`, {
+      token: bot.admin,
+      body: { recipients: chats(1, 9700), offset: 9 },
+    })
+    expect(gap.status).toBe(422)
     const late = await api("POST", `/api/bots/${bot.id}/broadcasts/${b.id}/recipients`, {
       token: bot.admin,
       body: { recipients: chats(1, 9200) },
