@@ -4,8 +4,8 @@ import type { Context } from "hono"
 import { requireAuth, requireWriter } from "../auth/jwt"
 import { logLevels } from "../bot/activity-log"
 import type { AppEnv } from "../env"
-import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "../lib/encoding"
-import { HttpError, orThrow } from "../lib/errors"
+import { pageCursor } from "../lib/cursor"
+import { orThrow } from "../lib/errors"
 import { isId } from "../lib/ids"
 import { redactUrl } from "../lib/url-guard"
 import { platformSchema } from "../providers"
@@ -119,14 +119,7 @@ function present(c: Context<AppEnv>, service: BotService, bot: StoredBot): z.inf
   }
 }
 
-// Cursors are opaque to clients: base64url of the last bot id of the page.
-const encodeCursor = (id: string) => toBase64Url(utf8(id))
-function decodeCursor(cursor: string): string {
-  const bytes = fromBase64Url(cursor)
-  const id = bytes ? fromUtf8(bytes) : ""
-  if (!isId("bot", id)) throw new HttpError(400, "invalid_cursor", "cursor is not one this API issued")
-  return id
-}
+const cursor = pageCursor("bot", (id) => isId("bot", id))
 
 const service = (c: Context<AppEnv>) => createBotService(c.env, c.var.auth)
 
@@ -189,7 +182,7 @@ export const botsApp = createOpenApiApp()
         status: q.status,
         q: q.q || undefined,
         limit: q.limit,
-        after: q.cursor ? decodeCursor(q.cursor) : undefined,
+        after: q.cursor ? cursor.decode(q.cursor) : undefined,
       })
       const last = bots.at(-1)
       const traffic = await createRollupRepository(c.env.DB).totals24h(
@@ -201,7 +194,7 @@ export const botsApp = createOpenApiApp()
         const t = traffic.get(b.id) ?? { inbound: 0, outbound: 0, failed: 0 }
         return { ...present(c, s, b), last24h: { ...t, failureRate: failureRate(t) } }
       })
-      return c.json({ bots: listed, nextCursor: hasMore && last ? encodeCursor(last.id) : null }, 200)
+      return c.json({ bots: listed, nextCursor: hasMore && last ? cursor.encode(last.id) : null }, 200)
     },
   )
   .openapi(

@@ -8,7 +8,7 @@ import { requireAuth, requireWriter } from "../auth/jwt"
 import type { BroadcastRequest } from "../bot/broadcasts"
 import { botStub } from "../bot/stubs"
 import type { AppEnv } from "../env"
-import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "../lib/encoding"
+import { pageCursor } from "../lib/cursor"
 import { HttpError, httpError, orThrow } from "../lib/errors"
 import { isId, newId } from "../lib/ids"
 import { createBotRepository } from "../registry/bot-repository"
@@ -48,13 +48,7 @@ async function ask(c: Context<AppEnv>, botId: string, req: BroadcastRequest) {
   return present(orThrow(await botStub(c.env, botId).broadcast(req, c.var.auth.business_id)))
 }
 
-const encodeCursor = (id: string) => toBase64Url(utf8(id))
-function decodeCursor(cursor: string): string {
-  const bytes = fromBase64Url(cursor)
-  const id = bytes ? fromUtf8(bytes) : ""
-  if (!isId("bc", id)) throw new HttpError(400, "invalid_cursor", "cursor is not one this API issued")
-  return id
-}
+const cursor = pageCursor("broadcast", (id) => isId("bc", id))
 
 const app = createOpenApiApp()
 
@@ -172,7 +166,7 @@ export const broadcastsApp = app
         c.var.auth.business_id,
         id,
         q.limit,
-        q.cursor ? decodeCursor(q.cursor) : undefined,
+        q.cursor ? cursor.decode(q.cursor) : undefined,
       )
       const last = broadcasts.at(-1)
       return c.json(
@@ -187,7 +181,7 @@ export const broadcastsApp = app
             scheduledAt: iso(b.scheduledAt),
             updatedAt: new Date(b.updatedAt).toISOString(),
           })),
-          nextCursor: hasMore && last ? encodeCursor(last.id) : null,
+          nextCursor: hasMore && last ? cursor.encode(last.id) : null,
         },
         200,
       )

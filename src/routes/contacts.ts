@@ -3,8 +3,8 @@ import { createRoute, z } from "@hono/zod-openapi"
 import type { Context } from "hono"
 import { requireAuth, requireWriter } from "../auth/jwt"
 import type { AppEnv } from "../env"
-import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "../lib/encoding"
-import { HttpError, orThrow } from "../lib/errors"
+import { pageCursor } from "../lib/cursor"
+import { orThrow } from "../lib/errors"
 import { platformSchema } from "../providers"
 import {
   contactViewSchema,
@@ -63,16 +63,7 @@ const identityErrors = {
 
 // Cursors are opaque to clients: base64url of a marker and the last contact id of the page. The marker, not the id's
 // shape, tells ours from garbage: contacts the bots create have derived ids.
-const CURSOR_MARK = "contact:"
-const encodeCursor = (id: string) => toBase64Url(utf8(CURSOR_MARK + id))
-function decodeCursor(cursor: string): string {
-  const bytes = fromBase64Url(cursor)
-  const text = bytes ? fromUtf8(bytes) : ""
-  const id = text.slice(CURSOR_MARK.length)
-  if (!text.startsWith(CURSOR_MARK) || id.length === 0 || id.length > 128)
-    throw new HttpError(400, "invalid_cursor", "cursor is not one this API issued")
-  return id
-}
+const cursor = pageCursor("contact", (id) => id.length > 0 && id.length <= 128)
 
 const service = (c: Context<AppEnv>) => createContactService(c.env, c.var.auth)
 
@@ -119,11 +110,11 @@ export const contactsApp = createOpenApiApp()
         botId: q.botId,
         chatId: q.chatId,
         limit: q.limit,
-        after: q.cursor ? decodeCursor(q.cursor) : undefined,
+        after: q.cursor ? cursor.decode(q.cursor) : undefined,
       })
       const last = contacts.at(-1)
       return c.json(
-        { contacts: contacts.map(toContactView), nextCursor: hasMore && last ? encodeCursor(last.id) : null },
+        { contacts: contacts.map(toContactView), nextCursor: hasMore && last ? cursor.encode(last.id) : null },
         200,
       )
     },

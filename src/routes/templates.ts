@@ -3,8 +3,8 @@ import { createRoute, z } from "@hono/zod-openapi"
 import type { Context } from "hono"
 import { requireAuth, requireWriter } from "../auth/jwt"
 import type { AppEnv } from "../env"
-import { fromBase64Url, fromUtf8, toBase64Url, utf8 } from "../lib/encoding"
-import { HttpError, orThrow } from "../lib/errors"
+import { pageCursor } from "../lib/cursor"
+import { orThrow } from "../lib/errors"
 import {
   createTemplateBodySchema,
   patchTemplateBodySchema,
@@ -44,17 +44,7 @@ const invalidTemplate = errorResponse(
   "`validation_failed` (fields in details): e.g. `body` with a `{{placeholder}}` that is not a declared variable",
 )
 
-// Cursors are opaque to clients: base64url of a marker and the last template id of the page.
-const CURSOR_MARK = "template:"
-const encodeCursor = (id: string) => toBase64Url(utf8(CURSOR_MARK + id))
-function decodeCursor(cursor: string): string {
-  const bytes = fromBase64Url(cursor)
-  const text = bytes ? fromUtf8(bytes) : ""
-  const id = text.slice(CURSOR_MARK.length)
-  if (!text.startsWith(CURSOR_MARK) || id.length === 0 || id.length > 64)
-    throw new HttpError(400, "invalid_cursor", "cursor is not one this API issued")
-  return id
-}
+const cursor = pageCursor("template", (id) => id.length > 0 && id.length <= 64)
 
 const service = (c: Context<AppEnv>) => createTemplateService(c.env, c.var.auth)
 
@@ -103,11 +93,11 @@ export const templatesApp = createOpenApiApp()
       const { templates, hasMore } = await service(c).list({
         q: q.q || undefined,
         limit: q.limit,
-        after: q.cursor ? decodeCursor(q.cursor) : undefined,
+        after: q.cursor ? cursor.decode(q.cursor) : undefined,
       })
       const last = templates.at(-1)
       return c.json(
-        { templates: templates.map(toTemplateView), nextCursor: hasMore && last ? encodeCursor(last.id) : null },
+        { templates: templates.map(toTemplateView), nextCursor: hasMore && last ? cursor.encode(last.id) : null },
         200,
       )
     },
