@@ -10,6 +10,7 @@ const POLL_CURSOR_KEY = "poll_cursor"
 const POLL_LAST_KEY = "poll_last"
 const SETUP_KEY = "setup_key"
 const ROLLUP_PENDING_KEY = "rollup_pending"
+const REGISTRY_WRITES_KEY = "registry_writes"
 
 export class BotMeta {
   private cached: BotSnapshot | null | undefined
@@ -93,6 +94,15 @@ export class BotMeta {
 
   setRollupPending(pending: boolean): void {
     this.write(ROLLUP_PENDING_KEY, pending ? "1" : "0")
+  }
+
+  /** D1 batches this bot's object has written, ever (what tests and the bench count: never one per webhook). */
+  registryWrites(): number {
+    return Number(this.read(REGISTRY_WRITES_KEY) ?? "0")
+  }
+
+  noteRegistryWrite(): void {
+    this.write(REGISTRY_WRITES_KEY, String(this.registryWrites() + 1))
   }
 
   /** The object's storage was deleted: forget the cached copies too. */

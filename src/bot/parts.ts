@@ -80,6 +80,7 @@ export function assembleBot(ctx: DurableObjectState, env: Env, hooks: BotHooks) 
     people: contacts.people,
     broadcasts,
     pending: { get: () => meta.rollupPending(), set: (p) => meta.setRollupPending(p) },
+    writes: { count: () => meta.registryWrites(), add: () => meta.noteRegistryWrite() },
     snapshot: hooks.snapshot,
     schedule: hooks.schedule,
     waitUntil,

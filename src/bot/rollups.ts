@@ -29,6 +29,8 @@ export interface RollupPort {
   broadcasts: { summaries(now: number): BroadcastView[]; reported(ids: string[], upTo: number): void }
   /** A flag in storage: set while the registry lacks something, so a restarted object knows to flush. */
   pending: { get(): boolean; set(pending: boolean): void }
+  /** Counts the D1 batches written, in storage (an eviction does not reset it). */
+  writes: { count(): number; add(): void }
   snapshot(): BotSnapshot | null
   /** Sets the object's alarm for `at` unless one is due sooner. */
   schedule(at: number): Promise<void>
@@ -39,16 +41,15 @@ export class Rollups {
   private lastFlush = 0
   private dueAt: number | null = null
   private lastActive: number | null = null
-  /** D1 batches this object wrote since it started: what the tests and the bench count. */
-  private batches = 0
   /** Bumped by every activity; a flush clears the stored flag only if none came while it was writing. */
   private activity = 0
   private flagged = false
 
   constructor(private readonly port: RollupPort) {}
 
+  /** D1 batches this bot's object ever wrote: what the tests and the bench count. */
   get registryWrites(): number {
-    return this.batches
+    return this.port.writes.count()
   }
 
   /**
@@ -107,7 +108,7 @@ export class Rollups {
         ...identityStatements(db, snapshot, people, now),
         ...broadcastStatements(db, snapshot, campaigns, now),
       ])
-      this.batches++
+      this.port.writes.add()
       this.port.people.flushed(people)
       this.port.broadcasts.reported(
         campaigns.map((c) => c.id),

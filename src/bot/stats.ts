@@ -8,6 +8,6 @@ export interface BotStats {
   inboxPending: number
   polling: { lastPollAt: number | null } | null
   gateway: GatewayStatus | null
-  /** D1 batches this object wrote since it started (rollups and the people it learned, together). */
+  /** D1 batches this bot's object ever wrote (rollups, the people it learned and broadcast summaries, together). */
   registryWrites: number
 }
