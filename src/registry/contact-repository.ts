@@ -6,6 +6,7 @@ import {
   type Contact,
   DEFAULT_OPT_OUT,
   type Identity,
+  mergedFields,
   type OptOutSettings,
   optOutSettingsSchema,
   type Routing,
@@ -109,19 +110,6 @@ export interface ContactListFilter {
   after?: string | undefined
 }
 
-/**
- * What a merge leaves on the target: its own values first, the source filling the gaps (attributes it lacks, tags
- * and platforms it does not list, a name when it has none).
- */
-export function mergedFields(target: Contact, source: Contact): ContactFields {
-  return {
-    name: target.name !== "" ? target.name : source.name,
-    attributes: { ...source.attributes, ...target.attributes },
-    tags: [...new Set([...target.tags, ...source.tags])],
-    preferredPlatforms: [...new Set([...target.preferredPlatforms, ...source.preferredPlatforms])],
-  }
-}
-
 /** Escapes LIKE wildcards so a search for "50%" finds the literal text. */
 const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`
 
@@ -171,14 +159,24 @@ export function createContactRepository(db: D1Database) {
     return out
   }
 
+  /** The contact and its identities in one round trip (every contact send starts here). */
   async function get(businessId: string, id: string): Promise<Result<Contact, DomainError>> {
-    const row = await db
-      .prepare(`SELECT ${CONTACT_COLUMNS} FROM contacts WHERE business_id = ?1 AND id = ?2`)
-      .bind(businessId, id)
-      .first()
+    const [contact, identities] = await db.batch([
+      db.prepare(`SELECT ${CONTACT_COLUMNS} FROM contacts WHERE business_id = ?1 AND id = ?2`).bind(businessId, id),
+      db
+        .prepare(
+          `SELECT ${IDENTITY_COLUMNS} FROM contact_identities WHERE business_id = ?1 AND contact_id = ?2
+           ORDER BY created_at, bot_id, chat_id`,
+        )
+        .bind(businessId, id),
+    ])
+    const row = contact?.results[0]
     if (!row) return err(notFound("Contact"))
-    const identities = await identitiesOf(businessId, [id])
-    return ok(toContact(contactRowSchema.parse(row), identities.get(id) ?? []))
+    const own = (identities?.results ?? []).map((raw) => {
+      const { contactId: _, ...identity } = toIdentity(raw)
+      return identity
+    })
+    return ok(toContact(contactRowSchema.parse(row), own))
   }
 
   async function readSettings(businessId: string) {

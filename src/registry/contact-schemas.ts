@@ -201,3 +201,19 @@ export function toContactView(contact: Contact): ContactView {
     })),
   }
 }
+
+/**
+ * What a merge leaves on the target: its own values first, the source filling the gaps (attributes it lacks, tags
+ * and platforms it does not list, a name when it has none).
+ */
+export function mergedFields(
+  target: Contact,
+  source: Contact,
+): Pick<Contact, "name" | "attributes" | "tags" | "preferredPlatforms"> {
+  return {
+    name: target.name !== "" ? target.name : source.name,
+    attributes: { ...source.attributes, ...target.attributes },
+    tags: [...new Set([...target.tags, ...source.tags])],
+    preferredPlatforms: [...new Set([...target.preferredPlatforms, ...source.preferredPlatforms])],
+  }
+}

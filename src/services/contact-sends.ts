@@ -75,15 +75,13 @@ export function createContactSends(env: Env, auth: Pick<AuthClaims, "business_id
       .filter(({ c }) => !platformSchema.safeParse(c).success && !isId("bot", c))
       .map(({ i }) => ({ path: `route.channels.${i}`, message: "must be a platform name or a bot id" }))
     if (bad.length > 0) return err({ kind: "invalid", message: "Validation failed", fields: bad })
-    const found = await contacts.get(businessId, contactId)
+    // The business's settings do not depend on the contact: read both at once.
+    const [found, settings] = await Promise.all([contacts.get(businessId, contactId), contacts.settings(businessId)])
     if (!found.ok) return found
-    const [settings, statuses] = await Promise.all([
-      contacts.settings(businessId),
-      bots.statuses(
-        businessId,
-        found.value.identities.map((i) => i.botId),
-      ),
-    ])
+    const statuses = await bots.statuses(
+      businessId,
+      found.value.identities.map((i) => i.botId),
+    )
     const planBots = new Map<string, PlanBot>([...statuses].map(([id, b]) => [id, { id, ...b }]))
     const contact = await withFreshState(found.value, planBots)
     const sendContent = await contentFor(contact, body)

@@ -14,16 +14,16 @@ import {
   createContactRepository,
   identityKey,
   identityTaken,
-  mergedFields,
   type NewIdentity,
 } from "../registry/contact-repository"
-import type {
-  Contact,
-  CreateContactBody,
-  IdentityInput,
-  OptOutSettings,
-  PatchContactBody,
-  Routing,
+import {
+  type Contact,
+  type CreateContactBody,
+  type IdentityInput,
+  mergedFields,
+  type OptOutSettings,
+  type PatchContactBody,
+  type Routing,
 } from "../registry/contact-schemas"
 
 /** The create body's own caps, which a merge's union must also respect (a later PATCH sends the same lists back). */
