@@ -1,4 +1,5 @@
 /** Slack outbound: OutboundMessage -> chat.postMessage body, Web API calls, and error classification by `error`. */
+import { z } from "zod"
 import { fetchText } from "../lib/http"
 import { err, ok, type Result } from "../lib/result"
 import { DEFAULT_TIMEOUT_MS, parseJsonOrUndefined, retryAfterMs, transportError } from "./shared"
@@ -107,7 +108,9 @@ export function slackSendBody(msg: OutboundMessage): Result<Record<string, unkno
   } else if (msg.text !== undefined) {
     text = msg.text
     if (text.length > TEXT_MAX) return problem("text", `Slack allows ${TEXT_MAX} characters per message`)
-    if (msg.buttons) {
+    // A template's own blocks (its Slack form): shown instead of the text, which stays the notification.
+    if (msg.slackBlocks) blocks.push(...z.array(z.record(z.string(), z.unknown())).parse(JSON.parse(msg.slackBlocks)))
+    else if (msg.buttons) {
       // With blocks, `text` is only the notification: the visible text is a section block, which holds 3000.
       if (text.length > SECTION_TEXT_MAX)
         return problem("text", `Slack allows ${SECTION_TEXT_MAX} characters of text above buttons`)

@@ -125,6 +125,11 @@ export const outboundContentShape = z.object({
   replyTo: z.string().max(256).optional(),
   /** The stored template (and its version) this content was rendered from: a label, never sent to the platform. */
   templateRef: z.object({ id: z.string().max(64), version: z.number().int().min(1) }).optional(),
+  /**
+   * Slack Block Kit blocks a template's Slack form rendered, as JSON text (with `text` as the notification
+   * fallback). Set by rendering only, never by a send body; platforms other than Slack ignore it.
+   */
+  slackBlocks: z.string().max(64_000).optional(),
 })
 const exactlyOneContent = {
   check: (m: { text?: unknown; media?: unknown; template?: unknown }) =>

@@ -224,8 +224,8 @@ export const templateSendFields = {
     .openapi({ description: "With templateId: a value for every variable the template declares, and no other" }),
 }
 
-/** A message's content as a send body gives it (the `templateRef` label is ours to set, never the client's). */
-export const sendContentShape = outboundContentShape.omit({ templateRef: true })
+/** A message's content as a send body gives it (`templateRef` and `slackBlocks` are ours to set, never the client's). */
+export const sendContentShape = outboundContentShape.omit({ templateRef: true, slackBlocks: true })
 
 type SendKeys = { text?: unknown; media?: unknown; template?: unknown; templateId?: unknown; variables?: unknown }
 

@@ -64,6 +64,21 @@ export function renderText(
   })
 }
 
+/** A Slack form's blocks with every string's placeholders filled (values escaped as Slack's mrkdwn needs), as JSON. */
+function renderBlocks(
+  blocks: Record<string, unknown>[],
+  values: Readonly<Record<string, string>>,
+  escape: ((s: string) => string) | undefined,
+): string {
+  const fill = (v: unknown): unknown => {
+    if (typeof v === "string") return renderText(v, values, escape)
+    if (Array.isArray(v)) return v.map(fill)
+    if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fill(x)]))
+    return v
+  }
+  return JSON.stringify(blocks.map(fill))
+}
+
 /** Meta refuses a template parameter that is empty, has a line break or tab, or more than 4 spaces in a row. */
 function whatsappParameterProblem(value: string): string | null {
   if (value.trim() === "") return "WhatsApp template parameters must not be empty"
@@ -96,8 +111,8 @@ function whatsappTemplate(
  * Renders `template` with `variables` for a bot of `platform`. WhatsApp with a `whatsapp` form: that approved
  * template, its parameters in the declared order (exempt from the 24-hour window). Any other case: the body as text,
  * each value escaped by the platform's `escapeText` (Slack's `&<>`, Discord's markdown; Telegram and WhatsApp send
- * text as written). Slack's `blocks` form is validated and stored but not sent yet: the Slack sender takes text and
- * buttons only, so Slack gets the text body.
+ * text as written). Slack with a `slack` form: its blocks, each string filled in (escaped), with the text as the
+ * notification.
  * Missing, undeclared or oversized values are a 422 naming each (`variables.<name>`).
  */
 export function renderTemplate(
@@ -114,11 +129,16 @@ export function renderTemplate(
     if (!built.ok) return built
     return ok({ content: { template: built.value, templateRef }, templateRef })
   }
-  const text = renderText(template.body, values, getProvider(platform).escapeText)
+  const escape = getProvider(platform).escapeText
+  const text = renderText(template.body, values, escape)
   if (text.trim() === "") return failed([{ path: "variables", message: "the rendered text is empty" }])
   if (text.length > TEXT_MAX)
     return failed([
       { path: "variables", message: `the rendered text is ${text.length} characters; at most ${TEXT_MAX}` },
     ])
+  if (platform === "slack" && template.slack) {
+    const slackBlocks = renderBlocks(template.slack.blocks, values, escape)
+    return ok({ content: { text, slackBlocks, templateRef }, templateRef })
+  }
   return ok({ content: { text, templateRef }, templateRef })
 }

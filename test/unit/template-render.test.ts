@@ -4,6 +4,7 @@ import { describe, expect, it } from "vitest"
 import type { DomainError } from "../../src/lib/domain-error"
 import type { Result } from "../../src/lib/result"
 import { getProvider } from "../../src/providers"
+import { slackSendBody } from "../../src/providers/slack.send"
 import { whatsappSendBody } from "../../src/providers/whatsapp.send"
 import {
   createTemplateBodySchema,
@@ -97,6 +98,32 @@ describe("escaping per platform", () => {
 
   it("escapes &, < and > in Slack values, not in the body the business wrote", () => {
     expect(text("slack", "<!channel> & <https://x|y>")).toBe("*Note*: &lt;!channel&gt; &amp; &lt;https://x|y&gt; <ok>")
+  })
+
+  it("sends a Slack form's blocks with each value escaped, the text staying the notification", () => {
+    const withBlocks = template({
+      variables: [{ name: "v" }],
+      body: "Hi {{v}}",
+      slack: {
+        blocks: [
+          { type: "section", text: { type: "mrkdwn", text: "*Hello* {{v}}" } },
+          { type: "context", elements: [{ type: "mrkdwn", text: "for {{v}}" }] },
+        ],
+      },
+    })
+    const r = renderTemplate(withBlocks, { v: "<!here> & co" }, "slack")
+    expect(r.ok).toBe(true)
+    if (!r.ok) return
+    expect(r.value.content.text).toBe("Hi &lt;!here&gt; &amp; co")
+    const body = slackSendBody({ ...r.value.content, chatId: "C123" })
+    expect(body.ok && body.value.blocks).toEqual([
+      { type: "section", text: { type: "mrkdwn", text: "*Hello* &lt;!here&gt; &amp; co" } },
+      { type: "context", elements: [{ type: "mrkdwn", text: "for &lt;!here&gt; &amp; co" }] },
+    ])
+    expect(body.ok && body.value.text).toBe("Hi &lt;!here&gt; &amp; co")
+    // Other platforms get the text only.
+    const telegram = renderTemplate(withBlocks, { v: "x" }, "telegram")
+    expect(telegram.ok && telegram.value.content.slackBlocks).toBeUndefined()
   })
 
   it("backslash-escapes Discord markdown in values, leaving links intact", () => {
