@@ -2,6 +2,8 @@
 import { env } from "cloudflare:test"
 import { sign } from "hono/jwt"
 import { describe, expect, it } from "vitest"
+import pkg from "../../package.json"
+import { healthApp } from "../../src/routes/health"
 import { telegramTextUpdate } from "../fakes/builders"
 import { randomPhoneNumberId, randomTelegramToken } from "../fakes/client"
 import { api, tokenFor, uniqueBusiness } from "../helpers"
@@ -388,11 +390,27 @@ describe("health and docs", () => {
       version: string
       defaultPlatform: string
       platforms: { supported: string[] }
+      registry: { reachable: boolean; latencyMs: number | null }
     }>("GET", "/health")
     expect(res.status).toBe(200)
     expect(res.body.status).toBe("ok")
     expect(res.body.platforms.supported).toEqual(expect.arrayContaining(["telegram", "whatsapp"]))
     expect(res.body.defaultPlatform).toBe("whatsapp")
+    // The registry answered, with its latency; the version is package.json's.
+    expect(res.body.registry).toMatchObject({ reachable: true, latencyMs: expect.any(Number) })
+    expect(res.body.version).toBe(pkg.version)
+  })
+
+  it("answers 503 with the same body when D1 does not answer", async () => {
+    // A registry that refuses every query: the real D1 cannot be made to fail, so this one binding is replaced.
+    const down = {
+      prepare: () => ({ first: () => Promise.reject(new Error("D1_ERROR: database unavailable")) }),
+    } as unknown as D1Database
+    const res = await healthApp.request("/", {}, { ...env, DB: down })
+    expect(res.status).toBe(503)
+    const body = await res.json<{ status: string; registry: { reachable: boolean; latencyMs: number | null } }>()
+    expect(body.status).toBe("unavailable")
+    expect(body.registry).toMatchObject({ reachable: false, latencyMs: null })
   })
 
   it("serves the OpenAPI document generated from the validating schemas", async () => {
