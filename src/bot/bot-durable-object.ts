@@ -78,9 +78,9 @@ export class BotDurableObject extends DurableObject<Env> {
     if (previous && previous.updatedAt > snapshot.updatedAt) return // an older push arrived late
     this.parts.meta.writeSnapshot(snapshot)
     this.unsealed = null // secrets or handler may have changed: unseal again on next use
-    if (!previous) this.parts.activity.append("info", "config.created", "Bot created")
+    if (!previous) this.parts.log("info", "config.created", "Bot created")
     else if (previous.updatedAt !== snapshot.updatedAt)
-      this.parts.activity.append("info", "config.updated", "Configuration updated")
+      this.parts.log("info", "config.updated", "Configuration updated")
     if (previous && previous.status !== "stopped" && previous.secretsEnc !== snapshot.secretsEnc) {
       await retireCredentials(this.parts.lifecycle, previous, snapshot)
       // A socket opened with the previous token: connect again with the new one (the alarm does, at once).
@@ -104,14 +104,14 @@ export class BotDurableObject extends DurableObject<Env> {
         if (this.ctx.storage.transactionSync(() => failOwned(outbox, contacts.notices, "bot stopped", Date.now())) > 0)
           this.parts.contacts.noticed()
         this.parts.meta.setStatus("stopped")
-        this.parts.activity.append("info", "bot.stopped", "Bot stopped")
+        this.parts.log("info", "bot.stopped", "Bot stopped")
         return down
       }
     }
     const up = await runLifecycle(this.parts.lifecycle, "setup")
     this.parts.meta.setStatus(up.ok ? "active" : "error")
     if (up.ok) {
-      this.parts.activity.append("info", "bot.started", action === "restart" ? "Bot restarted" : "Bot started")
+      this.parts.log("info", "bot.started", action === "restart" ? "Bot restarted" : "Bot started")
       await this.schedule(Date.now()) // anything queued while stopped goes out now
     }
     return up

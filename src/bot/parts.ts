@@ -14,6 +14,7 @@ import { ActivityLog, type LogDetail, type LogLevel } from "./activity-log"
 import { renderBroadcast } from "./broadcast-render"
 import { Broadcaster } from "./broadcasts"
 import { ChatHistory } from "./chat-history"
+import { ConsoleMirror } from "./console-mirror"
 import { ContactLink } from "./contact-link"
 import { Counters } from "./counters"
 import { Gateway } from "./gateway"
@@ -47,8 +48,14 @@ export function assembleBot(ctx: DurableObjectState, env: Env, hooks: BotHooks) 
   const outbox = new Outbox(sql)
   const counters = new Counters(sql)
   const activity = new ActivityLog(sql)
-  const log = (level: LogLevel, event: string, message: string, detail?: LogDetail) =>
+  const mirror = new ConsoleMirror(() => {
+    const snapshot = hooks.snapshot()
+    return snapshot ? { botId: snapshot.id, businessId: snapshot.businessId } : null
+  })
+  const log = (level: LogLevel, event: string, message: string, detail?: LogDetail) => {
     activity.append(level, event, message, detail)
+    mirror.write(level, event, message, detail)
+  }
   // What every part may read of the bot: its snapshot, its unsealed runtime, its activity log.
   const base = { snapshot: hooks.snapshot, load: hooks.load, log }
   const lifecycle: LifecyclePort = { env, meta, load: hooks.load, log }
@@ -119,6 +126,8 @@ export function assembleBot(ctx: DurableObjectState, env: Env, hooks: BotHooks) 
   })
   const webhookPort: WebhookPort = { ...base, store: (events) => hooks.storeInbound(events) }
   return {
+    /** The bot's activity log, its significant entries mirrored to the console. */
+    log,
     sql,
     meta,
     inbox,
