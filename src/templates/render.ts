@@ -68,10 +68,10 @@ export function renderText(
 function renderBlocks(
   blocks: Record<string, unknown>[],
   values: Readonly<Record<string, string>>,
-  escape: ((s: string) => string) | undefined,
+  escapeValue: ((s: string) => string) | undefined,
 ): string {
   const fill = (v: unknown): unknown => {
-    if (typeof v === "string") return renderText(v, values, escape)
+    if (typeof v === "string") return renderText(v, values, escapeValue)
     if (Array.isArray(v)) return v.map(fill)
     if (v && typeof v === "object") return Object.fromEntries(Object.entries(v).map(([k, x]) => [k, fill(x)]))
     return v
@@ -129,15 +129,15 @@ export function renderTemplate(
     if (!built.ok) return built
     return ok({ content: { template: built.value, templateRef }, templateRef })
   }
-  const escape = getProvider(platform).escapeText
-  const text = renderText(template.body, values, escape)
+  const escapeValue = getProvider(platform).escapeText
+  const text = renderText(template.body, values, escapeValue)
   if (text.trim() === "") return failed([{ path: "variables", message: "the rendered text is empty" }])
   if (text.length > TEXT_MAX)
     return failed([
       { path: "variables", message: `the rendered text is ${text.length} characters; at most ${TEXT_MAX}` },
     ])
   if (platform === "slack" && template.slack) {
-    const slackBlocks = renderBlocks(template.slack.blocks, values, escape)
+    const slackBlocks = renderBlocks(template.slack.blocks, values, escapeValue)
     return ok({ content: { text, slackBlocks, templateRef }, templateRef })
   }
   return ok({ content: { text, templateRef }, templateRef })

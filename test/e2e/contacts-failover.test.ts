@@ -1,15 +1,7 @@
 // Contact sends against the fakes: smart routing picks the channel order, a terminal failure on one channel moves the
 // send to the next by itself, exactly once per channel, and the attempts list tells the story.
 import { describe, expect, it } from "vitest"
-import {
-  finalState,
-  person,
-  type RoutePreview,
-  randomChat,
-  sendToContact,
-  sentTo,
-  wroteOnTelegram,
-} from "../contacts-helpers"
+import { finalState, person, type RoutePreview, randomChat, sendToContact, sentTo } from "../contacts-helpers"
 import { telegramTextUpdate } from "../fakes/builders"
 import { api } from "../helpers"
 import { botStub, createTelegramBot, eventually, fakes, postTelegramUpdate } from "../messaging-helpers"
