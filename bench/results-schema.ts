@@ -1,6 +1,7 @@
 // bench/results.json, as bench/run.ts writes it: a zod schema, the types inferred from it, and the liveness checks the
 // smoke run makes on the file it wrote (every scenario answered; the figures themselves are not judged here).
 import { z } from "zod"
+import type { BroadcastRun, BroadcastSizes } from "./broadcast.ts"
 import type { ContactSizes, FailoverRun, SendsRun } from "./contacts.ts"
 import type { Sizes } from "./context.ts"
 import type { E2eRun } from "./e2e.ts"
@@ -8,10 +9,11 @@ import type { GatewayRun } from "./gateway.ts"
 import type { IngestRun } from "./ingest.ts"
 import type { PacingRun } from "./pacing.ts"
 import type { ProfileSummary } from "./profile.ts"
+import type { QueueHeadsRound, QueueHeadsSetup, QueueHeadsSizes } from "./queue-heads.ts"
 import type { ListFigures } from "./registry.ts"
 import type { Spread } from "./stats.ts"
 
-export const SCHEMA = "switchboard-bench/5"
+export const SCHEMA = "switchboard-bench/6"
 
 /** A measured figure. JSON has no NaN (a percentile of no samples, a ratio over nothing): it writes null, read as NaN. */
 const figure = z.union([z.number(), z.null().transform(() => Number.NaN)])
@@ -147,6 +149,76 @@ const sendsRun = z.strictObject({
   problems: z.array(z.string()),
 })
 
+const echoFigures = z.strictObject({
+  posted: count,
+  answered: count,
+  p50Ms: figure,
+  p95Ms: figure,
+  minMs: figure,
+  maxMs: figure,
+})
+
+const broadcastRun = z.strictObject({
+  recipients: count,
+  allowedPerSecond: z.number(),
+  uploadMs: figure,
+  accepted: count,
+  achievedPerSecond: figure,
+  ratio: figure,
+  ratioByTenth: z.array(figure),
+  ratioTenths: spread,
+  medianGapMs: figure,
+  rejected429: count,
+  lost: count,
+  duplicated: count,
+  firstSendMs: figure,
+  totalMs: figure,
+  api: z.strictObject({ status: z.string(), sent: count, failed: count, skipped: count, queued: count }),
+  idleEcho: echoFigures,
+  echo: echoFigures,
+  echoWaitSlots: figure,
+  serverCores: figure,
+  fakeCores: figure,
+  peakMemoryMb: figure,
+  problems: z.array(z.string()),
+})
+
+/** µs per call of each way of choosing the next sends (queue-heads.ts). */
+const perWay = z.strictObject({ heads: figure, pick: figure, old: figure })
+const perWayCount = z.strictObject({ heads: count, pick: count, old: count })
+const queueDepth = z.strictObject({ messages: count, queued: count, sending: count, chats: count, heads: count })
+
+const queueHeadsSetup = z.strictObject({
+  small: queueDepth,
+  large: queueDepth,
+  fillMs: figure,
+  callsPerSample: z.strictObject({ small: perWayCount, large: perWayCount }),
+  picked: z.strictObject({ small: perWayCount, large: perWayCount }),
+  peakMemoryMb: figure,
+})
+
+const queueHeadsRound = z.strictObject({ small: perWay, large: perWay, callMs: figure })
+
+const broadcastSizes = z.strictObject({
+  recipients: count,
+  perSecond: z.number(),
+  echoChats: count,
+  echoEveryMs: z.number(),
+  idleEchoes: count,
+  idleEveryMs: z.number(),
+  deadlineMs: z.number(),
+})
+
+const queueHeadsSizes = z.strictObject({
+  small: count,
+  large: count,
+  rounds: count,
+  samples: count,
+  limit: count,
+  inFlight: count,
+  sampleMs: z.number(),
+})
+
 const contactSizes = z.strictObject({
   failover: z.strictObject({ contacts: count, deadlineMs: z.number() }),
   sends: z.strictObject({ messages: count, chats: count, concurrency: count, deadlineMs: z.number() }),
@@ -268,6 +340,23 @@ const contactsResults = z.strictObject({
   }),
 })
 
+const bySize = z.strictObject({ small: spread, large: spread })
+
+const queueHeadsResults = z.strictObject({
+  /** Both queues, filled once; K per way and size, and what each way chose in one call. */
+  setup: queueHeadsSetup,
+  runs: z.array(queueHeadsRound).min(1),
+  headsUs: bySize,
+  pickUs: bySize,
+  oldUs: bySize,
+  /** Per round: the large queue's µs per call over the small queue's. */
+  headsRatio: spread,
+  pickRatio: spread,
+  oldRatio: spread,
+  /** Per round: the old query's µs over Outbox.heads's, at the large queue. */
+  oldOverHeadsLarge: spread,
+})
+
 const target = z.strictObject({
   id: z.string(),
   text: z.string(),
@@ -307,6 +396,10 @@ const results = z.strictObject({
     sizes,
     /** The contact scenarios' sizes (bench/contacts.ts); their rounds are `sizes.rounds`. */
     contactSizes,
+    /** The broadcast's sizes (bench/broadcast.ts): one run. */
+    broadcastSizes,
+    /** The queue-heads scenario's sizes and rounds (bench/queue-heads.ts). */
+    queueHeadsSizes,
   }),
   ingest: z
     .array(
@@ -358,70 +451,144 @@ const results = z.strictObject({
   pacing: z.strictObject({ telegram: pacingRun, whatsapp: pacingRun, peakMemoryMb: figure, serverCores: figure }),
   /** Contact sends: failover from a blocked Telegram chat to WhatsApp, and contact sends against bot sends. */
   contacts: contactsResults,
+  /** A broadcast to many chats on one WhatsApp number at 1,000/s, with replies to people writing meanwhile. */
+  broadcast: broadcastRun,
+  /** Choosing the next sends at a small and a large queue: the head index against the query it replaced. */
+  queueHeads: queueHeadsResults,
   targets: z.array(target),
   profiles: z.array(z.strictObject({ run: z.string(), summary: profileSummary })),
 })
 
-/**
- * The results file: its shape, and that every scenario was alive (each ingest run answered, each Gateway run reached
- * the inbox, each end-to-end run
- * replied, both sends went out, each list request timed, each failover round failed over, each contact and bot send
- * run was accepted, every target judged). Figures are not judged here.
- */
-export const resultsSchema = results.superRefine((r, ctx) => {
-  const need = (ok: boolean, message: string, ...path: (string | number)[]) => {
-    if (!ok) ctx.addIssue({ code: "custom", message, path })
-  }
-  for (const [n, i] of r.ingest.entries()) {
-    for (const key of ["bare", "router", "slack", "discord", "grammy"] as const) {
-      const answered = i[key].runs.every((run) => run.ok > 0)
-      need(answered, "every run answered", "ingest", n, key, "runs")
-    }
-  }
-  const counted = r.gateway.runs.every((run) => run.inbound > 0)
-  need(counted, "every Gateway run reached the inbox", "gateway", "runs")
-  for (const key of ["router", "grammy", "grammyUnlimited"] as const) {
-    const replied = r.e2e[key].runs.every((run) => run.replies > 0)
-    need(replied, "every run replied", "e2e", key, "runs")
-  }
-  for (const key of ["telegram", "whatsapp"] as const)
-    need(r.pacing[key].achievedPerSecond > 0, "messages went out", "pacing", key, "achievedPerSecond")
-  for (const key of ["small", "large"] as const) {
-    const timed = r.scale.list[key].runs.every((run) => run.firstPage.p95Ms > 0)
-    need(timed, "every list request timed", "scale", "list", key, "runs")
-  }
-  const failedOver = r.contacts.failover.runs.every((run) => run.failedOver > 0)
-  need(failedOver, "every failover round failed over", "contacts", "failover", "runs")
-  for (const key of ["bot", "contact"] as const) {
-    const sent = r.contacts.sends[key].runs.every((run) => run.sendsPerSecond > 0)
-    need(sent, "every send run was accepted", "contacts", "sends", key, "runs")
-  }
-  need(r.targets.length >= 10, "every target judged", "targets")
-  for (const i of r.ingest) {
-    for (const [platform, name] of [
-      ["slack", "Slack"],
-      ["discord", "Discord"],
-    ] as const) {
-      const id = `ingest-${platform}-vs-bare-${i.connections}`
-      need(
-        r.targets.some((t) => t.id === id),
-        `the ${name} ingest at ${i.connections} connections judged`,
-        "targets",
-      )
-    }
-  }
+/** The scenarios `--only` can pick, and the results' sections each one writes. */
+export const scenarios = ["ingest", "e2e", "pacing", "contacts", "broadcast", "queue-heads"] as const
+export type Scenario = (typeof scenarios)[number]
+export const sectionsOf = {
+  ingest: ["ingest", "scale", "gateway"],
+  e2e: ["e2e"],
+  pacing: ["pacing"],
+  contacts: ["contacts"],
+  broadcast: ["broadcast"],
+  "queue-heads": ["queueHeads"],
+} as const satisfies Record<Scenario, readonly (keyof z.infer<typeof results>)[]>
+
+type Full = z.infer<typeof results>
+type Need = (ok: boolean, message: string, ...path: (string | number)[]) => void
+
+/** That the targets judged include `id` (by exact id). */
+const judged = (r: Pick<Full, "targets">, need: Need, id: string, what = id) =>
   need(
-    r.targets.some((t) => t.id === "gateway-exact"),
-    "the Gateway run judged",
+    r.targets.some((t) => t.id === id),
+    `${what} judged`,
     "targets",
   )
-  for (const id of ["failover-exact", "contact-sends-exact"])
-    need(
-      r.targets.some((t) => t.id === id),
-      `${id} judged`,
-      "targets",
-    )
+
+/** Liveness of each scenario's sections (figures are not judged here), and that its targets were judged. */
+const alive: { [S in Scenario]: (r: Pick<Full, (typeof sectionsOf)[S][number] | "targets">, need: Need) => void } = {
+  ingest: (r, need) => {
+    for (const [n, i] of r.ingest.entries()) {
+      for (const key of ["bare", "router", "slack", "discord", "grammy"] as const) {
+        const answered = i[key].runs.every((run) => run.ok > 0)
+        need(answered, "every run answered", "ingest", n, key, "runs")
+      }
+      for (const [platform, name] of [
+        ["slack", "Slack"],
+        ["discord", "Discord"],
+      ] as const)
+        judged(
+          r,
+          need,
+          `ingest-${platform}-vs-bare-${i.connections}`,
+          `the ${name} ingest at ${i.connections} connections`,
+        )
+    }
+    const counted = r.gateway.runs.every((run) => run.inbound > 0)
+    need(counted, "every Gateway run reached the inbox", "gateway", "runs")
+    for (const key of ["small", "large"] as const) {
+      const timed = r.scale.list[key].runs.every((run) => run.firstPage.p95Ms > 0)
+      need(timed, "every list request timed", "scale", "list", key, "runs")
+    }
+    judged(r, need, "gateway-exact", "the Gateway run")
+  },
+  e2e: (r, need) => {
+    for (const key of ["router", "grammy", "grammyUnlimited"] as const) {
+      const replied = r.e2e[key].runs.every((run) => run.replies > 0)
+      need(replied, "every run replied", "e2e", key, "runs")
+    }
+  },
+  pacing: (r, need) => {
+    for (const key of ["telegram", "whatsapp"] as const)
+      need(r.pacing[key].achievedPerSecond > 0, "messages went out", "pacing", key, "achievedPerSecond")
+  },
+  contacts: (r, need) => {
+    const failedOver = r.contacts.failover.runs.every((run) => run.failedOver > 0)
+    need(failedOver, "every failover round failed over", "contacts", "failover", "runs")
+    for (const key of ["bot", "contact"] as const) {
+      const sent = r.contacts.sends[key].runs.every((run) => run.sendsPerSecond > 0)
+      need(sent, "every send run was accepted", "contacts", "sends", key, "runs")
+    }
+    for (const id of ["failover-exact", "contact-sends-exact"]) judged(r, need, id)
+  },
+  broadcast: (r, need) => {
+    need(r.broadcast.accepted > 0, "the broadcast sent", "broadcast", "accepted")
+    need(r.broadcast.echo.answered > 0, "replies came during the broadcast", "broadcast", "echo", "answered")
+    need(r.broadcast.idleEcho.answered > 0, "the idle bot replied", "broadcast", "idleEcho", "answered")
+    for (const id of ["broadcast-rate", "broadcast-exact", "broadcast-reply-wait"]) judged(r, need, id)
+  },
+  "queue-heads": (r, need) => {
+    const q = r.queueHeads
+    for (const size of ["small", "large"] as const)
+      for (const way of ["heads", "pick", "old"] as const) {
+        need(q.setup.picked[size][way] > 0, "every way chose messages", "queueHeads", "setup", "picked", size, way)
+        const timed = q.runs.every((run) => run[size][way] > 0)
+        need(timed, "every way was timed", "queueHeads", "runs")
+      }
+    judged(r, need, "queue-heads-flat")
+  },
+}
+
+/**
+ * The results file: its shape, and that every scenario was alive (each ingest run answered, each Gateway run reached
+ * the inbox, each end-to-end run replied, both sends went out, each list request timed, each failover round failed
+ * over, each contact and bot send run was accepted, the broadcast sent and replies came meanwhile, each way of
+ * choosing the queue's heads chose and was timed, every target judged). Figures are not judged here.
+ */
+export const resultsSchema = results.superRefine((r, ctx) => {
+  const need: Need = (ok, message, ...path) => {
+    if (!ok) ctx.addIssue({ code: "custom", message, path })
+  }
+  for (const s of scenarios) alive[s](r, need)
+  need(r.targets.length >= 10, "every target judged", "targets")
 })
+
+/**
+ * What `--only a,b` writes: the same file with only those scenarios' sections (`only` names them). Each section is
+ * there exactly when its scenario is named, and is checked as in a full run.
+ */
+export const partialResultsSchema = results
+  .partial({
+    ingest: true,
+    scale: true,
+    gateway: true,
+    e2e: true,
+    pacing: true,
+    contacts: true,
+    broadcast: true,
+    queueHeads: true,
+  })
+  .extend({ only: z.array(z.enum(scenarios)).min(1) })
+  .superRefine((r, ctx) => {
+    const need: Need = (ok, message, ...path) => {
+      if (!ok) ctx.addIssue({ code: "custom", message, path })
+    }
+    for (const s of scenarios) {
+      const named = r.only.includes(s)
+      const present = sectionsOf[s].filter((key) => r[key] !== undefined)
+      need(present.length === (named ? sectionsOf[s].length : 0), `${s}: its sections exactly when named`, "only")
+      if (!named || present.length !== sectionsOf[s].length) continue
+      // Present: the same checks as in a full run.
+      ;(alive[s] as (r: unknown, need: Need) => void)(r, need)
+    }
+  })
 
 export type BenchResults = z.infer<typeof resultsSchema>
 export type IngestSeries = z.infer<typeof ingestSeries>
@@ -432,6 +599,8 @@ export type Target = z.infer<typeof target>
 export type FailoverSeries = z.infer<typeof failoverSeries>
 export type SendsSeries = z.infer<typeof sendsSeries>
 export type ContactsResults = z.infer<typeof contactsResults>
+export type QueueHeadsResults = z.infer<typeof queueHeadsResults>
+export type PartialResults = z.infer<typeof partialResultsSchema>
 
 // The runs are built by the scenario modules, which declare their own types: tsc fails here if one drifts from the
 // schema (the smoke run's strict parse would also refuse a field the schema does not name).
@@ -449,4 +618,9 @@ export type SchemaMatchesScenarios = [
   Holds<Same<z.infer<typeof failoverRun>, FailoverRun>>,
   Holds<Same<z.infer<typeof sendsRun>, SendsRun>>,
   Holds<Same<z.infer<typeof contactSizes>, ContactSizes>>,
+  Holds<Same<z.infer<typeof broadcastRun>, BroadcastRun>>,
+  Holds<Same<z.infer<typeof broadcastSizes>, BroadcastSizes>>,
+  Holds<Same<z.infer<typeof queueHeadsSetup>, QueueHeadsSetup>>,
+  Holds<Same<z.infer<typeof queueHeadsRound>, QueueHeadsRound>>,
+  Holds<Same<z.infer<typeof queueHeadsSizes>, QueueHeadsSizes>>,
 ]

@@ -1,6 +1,7 @@
-// `npm run bench:smoke`: the bench starts, runs every scenario with tiny sizes (about a minute), writes its JSON, and
-// the JSON parses with the schema of bench/results-schema.ts. Figures are not judged: a smoke run proves the plumbing,
-// not the speed. Not part of `npm test` (it starts a dozen workerd and Node processes).
+// `npm run bench:smoke`: the bench starts, runs every scenario with tiny sizes (about two minutes), writes its JSON,
+// and the JSON parses with the schema of bench/results-schema.ts; `--only` writes a partial file its own schema
+// accepts. Figures are not judged: a smoke run proves the plumbing, not the speed. Not part of `npm test` (it starts a
+// dozen workerd and Node processes).
 import assert from "node:assert/strict"
 import { spawnSync } from "node:child_process"
 import { mkdtempSync, readFileSync, rmSync } from "node:fs"
@@ -8,7 +9,7 @@ import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { test } from "node:test"
 import { z } from "zod"
-import { resultsSchema, SCHEMA } from "./results-schema.ts"
+import { partialResultsSchema, resultsSchema, SCHEMA } from "./results-schema.ts"
 
 /** The written results with one thing broken: each must fail the schema, or the check above it proves nothing. */
 const broken: [string, (r: Record<string, unknown>) => void][] = [
@@ -53,6 +54,33 @@ const broken: [string, (r: Record<string, unknown>) => void][] = [
     (r) => Object.assign(r, { targets: Array.isArray(r.targets) ? r.targets.filter(without("contact-sends")) : [] }),
   ],
   ["the contact sizes missing", (r) => Reflect.deleteProperty(at(r, "config"), "contactSizes")],
+  ["the broadcast missing", (r) => delete r.broadcast],
+  ["a broadcast that sent nothing", (r) => Object.assign(at(r, "broadcast"), { accepted: 0 })],
+  ["a broadcast with no replies meanwhile", (r) => Object.assign(at(r, "broadcast", "echo"), { answered: 0 })],
+  [
+    "the broadcast not judged",
+    (r) => Object.assign(r, { targets: Array.isArray(r.targets) ? r.targets.filter(without("broadcast-rate")) : [] }),
+  ],
+  ["the broadcast sizes missing", (r) => Reflect.deleteProperty(at(r, "config"), "broadcastSizes")],
+  ["the queue heads missing", (r) => delete r.queueHeads],
+  ["a way of choosing heads never timed", (r) => Object.assign(at(r, "queueHeads", "runs", 0, "large"), { old: 0 })],
+  [
+    "a way of choosing heads that chose nothing",
+    (r) => Object.assign(at(r, "queueHeads", "setup", "picked", "small"), { heads: 0 }),
+  ],
+  [
+    "the queue heads not judged",
+    (r) => Object.assign(r, { targets: Array.isArray(r.targets) ? r.targets.filter(without("queue-heads")) : [] }),
+  ],
+]
+
+/** A partial file (`--only queue-heads`) with one thing broken: each must fail the partial schema. */
+const brokenPartial: [string, (r: Record<string, unknown>) => void][] = [
+  ["the named section missing", (r) => delete r.queueHeads],
+  ["a section of a scenario not named", (r) => Object.assign(r, { only: ["pacing"] })],
+  ["no scenario named", (r) => Object.assign(r, { only: [] })],
+  ["an unknown scenario named", (r) => Object.assign(r, { only: ["queue-heads", "nope"] })],
+  ["its target not judged", (r) => Object.assign(r, { targets: [] })],
 ]
 
 const without = (word: string) => (t: unknown) =>
@@ -83,6 +111,38 @@ test("the bench runs every scenario and writes results that parse with the schem
       breakIt(results)
       assert.equal(resultsSchema.safeParse(results).success, false, `the schema accepted ${what}`)
     }
+  } finally {
+    rmSync(dir, { recursive: true, force: true })
+  }
+})
+
+test("--only runs the scenarios named and writes a partial file that parses with its schema", () => {
+  const dir = mkdtempSync(join(tmpdir(), "switchboard-bench-smoke-only-"))
+  try {
+    const out = join(dir, "results.json")
+    const run = spawnSync(
+      process.execPath,
+      [join(import.meta.dirname, "run.ts"), "--smoke", "--only", "queue-heads", "--out", out],
+      { encoding: "utf8", timeout: 120_000 },
+    )
+    assert.equal(run.status, 0, `bench --smoke --only exited ${run.status}:\n${run.stderr.slice(-2000)}`)
+    assert.match(run.stdout, /^8\. Queue heads/m, "its section was printed")
+    assert.match(run.stdout, /^Targets$/m, "the targets were printed")
+    const text = readFileSync(out, "utf8")
+    const parsed = partialResultsSchema.safeParse(JSON.parse(text))
+    assert.ok(parsed.success, parsed.error && z.prettifyError(parsed.error))
+    assert.deepEqual(parsed.data.only, ["queue-heads"])
+    assert.equal(resultsSchema.safeParse(JSON.parse(text)).success, false, "a partial file is not a full one")
+    for (const [what, breakIt] of brokenPartial) {
+      const results = JSON.parse(text)
+      breakIt(results)
+      assert.equal(partialResultsSchema.safeParse(results).success, false, `the partial schema accepted ${what}`)
+    }
+    const unknown = spawnSync(process.execPath, [join(import.meta.dirname, "run.ts"), "--only", "nope"], {
+      encoding: "utf8",
+      timeout: 60_000,
+    })
+    assert.equal(unknown.status, 2, "an unknown scenario is refused before anything runs")
   } finally {
     rmSync(dir, { recursive: true, force: true })
   }
