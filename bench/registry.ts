@@ -91,7 +91,7 @@ export async function listSetup(ctx: BenchContext, registryBots: number): Promis
     worker,
     registryBots,
     businessBots,
-    deepCursor: Buffer.from(last).toString("base64url"),
+    deepCursor: Buffer.from(`bot:${last}`).toString("base64url"),
     position,
     seedMs: Math.round(seedMs),
   }

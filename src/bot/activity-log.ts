@@ -64,3 +64,9 @@ export class ActivityLog {
 export function previewText(text: string): string {
   return text.length > 80 ? `${text.slice(0, 77)}…` : text || "(no text)"
 }
+
+/** The `X-Request-Id` of the webhook delivery an event came in, when it came in one. */
+export function requestIdOf(event: { metadata: Record<string, unknown> }): string | null {
+  const id = event.metadata.requestId
+  return typeof id === "string" ? id : null
+}

@@ -10,12 +10,12 @@ import { Signal } from "../lib/async"
 import { backoffDelay } from "../lib/backoff"
 import { abortableFetch } from "../lib/http"
 import type { UrlPolicy } from "../lib/url-guard"
-import type { InboundMessage, OutboundMessage } from "../providers/types"
 import type { OptOutSettings } from "../registry/contact-schemas"
 import type { BotSnapshot } from "../registry/schemas"
-import { type LogDetail, type LogLevel, previewText } from "./activity-log"
+import { type LogDetail, type LogLevel, previewText, requestIdOf } from "./activity-log"
 import type { ChatHistory } from "./chat-history"
 import type { Counters } from "./counters"
+import { type DryRun, dryRun, handlerContext } from "./handler-context"
 import type { Inbox, PendingEvent } from "./inbox"
 import { failOwned, type Notices } from "./notices"
 import { keywordAction, optInOrOut } from "./opt-out"
@@ -71,7 +71,9 @@ export class Processor {
   private halted = false
   /** Set for good by `stop` (the bot is being deleted). */
   private stopped = false
-  /** Wakes a drain waiting for a slot or an in-flight send: something new was queued (a reply, a contact hop). */
+  /** Sends under way, by chat: a drain that breaks off to handle new events leaves them running. */
+  private readonly inFlight = new Map<string, Promise<void>>()
+  /** Wakes a drain waiting for a slot or an in-flight send: something new was queued or came in. */
   private readonly queued = new Signal()
   /** Aborts every platform and handler call of the current run when the bot is deleted. */
   private readonly abort = new AbortController()
@@ -109,9 +111,11 @@ export class Processor {
     while (!this.stopped && Date.now() < deadline) {
       const handled = await this.handleInbox(loaded, deadline)
       const sent = this.bot.snapshot()?.status === "active" ? await this.drain(loaded, deadline) : 0
-      if (handled === 0 && sent === 0) break
+      if (handled === 0 && sent === 0 && this.inFlight.size === 0) break
       worked += handled + sent
+      if (handled === 0 && sent === 0) await Promise.race([...this.inFlight.values(), this.queued.wait()])
     }
+    await Promise.all(this.inFlight.values()) // a drain that broke off for new events left its sends running
     return worked
   }
 
@@ -130,41 +134,20 @@ export class Processor {
     return candidates.length > 0 ? Math.min(...candidates) : null
   }
 
-  async dryRun(
-    text: string,
-    chatId: string,
-  ): Promise<{ ok: true; replies: OutboundMessage[] } | { ok: false; message: string }> {
+  /** Runs a text through the bot's handler without sending anything (`POST /test/message`). */
+  async dryRun(text: string, chatId: string): Promise<DryRun> {
     const loaded = await this.bot.load()
-    const event: InboundMessage = {
-      eventId: `test-${Date.now()}`,
-      botId: loaded.snapshot.id,
-      platform: loaded.snapshot.platform,
-      kind: "text",
-      messageId: "test",
-      chatId,
-      conversation: "direct",
-      userId: chatId,
-      text,
-      timestamp: Date.now(),
-      metadata: { test: true },
-    }
-    const result = await handlers[loaded.snapshot.config.handler.type](event, this.context(loaded, chatId))
-    return result.ok ? { ok: true, replies: result.value.replies } : { ok: false, message: result.error.message }
+    return dryRun(loaded, text, chatId, this.context(loaded, chatId))
   }
 
   // ---- inbox ----
 
   private context(loaded: UnsealedBot, chatId: string): HandlerContext {
-    const handler = loaded.snapshot.config.handler
-    const keep = handler.type === "ai" ? (handler.maxHistory ?? DEFAULT_MAX_HISTORY) : 0
-    return {
-      bot: { id: loaded.snapshot.id, platform: loaded.snapshot.platform, name: loaded.snapshot.name },
-      config: handler,
-      secrets: loaded.secrets.handler,
+    return handlerContext(loaded, chatId, {
       fetch: this.fetch,
       urlPolicy: this.bot.urlPolicy,
-      history: keep > 0 ? this.bot.history.recent(chatId, keep) : [],
-    }
+      history: this.bot.history,
+    })
   }
 
   private async handleInbox(loaded: UnsealedBot, deadline: number): Promise<number> {
@@ -236,12 +219,14 @@ export class Processor {
         this.bot.inbox.retry(item.eventId, Date.now() + backoffDelay(item.attempts + 1, RETRY_BACKOFF), message)
         this.bot.log("warn", "handler.retry", `${handlerType} handler failed, will retry: ${message}`, {
           eventId: item.eventId,
+          requestId: requestIdOf(event),
         })
         return false
       }
       this.bot.inbox.fail(item.eventId, message)
       this.bot.counters.add("failed", Date.now())
-      this.bot.log("error", "handler.failed", `${handlerType} handler gave up: ${message}`, { eventId: item.eventId })
+      const failed = { eventId: item.eventId, requestId: requestIdOf(event) }
+      this.bot.log("error", "handler.failed", `${handlerType} handler gave up: ${message}`, failed)
       return true
     }
     const { replies, remember } = result.value
@@ -269,6 +254,7 @@ export class Processor {
       {
         chatId: event.chatId,
         replies: replies.length,
+        requestId: requestIdOf(event),
       },
     )
     return true
@@ -284,7 +270,7 @@ export class Processor {
     }
     const pacer = this.pacer
     pacer.pauseBot(this.bot.pausedUntil()) // a pause survives eviction: it is stored, not only in memory
-    const inFlight = new Map<string, Promise<void>>()
+    const inFlight = this.inFlight
     let sent = 0
     let batch: QueuedMessage[] = []
     let seenEpoch = this.epoch
@@ -300,18 +286,17 @@ export class Processor {
       if (!next) {
         // The queue ran dry: running broadcasts may have more recipients to put in line.
         if (this.bot.refill(Date.now()) > 0) continue
-        if (inFlight.size === 0) break
+        if (inFlight.size === 0 || this.inboxDue()) break
         await Promise.race([...inFlight.values(), this.queued.wait()])
         continue
       }
       const now = Date.now()
       const start = pacer.earliest(next.readyAt, now)
-      if (start > now) {
+      // The clock has whole milliseconds and the shortest timer takes about one: less than that to wait is now.
+      if (start - now >= 1) {
         if (start - now > MAX_IDLE_WAIT_MS && inFlight.size === 0) break
-        // New events arrived while we wait for a slot: go handle them, so their replies join the queue now
-        // instead of after this drain (which can run for as long as chats keep their pacing busy).
-        const inboxDue = this.bot.inbox.nextDueAt()
-        if (inboxDue !== null && inboxDue <= now) break
+        // New events arrived while we wait for a slot: go handle them now (the sends in flight go on meanwhile).
+        if (this.inboxDue()) break
         await Promise.race([sleep(Math.min(start - now, MAX_IDLE_WAIT_MS)), ...inFlight.values(), this.queued.wait()])
         if (this.epoch !== seenEpoch) {
           batch = [] // a retry or pause may have changed what's ready first
@@ -327,8 +312,12 @@ export class Processor {
       const job = this.sendOne(loaded, next, freeAt).finally(() => inFlight.delete(next.chatId))
       inFlight.set(next.chatId, job)
     }
-    await Promise.all(inFlight.values())
     return sent
+  }
+
+  private inboxDue(): boolean {
+    const at = this.bot.inbox.nextDueAt()
+    return at !== null && at <= Date.now()
   }
 
   private async sendOne(loaded: UnsealedBot, item: QueuedMessage, freeAt: number): Promise<void> {

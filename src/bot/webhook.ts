@@ -17,6 +17,8 @@ export interface WebhookInput {
   body: ArrayBuffer
   /** Set by an app-level route, which already verified the app's signature. */
   preVerified?: boolean
+  /** The delivery's `X-Request-Id`: it follows each event into the bot's log and the forward handler's call. */
+  requestId?: string
 }
 
 /**
@@ -67,7 +69,9 @@ export async function receiveWebhook(
   if (!input.preVerified) {
     const verified = await provider.verify(req, raw, runtime)
     if (!verified.ok) {
-      port.log("warn", "webhook.rejected", `Webhook rejected: ${verified.error.message}`)
+      port.log("warn", "webhook.rejected", `Webhook rejected: ${verified.error.message}`, {
+        requestId: input.requestId ?? null,
+      })
       return err({ kind: "unverified", message: verified.error.message })
     }
   }
@@ -81,6 +85,8 @@ export async function receiveWebhook(
       port.log("info", "webhook.dropped", `Dropped ${parsed.value.length} event(s): bot is stopped`)
     return ok({ kind: "dropped", events: parsed.value.length, reply })
   }
-  const { fresh, duplicates } = await port.store(parsed.value)
+  const { requestId } = input
+  const events = requestId ? parsed.value.map((e) => ({ ...e, metadata: { ...e.metadata, requestId } })) : parsed.value
+  const { fresh, duplicates } = await port.store(events)
   return ok({ kind: "stored", accepted: fresh, duplicates, reply })
 }

@@ -27,6 +27,8 @@ export const forward: Handler = async (event, ctx) => {
         "X-Switchboard-Timestamp": timestamp,
         "X-Switchboard-Signature": `sha256=${await hmacSha256Hex(secret, `${timestamp}.${body}`)}`,
         "X-Switchboard-Event-Id": event.eventId,
+        // The webhook delivery's id, so the business's logs and ours can be matched.
+        ...(typeof event.metadata.requestId === "string" ? { "X-Request-Id": event.metadata.requestId } : {}),
       },
       body,
     },

@@ -42,6 +42,7 @@ async function toInput(c: Context<AppEnv>, platform: Platform): Promise<WebhookI
     method: c.req.method,
     url: c.req.url,
     headers: verificationHeaders(platform, c.req.raw.headers),
+    requestId: c.var.requestId,
     // The raw request's body, not Hono's cached copy: nothing else here reads it.
     body: c.req.method === "GET" ? new ArrayBuffer(0) : await c.req.raw.arrayBuffer(),
   }
@@ -136,6 +137,7 @@ export const webhooksApp = new Hono<AppEnv>()
       headers: verificationHeaders(platform, c.req.raw.headers),
       body: raw.buffer,
       preVerified: true,
+      requestId: c.var.requestId,
     }
     // Each bot's DO parses only its own account's share of the shared payload.
     const results = await Promise.all(

@@ -1,4 +1,5 @@
 // The reply handlers against fake endpoints of their own: forward (signed, retried) and AI (history kept, trimmed).
+import { SELF } from "cloudflare:test"
 import { describe, expect, it } from "vitest"
 import { hmacSha256Hex, telegramTextUpdate } from "../fakes/builders"
 import { randomTelegramToken } from "../fakes/client"
@@ -41,6 +42,33 @@ describe("forward handler", () => {
     const [call] = await endpointCalls(name)
     expect(call?.body.message).toMatchObject({ text: "ping", chatId: "500", platform: "telegram", kind: "text" })
     expect(call?.headers["x-switchboard-signature"]).toMatch(/^sha256=[0-9a-f]{64}$/)
+  })
+
+  it("carries the webhook's X-Request-Id into the forward call and the bot's log", async () => {
+    const name = uniqueName()
+    const bot = await createTelegramBot({ handler: { type: "forward", url: `${fakes.endpoints}/forward/${name}` } })
+    const delivered = await SELF.fetch(bot.webhookUrl, {
+      method: "POST",
+      headers: {
+        "Content-Type": "application/json",
+        "X-Telegram-Bot-Api-Secret-Token": bot.secret,
+        "X-Request-Id": "req-7f3a2c",
+      },
+      body: JSON.stringify({
+        update_id: 90_001,
+        message: { message_id: 1, date: 1, chat: { id: 501, type: "private" }, from: { id: 501 }, text: "traced" },
+      }),
+    })
+    expect(delivered.headers.get("x-request-id")).toBe("req-7f3a2c")
+    await eventually(async () => ((await sent(bot.token)).includes("fwd: traced") ? true : undefined))
+    const [call] = await endpointCalls(name)
+    expect(call?.headers["x-request-id"]).toBe("req-7f3a2c")
+    const logs = await api<{ logs: { event: string; detail: Record<string, unknown> | null }[] }>(
+      "GET",
+      `/api/bots/${bot.id}/logs`,
+      { token: bot.admin },
+    )
+    expect(logs.body.logs.find((l) => l.event === "message.in")?.detail).toMatchObject({ requestId: "req-7f3a2c" })
   })
 
   it("signs with the secret the create call returned once, over timestamp and raw body", async () => {
