@@ -292,8 +292,7 @@ export class Processor {
       }
       const now = Date.now()
       const start = pacer.earliest(next.readyAt, now)
-      // The clock has whole milliseconds and the shortest timer takes about one: less than that to wait is now.
-      if (start - now >= 1) {
+      if (start > now) {
         if (start - now > MAX_IDLE_WAIT_MS && inFlight.size === 0) break
         // New events arrived while we wait for a slot: go handle them now (the sends in flight go on meanwhile).
         if (this.inboxDue()) break
