@@ -18,6 +18,9 @@ export default defineConfig({
           PUBLIC_BASE_URL: "https://switchboard.test",
           // Local development: handler endpoints may be plain http on loopback, where the fakes listen.
           ENVIRONMENT: "development",
+          // Bots' activity stays off the console here: vitest closes its console channel when a test file ends,
+          // and an object still working in the background (a setup, a retry) would log into a closed channel.
+          LOG_MIRROR: "off",
           // The guide's single-bot mode (compat routes), with a token unique to this run.
           TELEGRAM_BOT_TOKEN: `${Date.now() % 1e9}:AAcompat${crypto.randomUUID().replace(/-/g, "")}`,
           WHATSAPP_ACCESS_TOKEN: "EAAGcompat-access-token",

@@ -32,6 +32,8 @@ export interface Env {
   WHATSAPP_ACCESS_TOKEN?: string
   WHATSAPP_PHONE_NUMBER_ID?: string
   WHATSAPP_VERIFY_TOKEN?: string
+  /** "off": bots' significant activity is not also written to the console (on by default). */
+  LOG_MIRROR?: string
   /** "development" enables the dashboard's one-click dev sign-in. */
   ENVIRONMENT?: string
 }

@@ -48,13 +48,18 @@ export function assembleBot(ctx: DurableObjectState, env: Env, hooks: BotHooks) 
   const outbox = new Outbox(sql)
   const counters = new Counters(sql)
   const activity = new ActivityLog(sql)
-  const mirror = new ConsoleMirror(() => {
-    const snapshot = hooks.snapshot()
-    return snapshot ? { botId: snapshot.id, businessId: snapshot.businessId } : null
-  })
+  // `LOG_MIRROR=off` keeps the bot's activity out of the console (the test runner, whose console closes with each
+  // test file while objects may still be working in the background).
+  const mirror =
+    env.LOG_MIRROR === "off"
+      ? null
+      : new ConsoleMirror(() => {
+          const snapshot = hooks.snapshot()
+          return snapshot ? { botId: snapshot.id, businessId: snapshot.businessId } : null
+        })
   const log = (level: LogLevel, event: string, message: string, detail?: LogDetail) => {
     activity.append(level, event, message, detail)
-    mirror.write(level, event, message, detail)
+    mirror?.write(level, event, message, detail)
   }
   // What every part may read of the bot: its snapshot, its unsealed runtime, its activity log.
   const base = { snapshot: hooks.snapshot, load: hooks.load, log }
