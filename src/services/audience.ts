@@ -7,6 +7,7 @@ import type { AuthClaims } from "../auth/jwt"
 import type { BroadcastContent, Recipient } from "../bot/broadcast-store"
 import type { BroadcastView } from "../bot/broadcasts"
 import { botStub } from "../bot/stubs"
+import { withFreshState } from "../contacts/fresh-state"
 import { type PlanBot, plan } from "../contacts/plan"
 import type { Env } from "../env"
 import type { DomainError } from "../lib/domain-error"
@@ -58,37 +59,6 @@ export function createAudienceBroadcasts(env: Env, auth: Pick<AuthClaims, "busin
     }
   }
 
-  /** Each active bot's object knows opt-outs and last messages now: one call per bot, chats in batches. */
-  async function fresh(people: Contact[], bots: Map<string, PlanBot>): Promise<Contact[]> {
-    const byBot = new Map<string, string[]>()
-    for (const c of people)
-      for (const i of c.identities)
-        if (bots.get(i.botId)?.status === "active") byBot.set(i.botId, [...(byBot.get(i.botId) ?? []), i.chatId])
-    const states = new Map<string, Record<string, { lastInboundAt: number | null; optedOut: boolean }>>()
-    await Promise.all(
-      [...byBot].map(async ([botId, chats]) => {
-        const merged: Record<string, { lastInboundAt: number | null; optedOut: boolean }> = {}
-        for (let i = 0; i < chats.length; i += 1_000)
-          Object.assign(
-            merged,
-            await botStub(env, botId)
-              .chatStates(chats.slice(i, i + 1_000))
-              .catch(() => ({})),
-          )
-        states.set(botId, merged)
-      }),
-    )
-    return people.map((c) => ({
-      ...c,
-      identities: c.identities.map((i) => {
-        const s = states.get(i.botId)?.[i.chatId]
-        if (!s) return i
-        const last = Math.max(i.lastInboundAt ?? 0, s.lastInboundAt ?? 0)
-        return { ...i, optedOut: s.optedOut, lastInboundAt: last > 0 ? last : null }
-      }),
-    }))
-  }
-
   return {
     async start(input: AudienceInput): Promise<Result<AudienceResult, DomainError>> {
       const members = await audience(input.tag)
@@ -101,7 +71,7 @@ export function createAudienceBroadcasts(env: Env, auth: Pick<AuthClaims, "busin
       const now = Date.now()
       const shares = new Map<string, Recipient[]>()
       const unreachable: AudienceResult["unreachable"] = []
-      for (const contact of await fresh(members, bots)) {
+      for (const contact of await withFreshState(env, members, bots)) {
         const p = plan({
           contact,
           bots,
@@ -118,10 +88,10 @@ export function createAudienceBroadcasts(env: Env, auth: Pick<AuthClaims, "busin
           unreachable.push({ contactId: contact.id, reason: p.considered[0]?.reason ?? "no channel" })
           continue
         }
-        shares.set(first.botId, [
-          ...(shares.get(first.botId) ?? []),
-          { chatId: first.chatId, variables: valuesFor(contact, input.variableNames) },
-        ])
+        const recipient = { chatId: first.chatId, variables: valuesFor(contact, input.variableNames) }
+        const share = shares.get(first.botId)
+        if (share) share.push(recipient)
+        else shares.set(first.botId, [recipient])
       }
       const broadcasts: AudienceResult["broadcasts"] = []
       for (const [botId, recipients] of shares) {

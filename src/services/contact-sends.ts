@@ -3,8 +3,9 @@
  * business's rules), then the contact's object owns the send and walks it through that route.
  */
 import type { AuthClaims } from "../auth/jwt"
-import { botStub, contactStub } from "../bot/stubs"
+import { contactStub } from "../bot/stubs"
 import type { ContactSendView } from "../contacts/contact-durable-object"
+import { withFreshState } from "../contacts/fresh-state"
 import { type Plan, type PlanBot, plan } from "../contacts/plan"
 import type { Env } from "../env"
 import { type DomainError, type FieldError, notFound } from "../lib/domain-error"
@@ -83,7 +84,7 @@ export function createContactSends(env: Env, auth: Pick<AuthClaims, "business_id
       found.value.identities.map((i) => i.botId),
     )
     const planBots = new Map<string, PlanBot>([...statuses].map(([id, b]) => [id, { id, ...b }]))
-    const contact = await withFreshState(found.value, planBots)
+    const [contact = found.value] = await withFreshState(env, [found.value], planBots)
     const sendContent = await contentFor(contact, body)
     if (!sendContent.ok) return sendContent
     const { byPlatform } = sendContent.value
@@ -109,36 +110,6 @@ export function createContactSends(env: Env, auth: Pick<AuthClaims, "business_id
       now: Date.now(),
     })
     return ok({ plan: planned, content: sendContent.value.content, byPlatform })
-  }
-
-  /**
-   * The registry learns opt-outs and last-message times in batches; each active bot's object knows them now. Ask
-   * those (one call per bot, in parallel) so the window and opt-out rules see what the bots will enforce.
-   */
-  async function withFreshState(contact: Contact, planBots: Map<string, PlanBot>): Promise<Contact> {
-    const byBot = new Map<string, string[]>()
-    for (const i of contact.identities)
-      if (planBots.get(i.botId)?.status === "active") byBot.set(i.botId, [...(byBot.get(i.botId) ?? []), i.chatId])
-    const states = new Map(
-      await Promise.all(
-        [...byBot].map(
-          async ([botId, chats]) =>
-            [
-              botId,
-              await botStub(env, botId)
-                .chatStates(chats)
-                .catch(() => null),
-            ] as const,
-        ),
-      ),
-    )
-    const identities = contact.identities.map((i) => {
-      const fresh = states.get(i.botId)?.[i.chatId]
-      if (!fresh) return i
-      const last = Math.max(i.lastInboundAt ?? 0, fresh.lastInboundAt ?? 0)
-      return { ...i, optedOut: fresh.optedOut, lastInboundAt: last > 0 ? last : null }
-    })
-    return { ...contact, identities }
   }
 
   return {
