@@ -15,9 +15,10 @@ import { broadcastsApp, NDJSON_BODY_LIMIT, RECIPIENTS_JSON_LIMIT } from "./route
 import { contactMessagesApp } from "./routes/contact-messages"
 import { contactSettingsApp, contactsApp } from "./routes/contacts"
 import { docsApp } from "./routes/docs"
-import { healthApp, VERSION } from "./routes/health"
+import { healthApp } from "./routes/health"
 import { insightsApp } from "./routes/insights"
 import { messagesApp } from "./routes/messages"
+import { describeApi, documentConfig } from "./routes/openapi-document"
 import { platformsApp } from "./routes/platforms"
 import { templatesApp } from "./routes/templates"
 import { testMessageApp } from "./routes/test-message"
@@ -87,11 +88,7 @@ export function createApp() {
     .route("/api/contacts", contactMessagesApp)
     .route("/api", contactSettingsApp)
     .route("/api/templates", templatesApp)
-  api.openAPIRegistry.registerComponent("securitySchemes", "bearer", {
-    type: "http",
-    scheme: "bearer",
-    bearerFormat: "JWT",
-  })
+  describeApi(api.openAPIRegistry)
   let document: ReturnType<typeof api.getOpenAPI31Document> | undefined
 
   app.route("/health", healthApp)
@@ -102,11 +99,7 @@ export function createApp() {
   app.route("/api", compatWebhooksApp)
   app.route("/test", testMessageApp)
   app.get("/openapi.json", (c) => {
-    document ??= api.getOpenAPI31Document({
-      openapi: "3.1.0",
-      info: { title: "Switchboard management API", version: VERSION },
-      security: [{ bearer: [] }],
-    })
+    document ??= api.getOpenAPI31Document(documentConfig)
     return c.json(document)
   })
 

@@ -35,6 +35,7 @@ export const audienceBroadcastsApp = createOpenApiApp().openapi(
   createRoute({
     method: "post",
     path: "/broadcasts",
+    operationId: "createAudienceBroadcast",
     tags: ["Broadcasts"],
     summary: "Broadcast to an audience (contacts with a tag), each on its best channel: one broadcast per bot",
     description:

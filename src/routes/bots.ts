@@ -130,6 +130,7 @@ export const botsApp = createOpenApiApp()
     createRoute({
       method: "post",
       path: "/",
+      operationId: "createBot",
       tags: ["Bots"],
       summary: "Create a bot",
       middleware: write,
@@ -165,6 +166,7 @@ export const botsApp = createOpenApiApp()
     createRoute({
       method: "get",
       path: "/",
+      operationId: "listBots",
       tags: ["Bots"],
       summary: "List bots, newest first, with filters and cursor pagination",
       middleware: [requireAuth],
@@ -201,6 +203,7 @@ export const botsApp = createOpenApiApp()
     createRoute({
       method: "get",
       path: "/{id}",
+      operationId: "getBot",
       tags: ["Bots"],
       summary: "Get a bot",
       middleware: [requireAuth],
@@ -217,6 +220,7 @@ export const botsApp = createOpenApiApp()
     createRoute({
       method: "patch",
       path: "/{id}",
+      operationId: "updateBot",
       tags: ["Bots"],
       summary: "Update name, credentials, handler, settings or pacing limits",
       middleware: write,
@@ -257,6 +261,7 @@ export const botsApp = createOpenApiApp()
     createRoute({
       method: "delete",
       path: "/{id}",
+      operationId: "deleteBot",
       tags: ["Bots"],
       summary: "Delete a bot: its sends stop, its webhook is removed, what was still queued is dropped and counted",
       middleware: write,
@@ -279,6 +284,7 @@ export const botsApp = createOpenApiApp()
     createRoute({
       method: "post",
       path: "/{id}/control",
+      operationId: "controlBot",
       tags: ["Bots"],
       summary: "Start, stop or restart a bot",
       middleware: write,
@@ -305,6 +311,7 @@ export const botsApp = createOpenApiApp()
     createRoute({
       method: "get",
       path: "/{id}/logs",
+      operationId: "listBotLogs",
       tags: ["Bots"],
       summary: "Activity log, newest first",
       middleware: [requireAuth],

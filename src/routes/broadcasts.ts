@@ -71,6 +71,7 @@ export const broadcastsApp = app
     createRoute({
       method: "post",
       path: "/{id}/broadcasts",
+      operationId: "createBroadcast",
       tags: ["Broadcasts"],
       summary: "Start a broadcast: one message to many chats, paced under the platform's limit behind live replies",
       middleware: [requireAuth, requireWriter],
@@ -115,6 +116,7 @@ export const broadcastsApp = app
     createRoute({
       method: "post",
       path: "/{id}/broadcasts/{bid}/recipients",
+      operationId: "addBroadcastRecipients",
       tags: ["Broadcasts"],
       summary: "Add recipients to a draft broadcast (JSON chunks of up to 5,000, or NDJSON: one recipient per line)",
       description:
@@ -143,6 +145,7 @@ export const broadcastsApp = app
     createRoute({
       method: "get",
       path: "/{id}/broadcasts",
+      operationId: "listBroadcasts",
       tags: ["Broadcasts"],
       summary: "The bot's broadcasts, newest first (summaries; counts lag up to 15 s)",
       middleware: [requireAuth],
@@ -191,6 +194,7 @@ export const broadcastsApp = app
     createRoute({
       method: "get",
       path: "/{id}/broadcasts/{bid}",
+      operationId: "getBroadcast",
       tags: ["Broadcasts"],
       summary: "A broadcast's live progress: counts by outcome, rate and ETA",
       middleware: [requireAuth],
@@ -207,6 +211,7 @@ export const broadcastsApp = app
     createRoute({
       method: "post",
       path: "/{id}/broadcasts/{bid}/control",
+      operationId: "controlBroadcast",
       tags: ["Broadcasts"],
       summary: "Pause (holds within one send slot), resume, or cancel (counts what was never sent)",
       middleware: [requireAuth, requireWriter],
@@ -238,6 +243,7 @@ export const broadcastsApp = app
     createRoute({
       method: "get",
       path: "/{id}/broadcasts/{bid}/results",
+      operationId: "getBroadcastResults",
       tags: ["Broadcasts"],
       summary: "Each recipient's outcome as CSV: chatId, status, error, messageId, at",
       middleware: [requireAuth],

@@ -90,6 +90,7 @@ export const contactMessagesApp = createOpenApiApp()
     createRoute({
       method: "post",
       path: "/{id}/route-preview",
+      operationId: "previewContactRoute",
       tags: ["Contacts"],
       summary: "The channels a send with this body would try, in order, and why each other one would be skipped",
       middleware: [requireAuth],
@@ -111,6 +112,7 @@ export const contactMessagesApp = createOpenApiApp()
     createRoute({
       method: "post",
       path: "/{id}/messages",
+      operationId: "sendContactMessage",
       tags: ["Contacts"],
       summary: "Send to a contact: its best channel first, moving on by itself when a channel fails",
       description:
@@ -138,6 +140,7 @@ export const contactMessagesApp = createOpenApiApp()
     createRoute({
       method: "get",
       path: "/{id}/messages/{messageId}",
+      operationId: "getContactMessage",
       tags: ["Contacts"],
       summary: "A contact send's status and every attempt, in order",
       middleware: [requireAuth],

@@ -74,6 +74,7 @@ export const contactsApp = createOpenApiApp()
     createRoute({
       method: "post",
       path: "/",
+      operationId: "createContact",
       tags: ["Contacts"],
       summary: "Create a contact, optionally with the chats (identities) it is reached on",
       middleware: write,
@@ -89,6 +90,7 @@ export const contactsApp = createOpenApiApp()
     createRoute({
       method: "get",
       path: "/",
+      operationId: "listContacts",
       tags: ["Contacts"],
       summary: "List and search contacts, newest first, with cursor pagination",
       middleware: [requireAuth],
@@ -123,6 +125,7 @@ export const contactsApp = createOpenApiApp()
     createRoute({
       method: "get",
       path: "/{id}",
+      operationId: "getContact",
       tags: ["Contacts"],
       summary: "Get a contact with its identities",
       middleware: [requireAuth],
@@ -138,6 +141,7 @@ export const contactsApp = createOpenApiApp()
     createRoute({
       method: "patch",
       path: "/{id}",
+      operationId: "updateContact",
       tags: ["Contacts"],
       summary: "Update a contact: each given field replaces the stored one (`identities` is the new set)",
       middleware: write,
@@ -159,6 +163,7 @@ export const contactsApp = createOpenApiApp()
     createRoute({
       method: "delete",
       path: "/{id}",
+      operationId: "deleteContact",
       tags: ["Contacts"],
       summary: "Delete a contact and its identities",
       middleware: write,
@@ -179,6 +184,7 @@ export const contactsApp = createOpenApiApp()
     createRoute({
       method: "post",
       path: "/{id}/merge",
+      operationId: "mergeContacts",
       tags: ["Contacts"],
       summary:
         "Merge another contact into this one: its identities move here, tags and preferred platforms are joined, " +
@@ -207,6 +213,7 @@ export const contactSettingsApp = createOpenApiApp()
     createRoute({
       method: "get",
       path: "/routing",
+      operationId: "getRouting",
       tags: ["Contacts"],
       summary: "The business's smart-routing rules for contact sends (no rules until saved)",
       middleware: [requireAuth],
@@ -218,6 +225,7 @@ export const contactSettingsApp = createOpenApiApp()
     createRoute({
       method: "put",
       path: "/routing",
+      operationId: "replaceRouting",
       tags: ["Contacts"],
       summary: "Replace the business's smart-routing rules (the first matching rule wins)",
       middleware: write,
@@ -230,6 +238,7 @@ export const contactSettingsApp = createOpenApiApp()
     createRoute({
       method: "get",
       path: "/settings/opt-out",
+      operationId: "getOptOutSettings",
       tags: ["Contacts"],
       summary: "The business's opt-out keywords and replies (the defaults until saved)",
       middleware: [requireAuth],
@@ -241,6 +250,7 @@ export const contactSettingsApp = createOpenApiApp()
     createRoute({
       method: "put",
       path: "/settings/opt-out",
+      operationId: "replaceOptOutSettings",
       tags: ["Contacts"],
       summary: "Replace the business's opt-out keywords and replies; omitted fields take their defaults",
       middleware: write,

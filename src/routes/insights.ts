@@ -70,6 +70,7 @@ export const insightsApp = createOpenApiApp()
     createRoute({
       method: "get",
       path: "/bots/{id}/stats",
+      operationId: "getBotStats",
       tags: ["Insights"],
       summary: "Hourly inbound/outbound/failed counts for the last 24 hours, queue depth",
       middleware: [requireAuth],
@@ -98,6 +99,7 @@ export const insightsApp = createOpenApiApp()
     createRoute({
       method: "get",
       path: "/overview",
+      operationId: "getOverview",
       tags: ["Insights"],
       summary: "Business overview: bots per platform and status, last-24-hour traffic, failure rate, queue depth",
       middleware: [requireAuth],

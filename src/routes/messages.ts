@@ -40,6 +40,7 @@ export const messagesApp = createOpenApiApp()
     createRoute({
       method: "post",
       path: "/{id}/messages",
+      operationId: "sendMessage",
       tags: ["Messages"],
       summary:
         "Queue a message (text, media, WhatsApp template, or a stored template by templateId); retried and paced " +
@@ -82,6 +83,7 @@ export const messagesApp = createOpenApiApp()
     createRoute({
       method: "get",
       path: "/{id}/messages/{messageId}",
+      operationId: "getMessage",
       tags: ["Messages"],
       summary: "Status of a sent message: queued | sending | sent | delivered | read | failed",
       middleware: [requireAuth],

@@ -91,6 +91,7 @@ export const platformsApp = createOpenApiApp().openapi(
   createRoute({
     method: "get",
     path: "/platforms",
+    operationId: "listPlatforms",
     tags: ["Platforms"],
     summary: "Registered platforms, their credential fields (with form labels and help) and pacing limits",
     middleware: [requireAuth],

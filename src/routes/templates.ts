@@ -55,6 +55,7 @@ export const templatesApp = createOpenApiApp()
     createRoute({
       method: "post",
       path: "/",
+      operationId: "createTemplate",
       tags: ["Templates"],
       summary: "Create a message template: a text body with {{variables}}, optionally a WhatsApp form and Slack blocks",
       middleware: write,
@@ -76,6 +77,7 @@ export const templatesApp = createOpenApiApp()
     createRoute({
       method: "get",
       path: "/",
+      operationId: "listTemplates",
       tags: ["Templates"],
       summary: "List templates, newest first, with cursor pagination",
       middleware: [requireAuth],
@@ -106,6 +108,7 @@ export const templatesApp = createOpenApiApp()
     createRoute({
       method: "get",
       path: "/{id}",
+      operationId: "getTemplate",
       tags: ["Templates"],
       summary: "Get a template",
       middleware: [requireAuth],
@@ -121,6 +124,7 @@ export const templatesApp = createOpenApiApp()
     createRoute({
       method: "patch",
       path: "/{id}",
+      operationId: "updateTemplate",
       tags: ["Templates"],
       summary:
         "Update a template: each given field replaces the stored one (`null` removes a form); a change of content " +
@@ -145,6 +149,7 @@ export const templatesApp = createOpenApiApp()
     createRoute({
       method: "delete",
       path: "/{id}",
+      operationId: "deleteTemplate",
       tags: ["Templates"],
       summary: "Delete a template (messages already queued from it are sent as rendered)",
       middleware: write,
@@ -165,6 +170,7 @@ export const templatesApp = createOpenApiApp()
     createRoute({
       method: "post",
       path: "/{id}/preview",
+      operationId: "previewTemplate",
       tags: ["Templates"],
       summary: "Render a template with these values for a platform: what a send through a bot of it would carry",
       middleware: [requireAuth],

@@ -1,0 +1,43 @@
+/**
+ * What `/openapi.json` says beyond the routes' own schemas: the document's header (servers, info), the bearer
+ * scheme, the components only the description needs (per-platform bodies of `POST /api/bots`), the routes that are
+ * plain Hono (`/health`, `/test/message`) and the forward handler's outgoing call (`webhooks`). Lint-clean with
+ * Redocly's recommended rules (`npm run lint:openapi`, redocly.yaml).
+ */
+import type { OpenAPIHono } from "@hono/zod-openapi"
+import type { AppEnv } from "../env"
+import { VERSION } from "./health"
+
+type Api = OpenAPIHono<AppEnv>
+type Registry = Api["openAPIRegistry"]
+type DocumentConfig = Parameters<Api["getOpenAPI31Document"]>[0]
+
+/** The document's header. Paths are absolute from the origin, and every deployment serves its own document. */
+export const documentConfig: DocumentConfig = {
+  openapi: "3.1.0",
+  info: {
+    title: "Switchboard management API",
+    version: VERSION,
+    description:
+      "Bots, messages, broadcasts, contacts and templates of one business (the token's). Every deployment serves " +
+      "this document at `/openapi.json` and an interactive reference at `/docs`; tokens come from " +
+      "`npm run token` or the dashboard's sign-in.",
+  },
+  servers: [
+    {
+      url: "/",
+      description: "This deployment: the origin that serves this document (its PUBLIC_BASE_URL)",
+    },
+  ],
+  security: [{ bearer: [] }],
+}
+
+/** Everything the routes do not register themselves. Call once, before the first document is generated. */
+export function describeApi(registry: Registry): void {
+  registry.registerComponent("securitySchemes", "bearer", {
+    type: "http",
+    scheme: "bearer",
+    bearerFormat: "JWT",
+    description: "A business's JWT (HS256 with JWT_SECRET): `sub`, `business_id`, `role` (owner, admin, viewer)",
+  })
+}
