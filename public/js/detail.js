@@ -1,6 +1,7 @@
 // @ts-check
 // Bot detail: controls, 24 h counters and chart, live activity log, configuration (secrets only as set), test console.
 import { activityLog, LOG_PAGE, testConsole } from "./activity.js"
+import { botAnalytics } from "./analytics.js"
 import { api, session } from "./api.js"
 import { botTabs } from "./broadcast-common.js"
 import { hourlyChart } from "./chart.js"
@@ -356,6 +357,7 @@ export async function renderDetail(view, id) {
     log.merge(logs)
   }
   await refresh()
+  const analytics = botAnalytics(view, id)
 
   const timer = window.setInterval(() => {
     if (document.visibilityState !== "visible") return
@@ -364,6 +366,7 @@ export async function renderDetail(view, id) {
   return () => {
     clearInterval(timer)
     chart.disconnect()
+    analytics.stop()
   }
 }
 

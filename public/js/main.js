@@ -1,6 +1,7 @@
 // @ts-check
 // Dashboard entry: hash router and header. Each page renders into a fresh view that replaces <main> only when it is
 // ready and still the current route, so a slow answer never paints over a newer page.
+import { renderAnalytics } from "./analytics.js"
 import { ApiError, session, setUnauthorizedHandler } from "./api.js"
 import { renderBots } from "./bots.js"
 import { renderComposer } from "./broadcast-compose.js"
@@ -102,6 +103,7 @@ function pick({ parts }) {
       },
     }
   if (section === "overview") return { title: "Overview", page: renderOverview }
+  if (section === "analytics") return { title: "Analytics", page: renderAnalytics }
   if (section === "contacts" && id === "new") return { title: "New contact", page: renderNewContact }
   if (section === "contacts" && id) return { title: "Contact", page: (view) => renderContact(view, id) }
   if (section === "contacts") return { title: "Contacts", page: renderContacts }
