@@ -8,6 +8,7 @@ import { type AppEnv, envVar } from "./env"
 import { errorBody, HttpError } from "./lib/errors"
 import { logEvent } from "./lib/log"
 import { securityHeaders } from "./lib/security-headers"
+import { analyticsApp } from "./routes/analytics"
 import { audienceBroadcastsApp } from "./routes/audience-broadcasts"
 import { authApp } from "./routes/auth"
 import { botsApp } from "./routes/bots"
@@ -83,6 +84,7 @@ export function createApp() {
     .route("/api/bots", broadcastsApp)
     .route("/api", audienceBroadcastsApp)
     .route("/api", insightsApp)
+    .route("/api", analyticsApp)
     .route("/api", platformsApp)
     .route("/api/contacts", contactsApp)
     .route("/api/contacts", contactMessagesApp)

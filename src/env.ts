@@ -1,5 +1,6 @@
 /** Worker bindings, parsed configuration, and the Hono app environment. */
 
+import type { RegistryHub } from "./analytics/registry-hub"
 import type { AuthClaims } from "./auth/jwt"
 import type { BotDurableObject } from "./bot/bot-durable-object"
 import type { RouteDirectory } from "./bot/route-directory"
@@ -11,6 +12,10 @@ export interface Env {
   BOT: DurableObjectNamespace<BotDurableObject>
   ROUTES: DurableObjectNamespace<RouteDirectory>
   CONTACT: DurableObjectNamespace<ContactDurableObject>
+  /** Where bots' objects send what the registry must learn, gathered into one D1 batch per hub and interval. */
+  REGISTRY_HUB: DurableObjectNamespace<RegistryHub>
+  /** How many registry hubs (1 to 256, default 16): each takes the reports of the bots whose id hashes to it. */
+  REGISTRY_HUBS?: string
   ASSETS?: Fetcher
   JWT_SECRET: string
   ENCRYPTION_KEY: string

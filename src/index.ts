@@ -1,7 +1,20 @@
-/** Worker entry: the Hono app and its Durable Object classes (per bot, per platform account, per contact). */
+/**
+ * Worker entry: the Hono app, the hourly cron (rollup retention) and the Durable Object classes (per bot, per
+ * platform account, per contact, and the registry hubs).
+ */
 import { createApp } from "./app"
+import type { Env } from "./env"
+import { compactRollups } from "./registry/compaction"
 
-export default createApp()
+const app = createApp()
+
+export default {
+  fetch: app.fetch,
+  async scheduled(controller, env, ctx) {
+    ctx.waitUntil(compactRollups(env.DB, controller.scheduledTime))
+  },
+} satisfies ExportedHandler<Env>
+export { RegistryHub } from "./analytics/registry-hub"
 export { BotDurableObject } from "./bot/bot-durable-object"
 export { RouteDirectory } from "./bot/route-directory"
 export { ContactDurableObject } from "./contacts/contact-durable-object"

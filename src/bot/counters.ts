@@ -1,5 +1,9 @@
-/** Hourly counters per bot: messages in/out/failed and send latency, kept 48 hours for the dashboard's chart. */
+/**
+ * Hourly counters per bot: messages in/out/failed, 429s, failovers and latency distributions, kept 48 hours for the
+ * dashboard's chart and for the registry's rollups (which keep them longer).
+ */
 import { z } from "zod"
+import { bucketOf, type Sketch } from "../analytics/sketch"
 import { HOUR_MS, unixHour } from "../lib/time"
 
 const KEEP_HOURS = 48
@@ -9,9 +13,12 @@ const bucketRow = z.object({
   inbound: z.number(),
   outbound: z.number(),
   failed: z.number(),
+  rate_limited: z.number(),
+  failovers: z.number(),
   latency_ms_sum: z.number(),
   latency_count: z.number(),
 })
+const latencyRow = z.object({ hour: z.number(), metric: z.enum(["send", "reply"]), bucket: z.number(), n: z.number() })
 
 export interface HourBucket {
   hour: string
@@ -21,25 +28,63 @@ export interface HourBucket {
   avgLatencyMs: number | null
 }
 
+/** One hour's numbers as the registry stores them. */
+export interface RollupBucket {
+  hour: number
+  inbound: number
+  outbound: number
+  failed: number
+  rateLimited: number
+  failovers: number
+  /** Platform API call duration per successful send. */
+  sendMs: Sketch
+  /** An update's arrival to its reply's successful send. */
+  replyMs: Sketch
+}
+
+export type CounterKind = "inbound" | "outbound" | "failed" | "rateLimited" | "failovers"
+export type LatencyMetric = "send" | "reply"
+
+/** Column per kind: literal names, never user input. */
+const COLUMN: Record<CounterKind, string> = {
+  inbound: "inbound",
+  outbound: "outbound",
+  failed: "failed",
+  rateLimited: "rate_limited",
+  failovers: "failovers",
+}
+
 /** The start of `now`'s hour bucket. */
 export const hourStart = (now: number): number => unixHour(now) * HOUR_MS
 
 export class Counters {
   constructor(private readonly sql: SqlStorage) {}
 
-  add(kind: "inbound" | "outbound" | "failed", now: number, n = 1, latencyMs?: number): void {
+  /** Counts `n` of `kind`; `latencyMs` (queue time and send, per sent message) feeds the bot page's average. */
+  add(kind: CounterKind, now: number, n = 1, latencyMs?: number): void {
     const hour = unixHour(now)
     const latency = latencyMs === undefined ? 0 : latencyMs
     const counted = latencyMs === undefined ? 0 : 1
-    // `kind` is one of three literal column names, never user input.
+    const column = COLUMN[kind]
     this.sql.exec(
-      `INSERT INTO counters (hour, ${kind}, latency_ms_sum, latency_count) VALUES (?, ?, ?, ?)
-       ON CONFLICT (hour) DO UPDATE SET ${kind} = ${kind} + excluded.${kind},
+      `INSERT INTO counters (hour, ${column}, latency_ms_sum, latency_count) VALUES (?, ?, ?, ?)
+       ON CONFLICT (hour) DO UPDATE SET ${column} = ${column} + excluded.${column},
          latency_ms_sum = latency_ms_sum + excluded.latency_ms_sum, latency_count = latency_count + excluded.latency_count`,
       hour,
       n,
       latency,
       counted,
+    )
+  }
+
+  /** One timing into the hour's distribution of `metric`. */
+  time(metric: LatencyMetric, now: number, ms: number): void {
+    this.sql.exec(
+      `INSERT INTO latency (hour, metric, bucket, n) VALUES (?, ?, ?, 1)
+       ON CONFLICT (hour, metric, bucket) DO UPDATE SET n = n + 1`,
+      unixHour(now),
+      metric,
+      bucketOf(ms),
     )
   }
 
@@ -69,18 +114,33 @@ export class Counters {
     return out
   }
 
-  /** Raw buckets from `sinceHour` on, for the D1 rollup. */
-  since(sinceHour: number): { hour: number; inbound: number; outbound: number; failed: number }[] {
-    return this.sql
-      .exec("SELECT * FROM counters WHERE hour >= ? ORDER BY hour", sinceHour)
-      .toArray()
-      .map((raw) => {
-        const r = bucketRow.parse(raw)
-        return { hour: r.hour, inbound: r.inbound, outbound: r.outbound, failed: r.failed }
+  /** Hours from `sinceHour` on, with their distributions, for the registry's rollups. */
+  since(sinceHour: number): RollupBucket[] {
+    const out = new Map<number, RollupBucket>()
+    for (const raw of this.sql.exec("SELECT * FROM counters WHERE hour >= ? ORDER BY hour", sinceHour)) {
+      const r = bucketRow.parse(raw)
+      out.set(r.hour, {
+        hour: r.hour,
+        inbound: r.inbound,
+        outbound: r.outbound,
+        failed: r.failed,
+        rateLimited: r.rate_limited,
+        failovers: r.failovers,
+        sendMs: {},
+        replyMs: {},
       })
+    }
+    for (const raw of this.sql.exec("SELECT * FROM latency WHERE hour >= ?", sinceHour)) {
+      const r = latencyRow.parse(raw)
+      const bucket = out.get(r.hour)
+      if (bucket) (r.metric === "send" ? bucket.sendMs : bucket.replyMs)[String(r.bucket)] = r.n
+    }
+    return [...out.values()]
   }
 
   prune(now: number): void {
-    this.sql.exec("DELETE FROM counters WHERE hour <= ?", unixHour(now) - KEEP_HOURS)
+    const cutoff = unixHour(now) - KEEP_HOURS
+    this.sql.exec("DELETE FROM counters WHERE hour <= ?", cutoff)
+    this.sql.exec("DELETE FROM latency WHERE hour <= ?", cutoff)
   }
 }

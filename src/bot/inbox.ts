@@ -8,6 +8,7 @@ const inboxRow = z.object({
   event: z.string(),
   attempts: z.number(),
   chat_id: z.string(),
+  received_at: z.number(),
 })
 
 export interface PendingEvent {
@@ -17,6 +18,8 @@ export interface PendingEvent {
   chatId: string
   event: InboundMessage
   attempts: number
+  /** When the event reached us (its reply's latency is measured from here). */
+  receivedAt: number
 }
 
 export class Inbox {
@@ -48,7 +51,7 @@ export class Inbox {
     const out: PendingEvent[] = []
     const rows = this.sql
       .exec(
-        `SELECT rowid AS seq, event_id, event, attempts, chat_id FROM inbox WHERE state = 'pending' AND next_at <= ?
+        `SELECT rowid AS seq, event_id, event, attempts, chat_id, received_at FROM inbox WHERE state = 'pending' AND next_at <= ?
          ORDER BY rowid LIMIT ?`,
         now,
         limit,
@@ -58,7 +61,14 @@ export class Inbox {
       const r = inboxRow.parse(raw)
       const event = inboundMessageSchema.safeParse(parseJson(r.event))
       if (event.success)
-        out.push({ seq: r.seq, eventId: r.event_id, chatId: r.chat_id, event: event.data, attempts: r.attempts })
+        out.push({
+          seq: r.seq,
+          eventId: r.event_id,
+          chatId: r.chat_id,
+          event: event.data,
+          attempts: r.attempts,
+          receivedAt: r.received_at,
+        })
       else this.fail(r.event_id, `stored event is unreadable: ${event.error.issues[0]?.message ?? "invalid"}`)
     }
     return out

@@ -47,10 +47,13 @@ export function webhookIntake(
   )
 }
 
-export function sendIntake(storage: CommitStorage, outbox: Outbox): SendIntake {
-  return new GroupCommit(storage, ({ message, idempotencyKey, now, owner }) =>
-    outbox.enqueue(message, { source: owner ? "contact" : "api", idempotencyKey, now, owner }),
-  )
+export function sendIntake(storage: CommitStorage, outbox: Outbox, counters: Counters): SendIntake {
+  return new GroupCommit(storage, ({ message, idempotencyKey, now, owner }) => {
+    const queued = outbox.enqueue(message, { source: owner ? "contact" : "api", idempotencyKey, now, owner })
+    // A contact send's later hop: the channel before it failed or timed out, and this one takes over.
+    if (owner && owner.hop > 0 && queued.ok && !queued.value.duplicate) counters.add("failovers", now)
+    return queued
+  })
 }
 
 /** The worker sends only the (lower-case) headers a provider's check reads: a lookup over them, no Headers object. */

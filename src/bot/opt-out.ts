@@ -56,7 +56,7 @@ export async function optInOrOut(
     if (flipped) {
       const reply = { chatId: event.chatId, text: action === "stop" ? settings.stopReply : settings.startReply }
       const addressed = loaded.provider.addressReply?.(event, reply, 0) ?? reply
-      bot.outbox.enqueue(addressed, { source: "reply", now })
+      bot.outbox.enqueue(addressed, { source: "reply", now, originAt: item.receivedAt })
     }
     bot.inbox.done(item.eventId)
     return flipped

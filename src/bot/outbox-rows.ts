@@ -26,6 +26,8 @@ export interface QueuedMessage {
   readyAt: number
   isGroup: boolean
   createdAt: number
+  /** A reply's: when the update it answers arrived. */
+  originAt: number | null
   /** The contact send this message is one hop of, when it is one. */
   owner: MessageOwner | null
 }
@@ -74,6 +76,7 @@ export const candidateRow = z.object({
   ready_at: z.number(),
   is_group: z.number(),
   created_at: z.number(),
+  origin_at: z.number().nullable(),
   owner: z.string().nullable(),
 })
 

@@ -46,6 +46,8 @@ export class Outbox {
       now: number
       owner?: MessageOwner | undefined
       broadcastId?: string
+      /** A reply's: when the update it answers arrived. */
+      originAt?: number
     },
   ): Result<Enqueued, DomainError> {
     const body = JSON.stringify(message)
@@ -69,8 +71,8 @@ export class Outbox {
     const id = newId("msg", opts.now)
     this.sql.exec(
       `INSERT INTO outbox (id, chat_id, message, status, next_at, idempotency_key, idempotency_body, source, created_at,
-         updated_at, owner, lane, broadcast_id)
-       VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
+         updated_at, owner, lane, broadcast_id, origin_at)
+       VALUES (?, ?, ?, 'queued', ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`,
       id,
       message.chatId,
       body,
@@ -83,6 +85,7 @@ export class Outbox {
       opts.owner ? JSON.stringify(opts.owner) : null,
       laneOf(opts.source),
       opts.broadcastId ?? null,
+      opts.originAt ?? null,
     )
     this.index.refresh(message.chatId)
     if (laneOf(opts.source) !== 2) this.urgent++
@@ -105,7 +108,7 @@ export class Outbox {
     const rows = new Map(
       this.sql
         .exec(
-          `SELECT o.id, o.seq, o.chat_id, o.message, o.attempts, o.rate_limited, o.created_at, o.owner,
+          `SELECT o.id, o.seq, o.chat_id, o.message, o.attempts, o.rate_limited, o.created_at, o.origin_at, o.owner,
                   0 AS ready_at, COALESCE(c.is_group, 0) AS is_group
            FROM outbox o LEFT JOIN chats c ON c.chat_id = o.chat_id
            WHERE o.seq IN (SELECT value FROM json_each(?))`,
@@ -131,6 +134,7 @@ export class Outbox {
           readyAt: p.readyAt,
           isGroup: r.is_group === 1,
           createdAt: r.created_at,
+          originAt: r.origin_at,
           owner: parseOwner(r.owner),
         },
       ]

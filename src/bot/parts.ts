@@ -3,6 +3,7 @@
  * activity log), the people and broadcasts it keeps, and the workers that act on them (processor, poller, gateway,
  * rollups). The object itself keeps only its RPC surface, its alarm and the hooks every part shares.
  */
+import { hubFor } from "../analytics/registry-hub"
 import type { Env } from "../env"
 import { outboundUrlPolicy } from "../env"
 import { invalid, notFound } from "../lib/domain-error"
@@ -86,7 +87,7 @@ export function assembleBot(ctx: DurableObjectState, env: Env, hooks: BotHooks) 
     },
   })
   const rollups = new Rollups({
-    db: env.DB,
+    hub: (botId) => hubFor(env, botId),
     counters,
     outbox,
     people: contacts.people,
@@ -149,7 +150,7 @@ export function assembleBot(ctx: DurableObjectState, env: Env, hooks: BotHooks) 
     webhookPort,
     /** Webhook events and API sends, each written with whatever else arrived during the previous commit. */
     intake: webhookIntake(ctx.storage, inbox, counters, meta),
-    sends: sendIntake(ctx.storage, outbox),
+    sends: sendIntake(ctx.storage, outbox, counters),
   }
 }
 

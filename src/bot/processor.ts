@@ -235,7 +235,7 @@ export class Processor {
       for (const [i, reply] of replies.entries()) {
         // The platform's way to answer this event (Discord: through the interaction), when it has one.
         const addressed = loaded.provider.addressReply?.(event, reply, i) ?? reply
-        this.bot.outbox.enqueue(addressed, { source: "reply", now: Date.now() })
+        this.bot.outbox.enqueue(addressed, { source: "reply", now: Date.now(), originAt: item.receivedAt })
       }
       if (isGroup) this.bot.outbox.setChatFreeAt(event.chatId, 0, true)
       if (direct) this.bot.people.noteInbound(event.chatId, wroteAt(event, now), event.userName)
@@ -321,6 +321,7 @@ export class Processor {
 
   private async sendOne(loaded: UnsealedBot, item: QueuedMessage, freeAt: number): Promise<void> {
     const { provider, runtime } = loaded
+    const started = Date.now()
     const result = await provider.send(item.message, runtime, { fetch: this.fetch, timeoutMs: 10_000 })
     const now = Date.now()
     if (result.ok) {
@@ -328,6 +329,8 @@ export class Processor {
         this.bot.outbox.markSent(item.id, result.value.platformMessageId, now)
         this.bot.outbox.setChatFreeAt(item.chatId, freeAt)
         this.bot.counters.add("outbound", now, 1, now - item.createdAt)
+        this.bot.counters.time("send", now, now - started)
+        if (item.originAt !== null) this.bot.counters.time("reply", now, now - item.originAt)
         this.bot.notices.tell(item.owner, "sent", null, item.id, now)
       })
       if (item.owner) this.bot.noticed()
@@ -338,6 +341,7 @@ export class Processor {
     switch (decision.type) {
       case "retry":
         this.epoch++
+        if (error.kind === "rate_limited") this.bot.counters.add("rateLimited", now)
         this.bot.outbox.markRetry(item.id, decision.at, decision.countsAsAttempt, decision.reason, now)
         if (decision.pause === "chat") this.bot.outbox.setChatFreeAt(item.chatId, decision.at)
         if (decision.pause === "bot") {

@@ -1,16 +1,17 @@
 /**
- * How a bot's numbers and the people who wrote to it reach the D1 registry: coalesced, at most one batch per
- * `ROLLUP_EVERY_MS`, so the registry stays off the message hot path. The object schedules a flush for itself, so
- * nothing is stale for longer.
+ * How a bot's numbers and the people who wrote to it reach the D1 registry: coalesced, at most one report per
+ * `ROLLUP_EVERY_MS` to the bot's registry hub (analytics/registry-hub.ts), which writes D1 for many bots at once.
+ * The object schedules a flush for itself, so nothing is stale for longer.
  */
 
+import type { RegistryHub } from "../analytics/registry-hub"
 import { logEvent } from "../lib/log"
-import { broadcastStatements } from "../registry/broadcast-repository"
-import { identityStatements } from "../registry/identity-repository"
-import { createRollupRepository, currentHour } from "../registry/rollup-repository"
+import type { RegistryFact } from "../registry/hub-statements"
+import type { LearnedIdentity } from "../registry/identity-repository"
+import { currentHour } from "../registry/rollup-repository"
 import type { BotSnapshot } from "../registry/schemas"
 import type { BroadcastView } from "./broadcasts"
-import type { Counters } from "./counters"
+import type { Counters, RollupBucket } from "./counters"
 import type { Outbox } from "./outbox"
 import type { People } from "./people"
 
@@ -21,7 +22,8 @@ const PEOPLE_PER_FLUSH = 200
 export const ROLLUP_EVERY_MS = 15_000
 
 export interface RollupPort {
-  db: D1Database
+  /** The hub this bot reports to. */
+  hub(botId: string): Pick<DurableObjectStub<RegistryHub>, "report">
   counters: Counters
   outbox: Outbox
   people: People
@@ -29,7 +31,7 @@ export interface RollupPort {
   broadcasts: { summaries(now: number): BroadcastView[]; reported(ids: string[], upTo: number): void }
   /** A flag in storage: set while the registry lacks something, so a restarted object knows to flush. */
   pending: { get(): boolean; set(pending: boolean): void }
-  /** Counts the D1 batches written, in storage (an eviction does not reset it). */
+  /** Counts the reports made, in storage (an eviction does not reset it); each was a D1 batch before hubs. */
   writes: { count(): number; add(): void }
   snapshot(): BotSnapshot | null
   /** Sets the object's alarm for `at` unless one is due sooner. */
@@ -47,7 +49,7 @@ export class Rollups {
 
   constructor(private readonly port: RollupPort) {}
 
-  /** D1 batches this bot's object ever wrote: what the tests and the bench count. */
+  /** Reports this bot's object ever made to its hub: what the tests and the bench count. */
   get registryWrites(): number {
     return this.port.writes.count()
   }
@@ -91,23 +93,23 @@ export class Rollups {
     else if (worked > 0) await this.noteActivity(now)
   }
 
-  /** Writes this and the previous hour's counters, queue depth and last activity to the D1 rollups. */
+  /** Reports this and the previous hour's counters, queue depth, last activity, people and broadcasts. */
   private async flush(now: number): Promise<void> {
     const snapshot = this.port.snapshot()
     if (!snapshot) return
     this.lastFlush = now
     this.dueAt = null
-    const buckets = this.port.counters.since(currentHour(now) - 1)
     const people = this.port.people.changed(PEOPLE_PER_FLUSH)
     const campaigns = this.port.broadcasts.summaries(now)
-    const db = this.port.db
+    const facts: RegistryFact[] = [
+      ...this.port.counters.since(currentHour(now) - 1).map((b) => rollupFact(snapshot, b)),
+      { kind: "bot", botId: snapshot.id, queueDepth: this.port.outbox.depth().queued, lastActive: this.lastActive },
+      ...people.map((p) => personFact(snapshot, p, now)),
+      ...campaigns.map((c) => broadcastFact(snapshot, c, now)),
+    ]
     const seen = this.activity
     try {
-      await db.batch([
-        ...createRollupRepository(db).statements(snapshot, buckets, this.port.outbox.depth().queued, this.lastActive),
-        ...identityStatements(db, snapshot, people, now),
-        ...broadcastStatements(db, snapshot, campaigns, now),
-      ])
+      await this.port.hub(snapshot.id).report(facts)
       this.port.writes.add()
       this.port.people.flushed(people)
       this.port.broadcasts.reported(
@@ -124,10 +126,37 @@ export class Rollups {
         await this.port.schedule(this.dueAt)
       }
     } catch (cause) {
-      // D1 is for dashboards and routing; a failed flush is retried, never blocks messages.
+      // The registry is for dashboards and routing; a failed report is retried, never blocks messages.
       this.dueAt = now + ROLLUP_EVERY_MS
       logEvent("warn", "rollup.failed", { botId: snapshot.id, error: String(cause) })
       await this.port.schedule(this.dueAt).catch(() => undefined)
     }
+  }
+}
+
+type Bot = Pick<BotSnapshot, "id" | "businessId" | "platform">
+
+function rollupFact(bot: Bot, b: RollupBucket): RegistryFact {
+  return { kind: "rollup", botId: bot.id, businessId: bot.businessId, platform: bot.platform, ...b }
+}
+
+function personFact(bot: Bot, p: LearnedIdentity, at: number): RegistryFact {
+  return { kind: "person", botId: bot.id, businessId: bot.businessId, platform: bot.platform, ...p, at }
+}
+
+function broadcastFact(bot: Bot, v: BroadcastView, at: number): RegistryFact {
+  const { queued, sent, delivered, read, failed, skipped, cancelled } = v
+  return {
+    kind: "broadcast",
+    botId: bot.id,
+    businessId: bot.businessId,
+    id: v.id,
+    name: v.name,
+    status: v.status,
+    total: v.total,
+    counts: { queued, sent, delivered, read, failed, skipped, cancelled },
+    scheduledAt: v.scheduledAt,
+    createdAt: v.createdAt,
+    at,
   }
 }

@@ -134,6 +134,18 @@ const migrations: string[] = [
    CREATE INDEX broadcast_skips_by_id ON broadcast_skips (broadcast_id);
    ALTER TABLE outbox ADD COLUMN broadcast_id TEXT;
    CREATE INDEX outbox_by_broadcast ON outbox (broadcast_id, status) WHERE broadcast_id IS NOT NULL;`,
+  // Analytics: 429s and failovers per hour, latency distributions (send: the platform call; reply: an update's
+  // arrival to its reply's send) as sketch buckets, and each reply's origin time.
+  `ALTER TABLE counters ADD COLUMN rate_limited INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE counters ADD COLUMN failovers INTEGER NOT NULL DEFAULT 0;
+   CREATE TABLE latency (
+     hour INTEGER NOT NULL,
+     metric TEXT NOT NULL,               -- send | reply
+     bucket INTEGER NOT NULL,            -- analytics/sketch.ts bucketOf
+     n INTEGER NOT NULL,
+     PRIMARY KEY (hour, metric, bucket)
+   ) WITHOUT ROWID;
+   ALTER TABLE outbox ADD COLUMN origin_at INTEGER;`,
 ]
 
 /** Whether this object's schema was ever created (it is, on the first configure: never for an unknown id). */

@@ -1,13 +1,6 @@
-/** D1 SQL for message rollups: written by bot DOs (coalesced), read by the bot list and the business overview. */
+/** D1 SQL for message rollups: written by the registry hubs, read by the bot list and the business overview. */
 import { z } from "zod"
 import { unixHour } from "../lib/time"
-
-export interface RollupBucket {
-  hour: number
-  inbound: number
-  outbound: number
-  failed: number
-}
 
 export interface Totals {
   inbound: number
@@ -36,28 +29,6 @@ export const currentHour = unixHour
 
 export function createRollupRepository(db: D1Database) {
   return {
-    /** Absolute values per hour (idempotent: a repeated flush writes the same numbers), for one batch. */
-    statements(
-      bot: { id: string; businessId: string; platform: string },
-      buckets: RollupBucket[],
-      queueDepth: number,
-      lastActive: number | null,
-    ): D1PreparedStatement[] {
-      const upsert = db.prepare(
-        `INSERT INTO bot_rollups (bot_id, business_id, platform, hour, inbound, outbound, failed)
-         VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)
-         ON CONFLICT (bot_id, hour) DO UPDATE SET inbound = excluded.inbound, outbound = excluded.outbound, failed = excluded.failed`,
-      )
-      return [
-        ...buckets.map((b) =>
-          upsert.bind(bot.id, bot.businessId, bot.platform, b.hour, b.inbound, b.outbound, b.failed),
-        ),
-        db
-          .prepare("UPDATE bots SET queue_depth = ?2, last_active = COALESCE(?3, last_active) WHERE id = ?1")
-          .bind(bot.id, queueDepth, lastActive),
-      ]
-    },
-
     /** Last-24-hour totals for the given bots of one business. */
     async totals24h(businessId: string, botIds: string[], now: number): Promise<Map<string, Totals>> {
       const out = new Map<string, Totals>()
