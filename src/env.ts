@@ -16,6 +16,8 @@ export interface Env {
   REGISTRY_HUB: DurableObjectNamespace<RegistryHub>
   /** How many registry hubs (1 to 256, default 16): each takes the reports of the bots whose id hashes to it. */
   REGISTRY_HUBS?: string
+  /** A bot's rollup coalescing in ms (default 15,000; hubs flush at two thirds of it): the bench shortens it. */
+  REGISTRY_FLUSH_MS?: string
   ASSETS?: Fetcher
   JWT_SECRET: string
   ENCRYPTION_KEY: string

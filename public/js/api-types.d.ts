@@ -10,6 +10,89 @@ export type AddRecipients = {
   offset?: number
 }
 
+/** Answers with a chat-completions model */
+export type AiHandler = {
+  type: "ai"
+  /** An OpenAI-compatible API: Switchboard calls `POST {baseUrl}/chat/completions` */
+  baseUrl: string
+  /** The `model` of each completion request */
+  model: string
+  /** Sent first, as the system message */
+  systemPrompt?: string
+  /** Earlier turns of the chat sent along (default 20) */
+  maxHistory?: number
+  temperature?: number
+}
+
+/** Answers with a chat-completions model */
+export type AiHandlerInput = {
+  type: "ai"
+  /** An OpenAI-compatible API: Switchboard calls `POST {baseUrl}/chat/completions` */
+  baseUrl: string
+  /** The `model` of each completion request */
+  model: string
+  /** Bearer token of the API; write-only. Omitted on update: the stored one, for the same host only */
+  apiKey?: string
+  /** Sent first, as the system message */
+  systemPrompt?: string
+  /** Earlier turns of the chat sent along (default 20) */
+  maxHistory?: number
+  temperature?: number
+}
+
+export type Analytics = {
+  from: string
+  to: string
+  granularity: "hour" | "day"
+  /** Bucket starts, ascending; every bucket present */
+  points: string[]
+  totals: AnalyticsSummary
+  platforms: {
+    platform: string
+    totals: AnalyticsSummary
+    series: AnalyticsPoint[]
+  }[]
+  bots: {
+    botId: string
+    name: string
+    platform: string
+    totals: AnalyticsSummary
+    series: AnalyticsPoint[]
+  }[]
+  /** Bots with traffic in the range (`bots` lists the busiest 20) */
+  botsTotal: number
+}
+
+export type AnalyticsPoint = AnalyticsSummary & {
+  at: string
+}
+
+export type AnalyticsSummary = {
+  inbound: number
+  outbound: number
+  failed: number
+  /** Sends the platform answered with a 429 (then retried) */
+  rateLimited: number
+  /** Contact sends that moved on to this channel from another */
+  failovers: number
+  /** outbound / (outbound + failed); null: nothing sent */
+  successRate: number | null
+  /** The platform API call, per successful send */
+  sendLatencyMs: 
+    | {
+        p50: number
+        p95: number
+      }
+    | null
+  /** An update's arrival to its reply's send */
+  replyLatencyMs: 
+    | {
+        p50: number
+        p95: number
+      }
+    | null
+}
+
 export type AudienceBroadcast = {
   name: string
   /** The business's contacts with this tag */
@@ -63,19 +146,18 @@ export type AudienceBroadcastResult = {
 
 export type Bot = {
   id: string
-  platform: string
+  platform: "telegram" | "whatsapp" | "slack" | "discord"
   name: string
   status: "active" | "stopped" | "error"
   statusReason: string | null
   createdAt: string
   updatedAt: string
   lastActive: string | null
-  handler: Record<string, unknown>
-  settings: Record<string, unknown>
+  handler: Handler
+  settings: BotSettings
   limits: RateLimits
   updates: UpdatesMode
-  /** Non-secret credential fields only; secrets are write-only */
-  credentials: Record<string, unknown>
+  credentials: BotCredentials
   webhookUrl: string
   queueDepth: number
   /** Listed bots only: traffic of the last 24 hours from the rollups (lags up to 15 s) */
@@ -86,6 +168,9 @@ export type Bot = {
     failureRate: number | null
   }
 }
+
+/** The non-secret fields of the bot's platform's credentials; secrets are write-only */
+export type BotCredentials = TelegramPublicCredentials | WhatsAppPublicCredentials | SlackPublicCredentials | DiscordPublicCredentials
 
 export type BotSettings = Record<string, string | number | boolean | null>
 
@@ -268,15 +353,7 @@ export type ContactSend = {
   variables?: TemplateVariableValues
 }
 
-export type CreateBot = {
-  platform: "telegram" | "whatsapp" | "slack" | "discord"
-  name: string
-  credentials: Record<string, unknown>
-  handler?: HandlerInput
-  settings?: BotSettings
-  limits?: RateLimits
-  updates?: UpdatesMode
-}
+export type CreateBot = CreateTelegramBot | CreateWhatsAppBot | CreateSlackBot | CreateDiscordBot
 
 export type CreateBroadcast = {
   name: string
@@ -324,6 +401,36 @@ export type CreateContact = {
   identities?: IdentityInput[]
 }
 
+export type CreateDiscordBot = {
+  platform: "discord"
+  name: string
+  credentials: DiscordCredentials
+  handler?: HandlerInput
+  settings?: BotSettings
+  limits?: RateLimits
+  updates?: UpdatesMode
+}
+
+export type CreateSlackBot = {
+  platform: "slack"
+  name: string
+  credentials: SlackCredentials
+  handler?: HandlerInput
+  settings?: BotSettings
+  limits?: RateLimits
+  updates?: UpdatesMode
+}
+
+export type CreateTelegramBot = {
+  platform: "telegram"
+  name: string
+  credentials: TelegramCredentials
+  handler?: HandlerInput
+  settings?: BotSettings
+  limits?: RateLimits
+  updates?: UpdatesMode
+}
+
 export type CreateTemplate = {
   /** Unique in the business */
   name: string
@@ -334,33 +441,81 @@ export type CreateTemplate = {
   slack?: TemplateSlack
 }
 
+export type CreateWhatsAppBot = {
+  platform: "whatsapp"
+  name: string
+  credentials: WhatsAppCredentials
+  handler?: HandlerInput
+  settings?: BotSettings
+  limits?: RateLimits
+  updates?: UpdatesMode
+}
+
+export type DiscordCredentials = {
+  /** Discord Developer Portal > your application > General Information > Application ID. */
+  applicationId: string
+  /** General Information > Public Key (hex). Then paste the Interactions Endpoint URL shown after saving into the same page. */
+  publicKey: string
+  /** Bot > Reset Token. Enable the Message Content intent on the same page so messages reach the bot with their text. */
+  botToken: string
+}
+
+export type DiscordPublicCredentials = {
+  /** Stored (the secret fields are write-only) */
+  configured: true
+  applicationId: string
+  publicKey: string
+  [key: string]: unknown
+}
+
+/** Replies with the message's own text */
+export type EchoHandler = {
+  type: "echo"
+}
+
 export type Error = {
   error: {
     code: string
     message: string
-    details?: unknown
+    details?: ErrorDetails
   }
 }
 
-export type HandlerInput =
-  | {
-      type: "echo"
-    }
-  | {
-      type: "forward"
-      url: string
-      signingSecret?: string
-      timeoutMs?: number
-    }
-  | {
-      type: "ai"
-      baseUrl: string
-      model: string
-      apiKey?: string
-      systemPrompt?: string
-      maxHistory?: number
-      temperature?: number
-    }
+/** With `validation_failed`: each field a form can show its error next to */
+export type ErrorDetails = {
+  fields: FieldError[]
+}
+
+export type FieldError = {
+  /** Dotted, from the request body's root (a query parameter's name for a query) */
+  path: string
+  message: string
+}
+
+/** Forwards each message to the business's endpoint */
+export type ForwardHandler = {
+  type: "forward"
+  /** The business's public https: endpoint: each inbound message is POSTed there (`webhooks.forwardedMessage`) */
+  url: string
+  /** How long to wait for its answer (default 10000) */
+  timeoutMs?: number
+}
+
+/** Forwards each message to the business's endpoint */
+export type ForwardHandlerInput = {
+  type: "forward"
+  /** The business's public https: endpoint: each inbound message is POSTed there (`webhooks.forwardedMessage`) */
+  url: string
+  /** HMAC key of the calls' signatures; write-only. Omitted: the stored one, else a new one, answered once */
+  signingSecret?: string
+  /** How long to wait for its answer (default 10000) */
+  timeoutMs?: number
+}
+
+/** How the bot answers; secrets (signing secret, API key) are never shown */
+export type Handler = EchoHandler | ForwardHandler | AiHandler
+
+export type HandlerInput = EchoHandler | ForwardHandlerInput | AiHandlerInput
 
 export type IdentityInput = {
   botId: string
@@ -402,7 +557,8 @@ export type OptOutSettings = {
 
 export type PatchBot = {
   name?: string
-  credentials?: Record<string, unknown>
+  /** The bot's platform's credentials, all of them: they replace the stored ones whole */
+  credentials?: TelegramCredentials | WhatsAppCredentials | SlackCredentials | DiscordCredentials
   handler?: HandlerInput
   settings?: BotSettings
   limits?: RateLimits
@@ -552,6 +708,30 @@ export type SendMessage = {
   variables?: TemplateVariableValues
 }
 
+export type SlackCredentials = {
+  /** Slack app settings (api.slack.com/apps) > OAuth & Permissions > Bot User OAuth Token, after installing the app to the workspace. Needs the chat:write scope. */
+  botToken: string
+  /** Slack app settings > Basic Information > App Credentials > Signing Secret. Then paste the Request URL shown after saving into Event Subscriptions (and Interactivity, for buttons). */
+  signingSecret: string
+}
+
+export type SlackPublicCredentials = {
+  /** Stored (the secret fields are write-only) */
+  configured: true
+  [key: string]: unknown
+}
+
+export type TelegramCredentials = {
+  /** From @BotFather in Telegram: /newbot for a new bot, /token for an existing one. */
+  botToken: string
+}
+
+export type TelegramPublicCredentials = {
+  /** Stored (the secret fields are write-only) */
+  configured: true
+  [key: string]: unknown
+}
+
 export type Template = {
   id: string
   name: string
@@ -622,6 +802,24 @@ export type UpdatesMode =
       intervalMs?: number
     }
 
+export type WhatsAppCredentials = {
+  /** A permanent system-user token: Meta Business settings > Users > System users > Generate new token. */
+  accessToken: string
+  /** Digits, from the Meta app dashboard > WhatsApp > API Setup. */
+  phoneNumberId: string
+  /** Any string you choose. In the Meta app dashboard > WhatsApp > Configuration, enter it with the Callback URL shown after saving, and subscribe to the messages field. */
+  verifyToken: string
+  /** Meta app dashboard > App settings > Basic. Signs Meta's webhooks; optional when the server has WHATSAPP_APP_SECRET. */
+  appSecret?: string
+}
+
+export type WhatsAppPublicCredentials = {
+  /** Stored (the secret fields are write-only) */
+  configured: true
+  phoneNumberId: string
+  [key: string]: unknown
+}
+
 /** The JSON request body of each operation that takes one. */
 export interface RequestBodies {
   "POST /api/bots": CreateBot
@@ -650,6 +848,7 @@ export interface RequestBodies {
 
 /** The JSON body of each operation's success (2xx) answer. */
 export interface Responses {
+  "GET /api/analytics": Analytics
   "GET /api/bots": {
     bots: Bot[]
     nextCursor: string | null

@@ -11,6 +11,7 @@
  * 10 bots or 100,000 (the README has the arithmetic).
  */
 import { DurableObject } from "cloudflare:workers"
+import { ROLLUP_EVERY_MS, rollupEveryMs } from "../bot/rollups"
 import type { Env } from "../env"
 import { logEvent } from "../lib/log"
 import { type FactKind, factKey, hubStatements, type RegistryFact } from "../registry/hub-statements"
@@ -58,6 +59,7 @@ export function hubFor(env: Env, botId: string): DurableObjectStub<RegistryHub> 
 
 export class RegistryHub extends DurableObject<Env> {
   private readonly sql: SqlStorage
+  private readonly everyMs: number
   /** The next flush may not run before this (an alarm can fire early: a retry, one set while the last ran). */
   private notBefore = 0
   private rev = 0
@@ -65,6 +67,7 @@ export class RegistryHub extends DurableObject<Env> {
   constructor(ctx: DurableObjectState, env: Env) {
     super(ctx, env)
     this.sql = ctx.storage.sql
+    this.everyMs = Math.round((rollupEveryMs(env) * HUB_EVERY_MS) / ROLLUP_EVERY_MS)
     this.sql.exec(`CREATE TABLE IF NOT EXISTS facts (
         key TEXT PRIMARY KEY,
         kind TEXT NOT NULL,
@@ -111,7 +114,7 @@ export class RegistryHub extends DurableObject<Env> {
       await this.ctx.storage.setAlarm(this.notBefore)
       return
     }
-    this.notBefore = now + HUB_EVERY_MS
+    this.notBefore = now + this.everyMs
     const rows = this.sql
       .exec<{ key: string; kind: string; body: string; rev: number }>(
         "SELECT key, kind, body, rev FROM facts ORDER BY rev LIMIT ?",

@@ -26,7 +26,7 @@ import { BotMeta } from "./meta"
 import { Outbox } from "./outbox"
 import { Poller } from "./poller"
 import { Processor } from "./processor"
-import { Rollups } from "./rollups"
+import { Rollups, rollupEveryMs } from "./rollups"
 import type { UnsealedBot } from "./runtime"
 import type { WebhookPort } from "./webhook"
 
@@ -87,6 +87,7 @@ export function assembleBot(ctx: DurableObjectState, env: Env, hooks: BotHooks) 
     },
   })
   const rollups = new Rollups({
+    everyMs: rollupEveryMs(env),
     hub: (botId) => hubFor(env, botId),
     counters,
     outbox,

@@ -1,6 +1,6 @@
 /**
  * How a bot's numbers and the people who wrote to it reach the D1 registry: coalesced, at most one report per
- * `ROLLUP_EVERY_MS` to the bot's registry hub (analytics/registry-hub.ts), which writes D1 for many bots at once.
+ * `ROLLUP_EVERY_MS` (15 s) to the bot's registry hub (analytics/registry-hub.ts), which writes D1 for many bots at once.
  * The object schedules a flush for itself, so nothing is stale for longer.
  */
 
@@ -18,10 +18,18 @@ import type { People } from "./people"
 /** People per batch: a burst of new chats takes a few flushes, each one D1 batch. */
 const PEOPLE_PER_FLUSH = 200
 
-/** D1 hears about this bot's traffic at most this often. */
+/** The registry hears about this bot's traffic at most this often (`REGISTRY_FLUSH_MS` changes it, for the bench). */
 export const ROLLUP_EVERY_MS = 15_000
 
+/** The bot's coalescing interval; a registry hub flushes at two thirds of it (10 s by default). */
+export function rollupEveryMs(env: { REGISTRY_FLUSH_MS?: string | undefined }): number {
+  const ms = Number(env.REGISTRY_FLUSH_MS ?? ROLLUP_EVERY_MS)
+  return Number.isFinite(ms) && ms >= 100 ? ms : ROLLUP_EVERY_MS
+}
+
 export interface RollupPort {
+  /** How often at most (ms). */
+  everyMs: number
   /** The hub this bot reports to. */
   hub(botId: string): Pick<DurableObjectStub<RegistryHub>, "report">
   counters: Counters
@@ -77,12 +85,12 @@ export class Rollups {
       this.flagged = true
       this.port.pending.set(true)
     }
-    if (now - this.lastFlush >= ROLLUP_EVERY_MS) {
+    if (now - this.lastFlush >= this.port.everyMs) {
       this.port.waitUntil(this.flush(now))
       return
     }
     if (this.dueAt === null) {
-      this.dueAt = this.lastFlush + ROLLUP_EVERY_MS
+      this.dueAt = this.lastFlush + this.port.everyMs
       await this.port.schedule(this.dueAt)
     }
   }
@@ -122,12 +130,12 @@ export class Rollups {
       }
       // More people than one batch takes: the next batch after the usual interval.
       if (people.length === PEOPLE_PER_FLUSH) {
-        this.dueAt = now + ROLLUP_EVERY_MS
+        this.dueAt = now + this.port.everyMs
         await this.port.schedule(this.dueAt)
       }
     } catch (cause) {
       // The registry is for dashboards and routing; a failed report is retried, never blocks messages.
-      this.dueAt = now + ROLLUP_EVERY_MS
+      this.dueAt = now + this.port.everyMs
       logEvent("warn", "rollup.failed", { botId: snapshot.id, error: String(cause) })
       await this.port.schedule(this.dueAt).catch(() => undefined)
     }

@@ -1,7 +1,7 @@
 /** The one error the HTTP layer throws; `app.onError` renders it as `{ error: { code, message } }`. */
 import type { ContentfulStatusCode } from "hono/utils/http-status"
 import type { z } from "zod"
-import type { DomainError } from "./domain-error"
+import type { DomainError, FieldError } from "./domain-error"
 import type { Result } from "./result"
 
 export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 502 | 503
@@ -12,19 +12,24 @@ export class HttpError extends Error {
     readonly code: string,
     message: string,
     readonly headers: Record<string, string> = {},
-    /** Machine-readable extras, e.g. `{ fields: [{ path, message }] }` for a form to place errors. */
-    readonly details?: unknown,
+    /** Machine-readable extras: the fields a form can place errors next to. */
+    readonly details?: ErrorDetails,
   ) {
     super(message)
     this.name = "HttpError"
   }
 }
 
-export interface ErrorBody {
-  error: { code: string; message: string; details?: unknown }
+/** `error.details` of an answer (the `ErrorDetails` schema of /openapi.json, src/routes/openapi.ts). */
+export interface ErrorDetails {
+  fields: FieldError[]
 }
 
-export function errorBody(code: string, message: string, details?: unknown): ErrorBody {
+export interface ErrorBody {
+  error: { code: string; message: string; details?: ErrorDetails }
+}
+
+export function errorBody(code: string, message: string, details?: ErrorDetails): ErrorBody {
   return details === undefined ? { error: { code, message } } : { error: { code, message, details } }
 }
 

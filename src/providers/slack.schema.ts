@@ -14,7 +14,7 @@ export const slackCredentialsSchema = z.object({
       title: "Bot token",
       description:
         "Slack app settings (api.slack.com/apps) > OAuth & Permissions > Bot User OAuth Token, after installing the app to the workspace. Needs the chat:write scope.",
-      examples: ["xoxb-1234567890-0987654321-AbCdEf…"],
+      examples: ["xoxb-1234567890-0987654321-AbCdEfGhIjKlMnOpQrStUvWx"],
     }),
   signingSecret: z
     .string()

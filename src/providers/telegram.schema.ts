@@ -12,7 +12,7 @@ export const telegramCredentialsSchema = z.object({
     .meta({
       title: "Bot token",
       description: "From @BotFather in Telegram: /newbot for a new bot, /token for an existing one.",
-      examples: ["123456789:AAE…"],
+      examples: ["110201543:AAHdqTcvCH1vGWJxfSeofSAs0K5PALDsaw"],
     }),
 })
 export type TelegramCredentials = z.infer<typeof telegramCredentialsSchema>

@@ -1,47 +1,87 @@
 /** Bot domain schemas shared by the registry (D1 rows), the API (input/output) and the Durable Object snapshot. */
 import { z } from "@hono/zod-openapi"
-import { platformSchema } from "../providers"
+import { getProvider, platformSchema, platforms } from "../providers"
 
 export const botStatuses = ["active", "stopped", "error"] as const
 export type BotStatus = (typeof botStatuses)[number]
 
+// The API description names each handler kind (`.openapi(name)`: metadata only, validation is the same).
+const echoHandlerSchema = z
+  .object({ type: z.literal("echo") })
+  .openapi("EchoHandler", { description: "Replies with the message's own text" })
+
+const forwardDoc = {
+  url: "The business's public https: endpoint: each inbound message is POSTed there (`webhooks.forwardedMessage`)",
+  timeoutMs: "How long to wait for its answer (default 10000)",
+}
+const aiDoc = {
+  baseUrl: "An OpenAI-compatible API: Switchboard calls `POST {baseUrl}/chat/completions`",
+  model: "The `model` of each completion request",
+  systemPrompt: "Sent first, as the system message",
+  maxHistory: "Earlier turns of the chat sent along (default 20)",
+}
+
 /** Handler choice as the API accepts it; secret fields are split off and sealed before storage. */
 export const handlerInputSchema = z
   .discriminatedUnion("type", [
-    z.object({ type: z.literal("echo") }),
-    z.object({
-      type: z.literal("forward"),
-      url: z.url({ protocol: /^https?$/ }).max(2048),
-      /** HMAC key the business uses to verify our calls; generated when omitted and returned once. */
-      signingSecret: z.string().min(16).max(256).optional(),
-      timeoutMs: z.number().int().min(500).max(30_000).optional(),
-    }),
-    z.object({
-      type: z.literal("ai"),
-      baseUrl: z.url({ protocol: /^https?$/ }).max(2048),
-      model: z.string().min(1).max(200),
-      apiKey: z.string().min(1).max(1024).optional(),
-      systemPrompt: z.string().max(8000).optional(),
-      maxHistory: z.number().int().min(0).max(100).optional(),
-      temperature: z.number().min(0).max(2).optional(),
-    }),
+    echoHandlerSchema,
+    z
+      .object({
+        type: z.literal("forward"),
+        url: z
+          .url({ protocol: /^https?$/ })
+          .max(2048)
+          .openapi({ description: forwardDoc.url }),
+        signingSecret: z.string().min(16).max(256).optional().openapi({
+          description:
+            "HMAC key of the calls' signatures; write-only. Omitted: the stored one, else a new one, answered once",
+        }),
+        timeoutMs: z.number().int().min(500).max(30_000).optional().openapi({ description: forwardDoc.timeoutMs }),
+      })
+      .openapi("ForwardHandlerInput", { description: "Forwards each message to the business's endpoint" }),
+    z
+      .object({
+        type: z.literal("ai"),
+        baseUrl: z
+          .url({ protocol: /^https?$/ })
+          .max(2048)
+          .openapi({ description: aiDoc.baseUrl }),
+        model: z.string().min(1).max(200).openapi({ description: aiDoc.model }),
+        apiKey: z.string().min(1).max(1024).optional().openapi({
+          description: "Bearer token of the API; write-only. Omitted on update: the stored one, for the same host only",
+        }),
+        systemPrompt: z.string().max(8000).optional().openapi({ description: aiDoc.systemPrompt }),
+        maxHistory: z.number().int().min(0).max(100).optional().openapi({ description: aiDoc.maxHistory }),
+        temperature: z.number().min(0).max(2).optional(),
+      })
+      .openapi("AiHandlerInput", { description: "Answers with a chat-completions model" }),
   ])
   .openapi("HandlerInput")
 export type HandlerInput = z.infer<typeof handlerInputSchema>
 
 /** Handler as stored in `bots.config` (no secrets) and shown by the API. */
-export const handlerConfigSchema = z.discriminatedUnion("type", [
-  z.object({ type: z.literal("echo") }),
-  z.object({ type: z.literal("forward"), url: z.string(), timeoutMs: z.number().int().optional() }),
-  z.object({
-    type: z.literal("ai"),
-    baseUrl: z.string(),
-    model: z.string(),
-    systemPrompt: z.string().optional(),
-    maxHistory: z.number().int().optional(),
-    temperature: z.number().optional(),
-  }),
-])
+export const handlerConfigSchema = z
+  .discriminatedUnion("type", [
+    echoHandlerSchema,
+    z
+      .object({
+        type: z.literal("forward"),
+        url: z.string().openapi({ description: forwardDoc.url }),
+        timeoutMs: z.number().int().optional().openapi({ description: forwardDoc.timeoutMs }),
+      })
+      .openapi("ForwardHandler", { description: "Forwards each message to the business's endpoint" }),
+    z
+      .object({
+        type: z.literal("ai"),
+        baseUrl: z.string().openapi({ description: aiDoc.baseUrl }),
+        model: z.string().openapi({ description: aiDoc.model }),
+        systemPrompt: z.string().optional().openapi({ description: aiDoc.systemPrompt }),
+        maxHistory: z.number().int().optional().openapi({ description: aiDoc.maxHistory }),
+        temperature: z.number().optional(),
+      })
+      .openapi("AiHandler", { description: "Answers with a chat-completions model" }),
+  ])
+  .openapi("Handler", { description: "How the bot answers; secrets (signing secret, API key) are never shown" })
 export type HandlerConfig = z.infer<typeof handlerConfigSchema>
 
 /** Free-form, non-secret per-bot settings (bounded so one bot can't bloat the registry). */
@@ -126,25 +166,75 @@ export function toSnapshot(bot: StoredBot): BotSnapshot {
 
 const botName = z.string().trim().min(1).max(100)
 
+// The bodies below take credentials as any record and the service checks them with the platform's own schema (its
+// errors name `credentials.<field>`). The API description says which record each platform takes: one schema per
+// platform (`TelegramCredentials`, ...) and one create body per platform, told apart by `platform`.
+const documented = platforms.map((platform) => {
+  const provider = getProvider(platform)
+  const name = provider.displayName.replace(/[^A-Za-z0-9]/g, "")
+  return { platform, name, provider, credentials: provider.credentialsSchema.openapi(`${name}Credentials`) }
+})
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` })
+
+/** A bot's credentials as the API shows them: the platform's non-secret fields, and that they are set. */
+export const botCredentialsSchema = z
+  .union(
+    documented.map(({ name, provider }) =>
+      z
+        .looseObject({
+          configured: z.literal(true).openapi({ description: "Stored (the secret fields are write-only)" }),
+          ...Object.fromEntries(provider.publicCredentialFields.map((field) => [field, z.string()])),
+        })
+        .openapi(`${name}PublicCredentials`),
+    ),
+  )
+  .openapi(
+    "BotCredentials",
+    { description: "The non-secret fields of the bot's platform's credentials; secrets are write-only" },
+    { unionPreferredType: "anyOf" },
+  )
+
+const createBotFields = z.object({
+  platform: platformSchema,
+  name: botName,
+  credentials: z.record(z.string(), z.unknown()),
+  handler: handlerInputSchema.optional(),
+  settings: botSettingsSchema.optional(),
+  limits: rateLimitOverridesSchema.optional(),
+  updates: updatesModeSchema.optional(),
+})
+
+/** `POST /api/bots` for one platform, by the name `CreateBot` refers to it by (see src/routes/openapi-document.ts). */
+export const createBotSchemas = Object.fromEntries(
+  documented.map(({ platform, name, credentials }) => [
+    `Create${name}Bot`,
+    createBotFields.extend({ platform: z.literal(platform), credentials }),
+  ]),
+)
+
 /** `POST /api/bots`. Credentials are checked against the platform's own schema by the service. */
-export const createBotBodySchema = z
-  .object({
-    platform: platformSchema,
-    name: botName,
-    credentials: z.record(z.string(), z.unknown()),
-    handler: handlerInputSchema.optional(),
-    settings: botSettingsSchema.optional(),
-    limits: rateLimitOverridesSchema.optional(),
-    updates: updatesModeSchema.optional(),
-  })
-  .openapi("CreateBot")
+export const createBotBodySchema = createBotFields.openapi("CreateBot", {
+  type: "object",
+  oneOf: documented.map(({ name }) => ref(`Create${name}Bot`)),
+  discriminator: {
+    propertyName: "platform",
+    mapping: Object.fromEntries(documented.map(({ platform, name }) => [platform, ref(`Create${name}Bot`).$ref])),
+  },
+})
 export type CreateBotInput = z.infer<typeof createBotBodySchema>
 
 /** `PATCH /api/bots/:id`: the create fields, each optional, except the platform. */
 export const patchBotBodySchema = z
   .object({
     name: botName.optional(),
-    credentials: z.record(z.string(), z.unknown()).optional(),
+    credentials: z
+      .record(z.string(), z.unknown())
+      .openapi({
+        type: "object",
+        oneOf: documented.map(({ name }) => ref(`${name}Credentials`)),
+        description: "The bot's platform's credentials, all of them: they replace the stored ones whole",
+      })
+      .optional(),
     handler: handlerInputSchema.optional(),
     settings: botSettingsSchema.optional(),
     limits: rateLimitOverridesSchema.optional(),

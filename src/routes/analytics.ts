@@ -96,6 +96,7 @@ export const analyticsApp = createOpenApiApp().openapi(
   createRoute({
     method: "get",
     path: "/analytics",
+    operationId: "getAnalytics",
     tags: ["Insights"],
     summary: "Traffic, success rate, 429s, failovers and latency percentiles per platform and bot, hourly or daily",
     description:

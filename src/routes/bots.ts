@@ -11,10 +11,13 @@ import { redactUrl } from "../lib/url-guard"
 import { platformSchema } from "../providers"
 import { createRollupRepository, failureRate } from "../registry/rollup-repository"
 import {
+  botCredentialsSchema,
+  botSettingsSchema,
   botStatuses,
   controlActions,
   createBotBodySchema,
   type HandlerConfig,
+  handlerConfigSchema,
   patchBotBodySchema,
   rateLimitOverridesSchema,
   type StoredBot,
@@ -34,20 +37,18 @@ const botIdParam = z.object({
 const botSchema = z
   .object({
     id: z.string(),
-    platform: z.string(),
+    platform: platformSchema,
     name: z.string(),
     status: z.enum(botStatuses),
     statusReason: z.string().nullable(),
     createdAt: z.string(),
     updatedAt: z.string(),
     lastActive: z.string().nullable(),
-    handler: z.record(z.string(), z.unknown()),
-    settings: z.record(z.string(), z.unknown()),
+    handler: handlerConfigSchema,
+    settings: botSettingsSchema,
     limits: rateLimitOverridesSchema,
     updates: updatesModeSchema,
-    credentials: z.record(z.string(), z.unknown()).openapi({
-      description: "Non-secret credential fields only; secrets are write-only",
-    }),
+    credentials: botCredentialsSchema,
     webhookUrl: z.string(),
     queueDepth: z.number(),
     last24h: z
@@ -91,7 +92,7 @@ const json = <T extends z.ZodType>(schema: T, description: string) => ({
 const iso = (ms: number | null) => (ms === null ? null : new Date(ms).toISOString())
 
 /** Viewers see handler URLs without user names, passwords or query values (they can hold keys). */
-function visibleHandler(handler: HandlerConfig, role: string): Record<string, unknown> {
+function visibleHandler(handler: HandlerConfig, role: string): HandlerConfig {
   if (role !== "viewer") return { ...handler }
   if (handler.type === "forward") return { ...handler, url: redactUrl(handler.url) }
   if (handler.type === "ai") return { ...handler, baseUrl: redactUrl(handler.baseUrl) }

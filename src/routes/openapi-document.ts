@@ -6,6 +6,7 @@
  */
 import type { OpenAPIHono } from "@hono/zod-openapi"
 import type { AppEnv } from "../env"
+import { createBotSchemas } from "../registry/schemas"
 import { VERSION } from "./health"
 
 type Api = OpenAPIHono<AppEnv>
@@ -40,4 +41,6 @@ export function describeApi(registry: Registry): void {
     bearerFormat: "JWT",
     description: "A business's JWT (HS256 with JWT_SECRET): `sub`, `business_id`, `role` (owner, admin, viewer)",
   })
+  // `CreateBot` is one of these, by `platform` (src/registry/schemas.ts): only the description refers to them.
+  for (const [name, schema] of Object.entries(createBotSchemas)) registry.register(name, schema)
 }
