@@ -107,6 +107,18 @@ function increments(kind) {
   return out
 }
 
+/**
+ * uPlot's point filter: nothing to add where it draws every point; otherwise the values with no neighbour to draw a
+ * line to.
+ * @param {(number | null)[]} values
+ * @returns {(u: uPlot, seriesIdx: number, show: boolean) => number[] | null}
+ */
+function isolatedPoints(values) {
+  const known = (/** @type {number} */ i) => values[i] !== null && values[i] !== undefined
+  const lone = values.flatMap((_, i) => (known(i) && !known(i - 1) && !known(i + 1) ? [i] : []))
+  return (_u, _i, show) => (show || lone.length === 0 ? null : lone)
+}
+
 /** What a chart shows, in words. @param {ChartSpec} spec */
 function describe(spec) {
   const parts = spec.lines.map((line) => {
@@ -159,7 +171,8 @@ function options(spec, xs, granularity, width) {
         width: 2,
         dash: line.dash,
         spanGaps: false,
-        points: { size: 5, fill: line.color },
+        // Points show when there is room; a value between gaps (one hour with sends) always shows, else it has no line.
+        points: { size: 5, fill: line.color, filter: isolatedPoints(line.values) },
         value: (/** @type {uPlot} */ _u, /** @type {number | null} */ v) => format(kind, v),
       })),
     ],

@@ -61,18 +61,9 @@ const TOKEN_KEY = "switchboard.token"
 /** @typedef {import("./api-types").Template} Template */
 /** @typedef {Responses["GET /api/templates"]} TemplatePage */
 /** @typedef {import("./api-types").RenderedTemplate} RenderedTemplate */
-/**
- * GET /api/analytics, written here until the endpoint is in /openapi.json (then: Responses["GET /api/analytics"]).
- * successRate is outbound / (outbound + failed), 0..1; it and the latency percentiles are null when nothing was sent.
- * @typedef {{ p50: number, p95: number }} Percentiles
- * @typedef {{ inbound: number, outbound: number, failed: number, rateLimited: number, failovers: number,
- *   successRate: number | null, sendLatencyMs: Percentiles | null, replyLatencyMs: Percentiles | null }} Summary
- * @typedef {Summary & { at: string }} AnalyticsPoint
- * @typedef {{ from: string, to: string, granularity: "hour" | "day", points: string[], totals: Summary,
- *   platforms: { platform: string, totals: Summary, series: AnalyticsPoint[] }[],
- *   bots: { botId: string, name: string, platform: string, totals: Summary, series: AnalyticsPoint[] }[],
- *   botsTotal: number }} Analytics
- */
+/** @typedef {Responses["GET /api/analytics"]} Analytics */
+/** @typedef {import("./api-types").AnalyticsSummary} Summary */
+/** @typedef {import("./api-types").AnalyticsPoint} AnalyticsPoint */
 
 export class ApiError extends Error {
   /**
