@@ -139,9 +139,8 @@ function analyticsPanel({ prefix, initial, botId, onChoice }) {
           { class: botId ? "an-empty" : "panel an-empty" },
           emptyState(
             "No traffic in this range",
-            botId
-              ? "This bot received and sent nothing in this range. Pick a longer range, or send it a message."
-              : "None of your bots received or sent anything in this range. Pick a longer range.",
+            `${botId ? "This bot did not receive or send" : "None of your bots received or sent"} anything in this ` +
+              "range. Pick another range; messages from the last 30 seconds may not be counted yet.",
           ),
         ),
       )
