@@ -8,6 +8,7 @@ import { type AppEnv, envVar } from "./env"
 import { errorBody, HttpError } from "./lib/errors"
 import { logEvent } from "./lib/log"
 import { securityHeaders } from "./lib/security-headers"
+import { alertSettingsApp } from "./routes/alerts"
 import { analyticsApp } from "./routes/analytics"
 import { audienceBroadcastsApp } from "./routes/audience-broadcasts"
 import { authApp } from "./routes/auth"
@@ -89,6 +90,7 @@ export function createApp() {
     .route("/api/contacts", contactsApp)
     .route("/api/contacts", contactMessagesApp)
     .route("/api", contactSettingsApp)
+    .route("/api", alertSettingsApp)
     .route("/api/templates", templatesApp)
   describeApi(api.openAPIRegistry)
   let document: ReturnType<typeof api.getOpenAPI31Document> | undefined

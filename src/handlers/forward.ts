@@ -1,10 +1,10 @@
 /**
- * Forwards each inbound message to the business's own HTTPS endpoint, signed so it can trust us:
+ * Forwards each inbound message to the business's own HTTPS endpoint, signed so it can trust us (lib/webhook-signature):
  * `X-Switchboard-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`, `X-Switchboard-Timestamp: <unix s>`.
  * The JSON answer becomes outbound messages; 5xx and timeouts are retried by the DO.
  */
-import { hmacSha256Hex } from "../lib/crypto"
 import { err, ok } from "../lib/result"
+import { signatureHeaders } from "../lib/webhook-signature"
 import { callEndpoint } from "./endpoint"
 import { forwardResponseSchema, toReplies } from "./reply-schema"
 import type { Handler } from "./types"
@@ -14,7 +14,6 @@ export const forward: Handler = async (event, ctx) => {
   const secret = ctx.secrets.signingSecret
   if (!secret) return err({ retryable: false, message: "forward handler has no signing secret" })
   const body = JSON.stringify({ type: "message", bot: ctx.bot, message: event })
-  const timestamp = String(Math.floor(Date.now() / 1000))
   const called = await callEndpoint(
     ctx,
     "forward endpoint",
@@ -24,8 +23,7 @@ export const forward: Handler = async (event, ctx) => {
       headers: {
         "Content-Type": "application/json",
         "User-Agent": "Switchboard/0.1",
-        "X-Switchboard-Timestamp": timestamp,
-        "X-Switchboard-Signature": `sha256=${await hmacSha256Hex(secret, `${timestamp}.${body}`)}`,
+        ...(await signatureHeaders(secret, body)),
         "X-Switchboard-Event-Id": event.eventId,
         // The webhook delivery's id, so the business's logs and ours can be matched.
         ...(typeof event.metadata.requestId === "string" ? { "X-Request-Id": event.metadata.requestId } : {}),
