@@ -91,8 +91,14 @@ export class BotDurableObject extends DurableObject<Env> {
     }
   }
 
-  /** start: register the webhook with the platform; stop: remove it; restart: both. */
+  /** start: register the webhook with the platform; stop: remove it; restart: both. Alerts see the new status. */
   async control(action: ControlAction): Promise<ControlResult> {
+    const result = await this.runControl(action)
+    await this.parts.alerts.statusChanged(result.ok ? undefined : result.error?.message)
+    return result
+  }
+
+  private async runControl(action: ControlAction): Promise<ControlResult> {
     if (!this.snapshot()) return { ok: false, error: { kind: "not_found", message: "bot is not configured" } }
     if (action === "stop" || action === "restart") {
       const down = await runLifecycle(this.parts.lifecycle, "teardown")
@@ -146,6 +152,7 @@ export class BotDurableObject extends DurableObject<Env> {
     this.schemaReady = false
     this.alarmAt = null
     this.parts.meta.forget()
+    this.parts.alerts.forget()
     this.unsealed = null
     return { discarded }
   }
@@ -273,6 +280,7 @@ export class BotDurableObject extends DurableObject<Env> {
     }
     await this.parts.contacts.onAlarm()
     await this.parts.rollups.onAlarm(Date.now(), worked)
+    await this.parts.alerts.onAlarm(Date.now(), worked)
     const wake = this.nextWakeAt()
     if (wake !== null) await this.schedule(wake)
   }
@@ -306,6 +314,7 @@ export class BotDurableObject extends DurableObject<Env> {
       this.parts.gateway.nextWatchAt(),
       this.parts.rollups.nextDueAt(),
       this.parts.contacts.nextDueAt(),
+      this.parts.alerts.nextDueAt(),
       this.snapshot()?.status === "active" ? this.parts.broadcasts.nextWakeAt(Date.now()) : null,
     ]
     const due = times.filter((t): t is number => t !== null)

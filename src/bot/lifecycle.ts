@@ -22,6 +22,8 @@ export interface LifecyclePort {
   meta: BotMeta
   load(): Promise<UnsealedBot>
   log(level: LogLevel, event: string, message: string, detail?: LogDetail): void
+  /** Told after a halt, once the status is written (alerts). */
+  halted?(reason: string): Promise<void>
 }
 
 export async function runLifecycle(port: LifecyclePort, step: "setup" | "teardown"): Promise<ControlResult> {
@@ -92,5 +94,9 @@ export async function halt(port: LifecyclePort, reason: string): Promise<void> {
   port.meta.setStatus("error")
   port.log("error", "bot.halted", `The platform refused the bot; sending paused: ${reason}`)
   const snapshot = port.meta.snapshot()
-  if (snapshot) await createBotRepository(port.env.DB).setStatusById(snapshot.id, "error", reason, Date.now())
+  try {
+    if (snapshot) await createBotRepository(port.env.DB).setStatusById(snapshot.id, "error", reason, Date.now())
+  } finally {
+    await port.halted?.(reason)
+  }
 }

@@ -12,6 +12,7 @@ import { getProvider } from "../providers"
 import type { InboundMessage } from "../providers/types"
 import type { BotSnapshot } from "../registry/schemas"
 import { ActivityLog, type LogDetail, type LogLevel } from "./activity-log"
+import { Alerts } from "./alerts"
 import { renderBroadcast } from "./broadcast-render"
 import { Broadcaster } from "./broadcasts"
 import { ChatHistory } from "./chat-history"
@@ -64,8 +65,18 @@ export function assembleBot(ctx: DurableObjectState, env: Env, hooks: BotHooks) 
   }
   // What every part may read of the bot: its snapshot, its unsealed runtime, its activity log.
   const base = { snapshot: hooks.snapshot, load: hooks.load, log }
-  const lifecycle: LifecyclePort = { env, meta, load: hooks.load, log }
+  const lifecycle: LifecyclePort = { env, meta, load: hooks.load, log, halted: (reason) => alerts.halted(reason) }
   const waitUntil = (promise: Promise<unknown>) => ctx.waitUntil(promise)
+  const alerts = new Alerts({
+    env,
+    sql,
+    storage: ctx.storage,
+    snapshot: hooks.snapshot,
+    queued: () => outbox.openCount(),
+    schedule: hooks.schedule,
+    waitUntil,
+    log,
+  })
   const contacts = new ContactLink({ env, sql, waitUntil, schedule: hooks.schedule })
   const broadcasts = new Broadcaster({
     storage: ctx.storage,
@@ -145,6 +156,8 @@ export function assembleBot(ctx: DurableObjectState, env: Env, hooks: BotHooks) 
     contacts,
     broadcasts,
     rollups,
+    /** Alerts to the business's URL: the bot in error, a deep queue, a high failure rate. */
+    alerts,
     processor,
     poller,
     gateway,
