@@ -40,6 +40,31 @@ export type AiHandlerInput = {
   temperature?: number
 }
 
+export type AlertSettings = {
+  url: string | null
+  queueDepth: number
+  failureRate: number
+  minAttempts: number
+  /** A signing secret exists (it is shown once, when issued) */
+  secretSet: boolean
+}
+
+export type AlertSettingsInput = {
+  /** Where alerts are posted (public https:); null turns alerts off */
+  url?: string | null
+  /** A bot with more messages than this queued raises `queue.depth_exceeded` */
+  queueDepth?: number
+  /** A bot whose failed / attempted sends over 15 minutes reach this raises `bot.failure_rate` */
+  failureRate?: number
+  /** The failure rate is judged only with at least this many attempts in the window */
+  minAttempts?: number
+}
+
+export type AlertSettingsWritten = AlertSettings & {
+  /** The signing secret, present only in the answer that issued it: keep it, it is never shown again */
+  signingSecret?: string
+}
+
 export type Analytics = {
   from: string
   to: string
@@ -492,6 +517,16 @@ export type FieldError = {
   message: string
 }
 
+/** Up to 20 replies, as `{ replies }`, a bare array, or one message with `text` */
+export type ForwardAnswer =
+  | {
+      replies: (string | ForwardReplyMessage)[]
+    }
+  | (string | ForwardReplyMessage)[]
+  | ForwardReplyMessage & {
+      text: string
+    }
+
 /** Forwards each message to the business's endpoint */
 export type ForwardHandler = {
   type: "forward"
@@ -512,15 +547,238 @@ export type ForwardHandlerInput = {
   timeoutMs?: number
 }
 
+/** A reply as the send API takes it: exactly one of text, media, template */
+export type ForwardReplyMessage = {
+  text?: string
+  media?: {
+    kind: "image" | "document" | "audio" | "video"
+    url: string
+    caption?: string
+    fileName?: string
+  }
+  template?: {
+    name: string
+    language?: string
+    parameters?: string[]
+    headerParameters?: string[]
+    buttonParameters?: {
+      index: number
+      parameter: string
+    }[]
+  }
+  buttons?: {
+    text: string
+    data?: string
+    url?: string
+  }[][]
+  replyTo?: string
+  /** Another chat of the bot; default: the chat the message came from */
+  chatId?: string
+}
+
+export type ForwardedMessage = {
+  type: "message"
+  /** The bot that received the message */
+  bot: {
+    id: string
+    platform: "telegram" | "whatsapp" | "slack" | "discord"
+    name: string
+  }
+  message: InboundMessage
+}
+
 /** How the bot answers; secrets (signing secret, API key) are never shown */
 export type Handler = EchoHandler | ForwardHandler | AiHandler
 
 export type HandlerInput = EchoHandler | ForwardHandlerInput | AiHandlerInput
 
+export type Health = {
+  status: "ok" | "unavailable"
+  /** The build's version (package.json) */
+  version: string
+  /** The registry (D1); unreachable when it does not answer within 2000 ms */
+  registry: {
+    reachable: boolean
+    /** How long `SELECT 1` took; null without an answer */
+    latencyMs: number | null
+    error?: string
+  }
+  platforms: {
+    supported: ("telegram" | "whatsapp" | "slack" | "discord")[]
+    /** Those with a single-bot mode bot (env variables) */
+    configured: ("telegram" | "whatsapp" | "slack" | "discord")[]
+  }
+  /** MESSAGING_PLATFORM: the single bot /test/message tries */
+  defaultPlatform: "telegram" | "whatsapp" | "slack" | "discord"
+  /** The original guide's single-bot mode, per env-configured platform */
+  singleBot: {
+    telegram?: {
+      /** Where its platform delivers; null when polling */
+      webhookUrl: string | null
+      updates: "webhook" | "polling"
+    }
+    whatsapp?: {
+      /** Where its platform delivers; null when polling */
+      webhookUrl: string | null
+      updates: "webhook" | "polling"
+    }
+    slack?: {
+      /** Where its platform delivers; null when polling */
+      webhookUrl: string | null
+      updates: "webhook" | "polling"
+    }
+    discord?: {
+      /** Where its platform delivers; null when polling */
+      webhookUrl: string | null
+      updates: "webhook" | "polling"
+    }
+  }
+  time: string
+}
+
 export type IdentityInput = {
   botId: string
   chatId: string
 }
+
+/** The message in Switchboard's unified shape, whatever the platform: `chatId` is where a reply goes; `eventId` is the platform's own id of the event (the same when it redelivers) */
+export type InboundMessage =
+  | {
+      eventId: string
+      botId: string
+      platform: string
+      messageId: string
+      chatId: string
+      conversation?: "direct" | "group" | "channel"
+      userId: string
+      userName?: string
+      text: string
+      timestamp: number
+      edited?: boolean
+      metadata: Record<string, unknown>
+      kind: "text" | "unsupported"
+    }
+  | {
+      eventId: string
+      botId: string
+      platform: string
+      messageId: string
+      chatId: string
+      conversation?: "direct" | "group" | "channel"
+      userId: string
+      userName?: string
+      text: string
+      timestamp: number
+      edited?: boolean
+      metadata: Record<string, unknown>
+      kind: "image" | "document" | "audio" | "video" | "voice" | "sticker"
+      media: {
+        id?: string
+        url?: string
+        sha256?: string
+        mimeType?: string
+        fileName?: string
+        caption?: string
+      }
+    }
+  | {
+      eventId: string
+      botId: string
+      platform: string
+      messageId: string
+      chatId: string
+      conversation?: "direct" | "group" | "channel"
+      userId: string
+      userName?: string
+      text: string
+      timestamp: number
+      edited?: boolean
+      metadata: Record<string, unknown>
+      kind: "location"
+      location: {
+        latitude: number
+        longitude: number
+      }
+    }
+  | {
+      eventId: string
+      botId: string
+      platform: string
+      messageId: string
+      chatId: string
+      conversation?: "direct" | "group" | "channel"
+      userId: string
+      userName?: string
+      text: string
+      timestamp: number
+      edited?: boolean
+      metadata: Record<string, unknown>
+      kind: "contact"
+      contact: {
+        name: string
+        phone?: string
+        userId?: string
+      }
+    }
+  | {
+      eventId: string
+      botId: string
+      platform: string
+      messageId: string
+      chatId: string
+      conversation?: "direct" | "group" | "channel"
+      userId: string
+      userName?: string
+      text: string
+      timestamp: number
+      edited?: boolean
+      metadata: Record<string, unknown>
+      kind: "interactive"
+      interactive: {
+        id: string
+        title?: string
+        callbackQueryId?: string
+      }
+    }
+  | {
+      eventId: string
+      botId: string
+      platform: string
+      messageId: string
+      chatId: string
+      conversation?: "direct" | "group" | "channel"
+      userId: string
+      userName?: string
+      text: string
+      timestamp: number
+      edited?: boolean
+      metadata: Record<string, unknown>
+      kind: "reaction"
+      reaction: {
+        messageId: string
+        emoji: string
+      }
+    }
+  | {
+      eventId: string
+      botId: string
+      platform: string
+      messageId: string
+      chatId: string
+      conversation?: "direct" | "group" | "channel"
+      userId: string
+      userName?: string
+      text: string
+      timestamp: number
+      edited?: boolean
+      metadata: Record<string, unknown>
+      kind: "status"
+      status: {
+        messageId: string
+        status: "sent" | "delivered" | "read" | "failed"
+        error?: string
+      }
+    }
 
 export type LogEntry = {
   id: number
@@ -553,6 +811,38 @@ export type OptOutSettings = {
   startKeywords?: string[]
   stopReply?: string
   startReply?: string
+}
+
+export type OutboundMessage = {
+  chatId: string
+  text?: string
+  media?: {
+    kind: "image" | "document" | "audio" | "video"
+    url: string
+    caption?: string
+    fileName?: string
+  }
+  template?: {
+    name: string
+    language?: string
+    parameters?: string[]
+    headerParameters?: string[]
+    buttonParameters?: {
+      index: number
+      parameter: string
+    }[]
+  }
+  buttons?: {
+    text: string
+    data?: string
+    url?: string
+  }[][]
+  replyTo?: string
+  templateRef?: {
+    id: string
+    version: number
+  }
+  slackBlocks?: string
 }
 
 export type PatchBot = {
@@ -793,6 +1083,22 @@ export type TemplateWhatsApp =
     }
   | null
 
+export type TestMessage = {
+  message: string
+  botId?: string
+  chatId?: string
+  platform?: "telegram" | "whatsapp" | "slack" | "discord"
+}
+
+export type TestMessageResult = {
+  /** The bot asked; absent for the single-bot mode's bot */
+  botId?: string
+  platform: "telegram" | "whatsapp" | "slack" | "discord"
+  handler: "echo" | "forward" | "ai"
+  /** What the bot would send (nothing was sent) */
+  replies: OutboundMessage[]
+}
+
 export type UpdatesMode =
   | {
       mode: "webhook"
@@ -840,10 +1146,12 @@ export interface RequestBodies {
   "POST /api/contacts/{id}/messages": ContactSend
   "POST /api/contacts/{id}/route-preview": ContactSend
   "PUT /api/routing": Routing
+  "PUT /api/settings/alerts": AlertSettingsInput
   "PUT /api/settings/opt-out": OptOutSettings
   "POST /api/templates": CreateTemplate
   "PATCH /api/templates/{id}": PatchTemplate
   "POST /api/templates/{id}/preview": TemplatePreviewRequest
+  "POST /test/message": TestMessage
 }
 
 /** The JSON body of each operation's success (2xx) answer. */
@@ -915,7 +1223,7 @@ export interface Responses {
   }
   "POST /api/bots/{id}/messages": {
     id: string
-    status: string
+    status: "queued" | "sending" | "sent" | "delivered" | "read" | "failed" | "held" | "cancelled"
     duplicate: boolean
   }
   "GET /api/bots/{id}/messages/{messageId}": Message
@@ -973,6 +1281,18 @@ export interface Responses {
   }
   "GET /api/routing": Routing
   "PUT /api/routing": Routing
+  "GET /api/settings/alerts": AlertSettings
+  "PUT /api/settings/alerts": AlertSettingsWritten
+  "POST /api/settings/alerts/rotate-secret": {
+    url: string | null
+    queueDepth: number
+    failureRate: number
+    minAttempts: number
+    /** A signing secret exists (it is shown once, when issued) */
+    secretSet: boolean
+    /** The signing secret, present only in the answer that issued it: keep it, it is never shown again */
+    signingSecret: string
+  }
   "GET /api/settings/opt-out": OptOutSettings
   "PUT /api/settings/opt-out": OptOutSettings
   "GET /api/templates": {
@@ -992,4 +1312,6 @@ export interface Responses {
     deleted: true
   }
   "POST /api/templates/{id}/preview": RenderedTemplate
+  "GET /health": Health
+  "POST /test/message": TestMessageResult
 }

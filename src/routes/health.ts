@@ -2,11 +2,12 @@
  * `GET /health`: whether the registry (D1) answers and how fast, the build's version, and which platforms this
  * deployment is configured for. No auth. 503 (same body) when D1 does not answer: the API cannot work without it.
  */
+import { createRoute, z } from "@hono/zod-openapi"
 import { Hono } from "hono"
 import pkg from "../../package.json"
 import type { AppEnv, Env } from "../env"
 import { logEvent } from "../lib/log"
-import { isPlatform, type Platform, platforms } from "../providers"
+import { isPlatform, type Platform, platformSchema, platforms } from "../providers"
 import { envSettings, envWebhookUrl } from "../services/env-bot"
 
 /** The version in package.json, fixed at build time. */
@@ -53,6 +54,52 @@ function singleBots(env: Env) {
   return out
 }
 
+const healthSchema = z
+  .object({
+    status: z.enum(["ok", "unavailable"]),
+    version: z.string().openapi({ description: "The build's version (package.json)", example: "0.1.0" }),
+    registry: z
+      .object({
+        reachable: z.boolean(),
+        latencyMs: z.number().nullable().openapi({ description: "How long `SELECT 1` took; null without an answer" }),
+        error: z.string().optional(),
+      })
+      .openapi({ description: `The registry (D1); unreachable when it does not answer within ${D1_TIMEOUT_MS} ms` }),
+    platforms: z.object({
+      supported: z.array(platformSchema).readonly(),
+      configured: z.array(platformSchema).openapi({ description: "Those with a single-bot mode bot (env variables)" }),
+    }),
+    defaultPlatform: platformSchema.openapi({ description: "MESSAGING_PLATFORM: the single bot /test/message tries" }),
+    singleBot: z
+      .partialRecord(
+        platformSchema,
+        z.object({
+          webhookUrl: z.string().nullable().openapi({ description: "Where its platform delivers; null when polling" }),
+          updates: z.enum(["webhook", "polling"]),
+        }),
+      )
+      .openapi({ description: "The original guide's single-bot mode, per env-configured platform" }),
+    time: z.string(),
+  })
+  .openapi("Health")
+
+/** `/health` in the API description (registered by src/routes/openapi-document.ts; served by `healthApp`). */
+export const healthRoute = createRoute({
+  method: "get",
+  path: "/health",
+  operationId: "getHealth",
+  tags: ["Health"],
+  summary: "Whether the registry (D1) answers and how fast, the version, and the configured platforms",
+  security: [],
+  responses: {
+    200: { description: "Up", content: { "application/json": { schema: healthSchema } } },
+    503: {
+      description: "The registry (D1) did not answer: the same body, `status: unavailable`",
+      content: { "application/json": { schema: healthSchema } },
+    },
+  },
+})
+
 export const healthApp = new Hono<AppEnv>().get("/", async (c) => {
   const singleBot = singleBots(c.env)
   const d1 = await registry(c.env.DB)
@@ -66,7 +113,7 @@ export const healthApp = new Hono<AppEnv>().get("/", async (c) => {
       /** The original guide's single-bot mode: each env-configured platform's callback URL (or polling). */
       singleBot,
       time: new Date().toISOString(),
-    },
+    } satisfies z.input<typeof healthSchema>,
     d1.reachable ? 200 : 503,
   )
 })

@@ -51,7 +51,9 @@ export const messagesApp = createOpenApiApp()
         202: {
           description: "Queued (or the earlier message with the same idempotencyKey)",
           content: {
-            "application/json": { schema: z.object({ id: z.string(), status: z.string(), duplicate: z.boolean() }) },
+            "application/json": {
+              schema: z.object({ id: z.string(), status: z.enum(messageStatuses), duplicate: z.boolean() }),
+            },
           },
         },
         403: errorResponse("Viewers cannot send"),

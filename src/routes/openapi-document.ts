@@ -7,7 +7,9 @@
 import type { OpenAPIHono } from "@hono/zod-openapi"
 import type { AppEnv } from "../env"
 import { createBotSchemas } from "../registry/schemas"
-import { VERSION } from "./health"
+import { healthRoute, VERSION } from "./health"
+import { forwardedMessageWebhook } from "./openapi-webhooks"
+import { testMessageRoute } from "./test-message"
 
 type Api = OpenAPIHono<AppEnv>
 type Registry = Api["openAPIRegistry"]
@@ -43,4 +45,9 @@ export function describeApi(registry: Registry): void {
   })
   // `CreateBot` is one of these, by `platform` (src/registry/schemas.ts): only the description refers to them.
   for (const [name, schema] of Object.entries(createBotSchemas)) registry.register(name, schema)
+  // Plain Hono routes (their own body parsing and errors): described here, served by healthApp and testMessageApp.
+  registry.registerPath(healthRoute)
+  registry.registerPath(testMessageRoute)
+  // The one call Switchboard makes to a business's API: the forward handler's (OpenAPI 3.1 `webhooks`).
+  registry.registerWebhook(forwardedMessageWebhook)
 }
