@@ -8,6 +8,7 @@ import type { Env } from "../env"
 import { settledWithin } from "../lib/async"
 import { type DomainError, notFound } from "../lib/domain-error"
 import { logEvent } from "../lib/log"
+import { currentRequestId, withRequestId } from "../lib/request-scope"
 import { err, type Result } from "../lib/result"
 import type { InboundMessage, OutboundMessage } from "../providers/types"
 import { type BotSnapshot, botSnapshotSchema, type ControlAction } from "../registry/schemas"
@@ -71,7 +72,11 @@ export class BotDurableObject extends DurableObject<Env> {
   // ---- configuration and lifecycle (called by the management API) ----
 
   /** The API pushes the bot's registry row here on every create and update. */
-  async configure(input: BotSnapshot): Promise<void> {
+  async configure(input: BotSnapshot, requestId?: string): Promise<void> {
+    return withRequestId(requestId, () => this.applyConfig(input))
+  }
+
+  private async applyConfig(input: BotSnapshot): Promise<void> {
     const snapshot = botSnapshotSchema.parse(input)
     this.ensureSchema()
     const previous = this.snapshot()
@@ -92,10 +97,12 @@ export class BotDurableObject extends DurableObject<Env> {
   }
 
   /** start: register the webhook with the platform; stop: remove it; restart: both. Alerts see the new status. */
-  async control(action: ControlAction): Promise<ControlResult> {
-    const result = await this.runControl(action)
-    await this.parts.alerts.statusChanged(result.ok ? undefined : result.error?.message)
-    return result
+  async control(action: ControlAction, requestId?: string): Promise<ControlResult> {
+    return withRequestId(requestId, async () => {
+      const result = await this.runControl(action)
+      await this.parts.alerts.statusChanged(result.ok ? undefined : result.error?.message)
+      return result
+    })
   }
 
   private async runControl(action: ControlAction): Promise<ControlResult> {
@@ -137,7 +144,11 @@ export class BotDurableObject extends DurableObject<Env> {
    * abandoned (awaited, so none leaves after this returns), the webhook is torn down, then everything is forgotten.
    * Returns how many queued messages were dropped.
    */
-  async remove(): Promise<{ discarded: number }> {
+  async remove(requestId?: string): Promise<{ discarded: number }> {
+    return withRequestId(requestId, () => this.removeAll())
+  }
+
+  private async removeAll(): Promise<{ discarded: number }> {
     const snapshot = this.snapshot()
     if (!snapshot) return { discarded: 0 }
     this.removing = true
@@ -146,7 +157,12 @@ export class BotDurableObject extends DurableObject<Env> {
     await this.parts.processor.stop()
     const discarded = this.parts.outbox.openCount()
     if (snapshot.status === "active") await runLifecycle(this.parts.lifecycle, "teardown")
-    logEvent("info", "bot.deleted", { botId: snapshot.id, businessId: snapshot.businessId, discarded })
+    logEvent("info", "bot.deleted", {
+      botId: snapshot.id,
+      businessId: snapshot.businessId,
+      discarded,
+      requestId: currentRequestId() ?? null,
+    })
     await this.ctx.storage.deleteAlarm()
     await this.ctx.storage.deleteAll()
     this.schemaReady = false

@@ -7,6 +7,7 @@ import { hubFor } from "../analytics/registry-hub"
 import type { Env } from "../env"
 import { outboundUrlPolicy } from "../env"
 import { invalid, notFound } from "../lib/domain-error"
+import { currentRequestId } from "../lib/request-scope"
 import { err } from "../lib/result"
 import { getProvider } from "../providers"
 import type { InboundMessage } from "../providers/types"
@@ -60,8 +61,11 @@ export function assembleBot(ctx: DurableObjectState, env: Env, hooks: BotHooks) 
           return snapshot ? { botId: snapshot.id, businessId: snapshot.businessId } : null
         })
   const log = (level: LogLevel, event: string, message: string, detail?: LogDetail) => {
-    activity.append(level, event, message, detail)
-    mirror?.write(level, event, message, detail)
+    // An API call's work (a start, a stop, a new configuration) names the request that asked for it.
+    const requestId = currentRequestId()
+    const full = requestId && detail?.requestId === undefined ? { ...detail, requestId } : detail
+    activity.append(level, event, message, full)
+    mirror?.write(level, event, message, full)
   }
   // What every part may read of the bot: its snapshot, its unsealed runtime, its activity log.
   const base = { snapshot: hooks.snapshot, load: hooks.load, log }

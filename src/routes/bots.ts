@@ -122,7 +122,7 @@ function present(c: Context<AppEnv>, service: BotService, bot: StoredBot): z.inf
 
 const cursor = pageCursor("bot", (id) => isId("bot", id))
 
-const service = (c: Context<AppEnv>) => createBotService(c.env, c.var.auth)
+const service = (c: Context<AppEnv>) => createBotService(c.env, c.var.auth, c.var.requestId)
 
 const write = [requireAuth, requireWriter]
 

@@ -21,7 +21,7 @@ export const documentConfig: DocumentConfig = {
   info: {
     title: "Switchboard management API",
     version: VERSION,
-    license: { name: "MIT", identifier: "MIT" },
+    license: { name: "MIT", url: "https://opensource.org/license/mit" },
     description:
       "Bots, messages, broadcasts, contacts and templates of one business (the token's). Every deployment serves " +
       "this document at `/openapi.json` and an interactive reference at `/docs`; tokens come from " +

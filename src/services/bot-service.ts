@@ -124,7 +124,8 @@ function publicCredentials(provider: MessagingProvider, credentials: Record<stri
   return out
 }
 
-export function createBotService(env: Env, auth: AuthClaims) {
+/** `requestId`: the API request's, named in what the bot's object logs for it. */
+export function createBotService(env: Env, auth: AuthClaims, requestId?: string) {
   const repo = createBotRepository(env.DB)
   const businessId = auth.business_id
 
@@ -148,7 +149,7 @@ export function createBotService(env: Env, auth: AuthClaims) {
 
   /** Pushes the registry's view to the DO (which keeps the newest by updatedAt) and to the route directory. */
   async function push(bot: StoredBot, previousRoutingKey: string | null = bot.routingKey): Promise<void> {
-    await botStub(env, bot.id).configure(toSnapshot(bot))
+    await botStub(env, bot.id).configure(toSnapshot(bot), requestId)
     if (!getProvider(bot.platform).appWebhook) return // only app-level webhooks are routed by account
     if (previousRoutingKey && previousRoutingKey !== bot.routingKey)
       await routeStub(env, bot.platform, previousRoutingKey).release(bot.id)
@@ -158,7 +159,7 @@ export function createBotService(env: Env, auth: AuthClaims) {
   /** Runs a lifecycle action in the DO and records the outcome in the registry. */
   async function runControl(bot: StoredBot, action: ControlAction): Promise<Result<BotWrite, DomainError>> {
     await push(bot)
-    const result = await botStub(env, bot.id).control(action)
+    const result = await botStub(env, bot.id).control(action, requestId)
     const status = action === "stop" ? "stopped" : result.ok ? "active" : "error"
     const reason = result.ok ? null : (result.error?.message ?? "setup failed")
     const updated = await repo.update(businessId, bot.id, { status, statusReason: reason }, Date.now())
@@ -277,7 +278,7 @@ export function createBotService(env: Env, auth: AuthClaims) {
       const loaded = await repo.get(businessId, id)
       if (!loaded.ok) return loaded
       const bot = loaded.value
-      const { discarded } = await botStub(env, bot.id).remove()
+      const { discarded } = await botStub(env, bot.id).remove(requestId)
       if (bot.routingKey && getProvider(bot.platform).appWebhook)
         await routeStub(env, bot.platform, bot.routingKey).release(bot.id)
       await repo.delete(businessId, bot.id)

@@ -69,6 +69,20 @@ describe("forward handler", () => {
       { token: bot.admin },
     )
     expect(logs.body.logs.find((l) => l.event === "message.in")?.detail).toMatchObject({ requestId: "req-7f3a2c" })
+    // An API call's work in the bot's object names the API request too: the stop and the webhook it removed.
+    const stopped = await api("POST", `/api/bots/${bot.id}/control`, {
+      token: bot.admin,
+      body: { action: "stop" },
+      headers: { "X-Request-Id": "req-stop-91" },
+    })
+    expect(stopped.status).toBe(200)
+    const after = await api<{ logs: { event: string; detail: Record<string, unknown> | null }[] }>(
+      "GET",
+      `/api/bots/${bot.id}/logs`,
+      { token: bot.admin },
+    )
+    for (const event of ["bot.stopped", "webhook.teardown"])
+      expect(after.body.logs.find((l) => l.event === event)?.detail, event).toMatchObject({ requestId: "req-stop-91" })
   })
 
   it("signs with the secret the create call returned once, over timestamp and raw body", async () => {
