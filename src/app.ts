@@ -21,6 +21,7 @@ import { healthApp } from "./routes/health"
 import { insightsApp } from "./routes/insights"
 import { messagesApp } from "./routes/messages"
 import { describeApi, documentConfig } from "./routes/openapi-document"
+import { outboundMessagesApp } from "./routes/outbound-messages"
 import { platformsApp } from "./routes/platforms"
 import { templatesApp } from "./routes/templates"
 import { testMessageApp } from "./routes/test-message"
@@ -82,6 +83,7 @@ export function createApp() {
   const api = new OpenAPIHono<AppEnv>()
     .route("/api/bots", botsApp)
     .route("/api/bots", messagesApp)
+    .route("/api/bots", outboundMessagesApp)
     .route("/api/bots", broadcastsApp)
     .route("/api", audienceBroadcastsApp)
     .route("/api", insightsApp)

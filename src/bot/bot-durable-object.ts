@@ -9,7 +9,7 @@ import { settledWithin } from "../lib/async"
 import { type DomainError, notFound } from "../lib/domain-error"
 import { logEvent } from "../lib/log"
 import { currentRequestId, withRequestId } from "../lib/request-scope"
-import { err, type Result } from "../lib/result"
+import { err, ok, type Result } from "../lib/result"
 import type { InboundMessage, OutboundMessage } from "../providers/types"
 import { type BotSnapshot, botSnapshotSchema, type ControlAction } from "../registry/schemas"
 import type { LogEntry } from "./activity-log"
@@ -18,6 +18,7 @@ import type { ContactLink } from "./contact-link"
 import { type ControlResult, retireCredentials, runLifecycle } from "./lifecycle"
 import { failOwned, type MessageOwner } from "./notices"
 import type { Enqueued, MessageView } from "./outbox"
+import { listOutbound, type OutboundQuery, type OutboundSummary, retryFailed } from "./outbox-history"
 import { assembleBot, type BotParts } from "./parts"
 import type { Processor } from "./processor"
 import { type UnsealedBot, unseal } from "./runtime"
@@ -246,6 +247,30 @@ export class BotDurableObject extends DurableObject<Env> {
 
   async message(id: string): Promise<MessageView | null> {
     return this.schemaReady ? this.parts.outbox.get(id) : null
+  }
+
+  /** What the bot sent (its outbox, kept 7 days), newest first; another business's bot is unknown. */
+  async outbound(query: OutboundQuery, businessId: string): Promise<Result<OutboundSummary[], DomainError>> {
+    const snapshot = this.snapshot()
+    if (!snapshot || snapshot.businessId !== businessId) return err(notFound())
+    return ok(listOutbound(this.parts.sql, query))
+  }
+
+  /** Queues a failed message again, as a new message with the same content (outbox-history.ts). */
+  async retry(messageId: string, businessId: string): Promise<Result<Enqueued, DomainError>> {
+    const snapshot = this.snapshot()
+    if (!snapshot || snapshot.businessId !== businessId) return err(notFound())
+    const now = Date.now()
+    const admit = (message: OutboundMessage) => this.parts.contacts.admit(snapshot, message, false, now)
+    const queued = this.ctx.storage.transactionSync(() =>
+      retryFailed(this.parts.sql, this.parts.outbox, messageId, now, admit),
+    )
+    if (queued.ok) {
+      this.parts.processor.nudge()
+      await this.schedule(now)
+      await this.parts.rollups.noteActivity(now)
+    }
+    return queued
   }
 
   /** Runs a message through the bot's handler and returns the replies, without sending anything. */

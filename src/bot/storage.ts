@@ -146,6 +146,11 @@ const migrations: string[] = [
      PRIMARY KEY (hour, metric, bucket)
    ) WITHOUT ROWID;
    ALTER TABLE outbox ADD COLUMN origin_at INTEGER;`,
+  // Retrying a failed message (outbox-history.ts) queues a copy: each row names the other. Failed rows get their own
+  // small index, for the API's `status=failed` list (the rest are found walking back from the newest).
+  `ALTER TABLE outbox ADD COLUMN retry_of TEXT;
+   ALTER TABLE outbox ADD COLUMN retried_as TEXT;
+   CREATE INDEX outbox_failed ON outbox (seq) WHERE status = 'failed';`,
 ]
 
 /** Whether this object's schema was ever created (it is, on the first configure: never for an unknown id). */

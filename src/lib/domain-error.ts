@@ -14,11 +14,12 @@ export type DomainError =
   | { kind: "not_found"; message: string }
   /**
    * The request collides with existing state: a platform account another bot holds, a reused idempotency key, a
-   * chat (identity) another contact of the business already holds, a template name the business already uses.
+   * chat (identity) another contact of the business already holds, a template name the business already uses, a
+   * retry of a message that did not fail (or was retried already).
    */
   | {
       kind: "conflict"
-      code: "bot_conflict" | "idempotency_conflict" | "identity_conflict" | "template_conflict"
+      code: "bot_conflict" | "idempotency_conflict" | "identity_conflict" | "template_conflict" | "not_retryable"
       message: string
     }
   /** The bot is stopped: it neither sends nor answers until started. */

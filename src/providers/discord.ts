@@ -143,6 +143,13 @@ export const discord: MessagingProvider<DiscordCredentials> = {
     perBotPerSecond: 50,
   },
   webhookPath: (botId) => `/webhooks/discord/${botId}`,
+  manualWebhook: {
+    urlName: "Interactions Endpoint URL",
+    steps:
+      "In the Discord Developer Portal > your application > General Information, paste this as the Interactions " +
+      "Endpoint URL and save (Discord checks it at once). Messages arrive over the Gateway without it; slash " +
+      "commands and buttons need it.",
+  },
   apiBaseEnv: "DISCORD_API_BASE",
   defaultApiBase: "https://discord.com/api/v10",
   webhookHeaders: [DISCORD_SIGNATURE_HEADER.toLowerCase(), DISCORD_TIMESTAMP_HEADER.toLowerCase()],

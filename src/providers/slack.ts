@@ -223,6 +223,13 @@ export const slack: MessagingProvider<SlackCredentials> = {
     perBotPerSecond: 5,
   },
   webhookPath: (botId) => `/webhooks/slack/${botId}`,
+  manualWebhook: {
+    urlName: "Request URL",
+    steps:
+      "In the Slack app settings > Event Subscriptions, turn on Enable Events and paste this as the Request URL " +
+      "(Slack checks it at once), subscribe to the bot events message.channels, message.im and app_mention, and " +
+      "save. For buttons, paste it under Interactivity & Shortcuts too.",
+  },
   apiBaseEnv: "SLACK_API_BASE",
   defaultApiBase: "https://slack.com/api",
   webhookHeaders: [SLACK_SIGNATURE_HEADER.toLowerCase(), SLACK_TIMESTAMP_HEADER.toLowerCase()],

@@ -288,6 +288,11 @@ export interface MessagingProvider<C extends Record<string, string> = Record<str
   readonly limits: RateLimits
   /** Path segment under `/webhooks/` and human name. */
   readonly webhookPath: (botId: string) => string
+  /**
+   * Where the bot's webhook URL is pasted by hand, on platforms with no API to register it: the URL's name there and
+   * the steps, shown after a bot is created. Absent: Switchboard registers it itself (Telegram's setWebhook).
+   */
+  readonly manualWebhook?: { urlName: string; steps: string }
   /** Env variable that overrides the API base (tests and demos point it at the fakes), and the real API's base. */
   readonly apiBaseEnv: string
   readonly defaultApiBase: string

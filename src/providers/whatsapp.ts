@@ -318,6 +318,12 @@ export const whatsapp: MessagingProvider<WhatsAppCredentials> = {
     perBotPerSecond: 80,
   },
   webhookPath: (botId) => `/webhooks/whatsapp/${botId}`,
+  manualWebhook: {
+    urlName: "Callback URL",
+    steps:
+      "In the Meta app dashboard > WhatsApp > Configuration, edit the webhook: paste this as the Callback URL, enter " +
+      "the bot's verify token, choose Verify and save, then subscribe to the messages field.",
+  },
   apiBaseEnv: "WHATSAPP_API_BASE",
   defaultApiBase: "https://graph.facebook.com/v21.0",
   webhookHeaders: [WHATSAPP_SIGNATURE_HEADER.toLowerCase()],

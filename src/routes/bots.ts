@@ -1,14 +1,15 @@
 /** Management API for bots (DESIGN.md §3): CRUD, control, logs. Every query is scoped to the token's business. */
 import { createRoute, z } from "@hono/zod-openapi"
-import type { Context } from "hono"
+import type { Context, ValidationTargets } from "hono"
+import type { ZodError } from "zod"
 import { requireAuth, requireWriter } from "../auth/jwt"
 import { logLevels } from "../bot/activity-log"
 import type { AppEnv } from "../env"
 import { pageCursor } from "../lib/cursor"
-import { orThrow } from "../lib/errors"
+import { HttpError, orThrow, validationError } from "../lib/errors"
 import { isId } from "../lib/ids"
-import { redactUrl } from "../lib/url-guard"
-import { platformSchema } from "../providers"
+import { checkOutboundUrl, redactUrl } from "../lib/url-guard"
+import { type Platform, platformSchema } from "../providers"
 import { createRollupRepository, failureRate } from "../registry/rollup-repository"
 import {
   botCredentialsSchema,
@@ -23,7 +24,7 @@ import {
   type StoredBot,
   updatesModeSchema,
 } from "../registry/schemas"
-import { type BotService, createBotService } from "../services/bot-service"
+import { type BotService, bodyRuleProblems, createBotService } from "../services/bot-service"
 import { commonErrors, createOpenApiApp, errorResponse } from "./openapi"
 
 const botIdParam = z.object({
@@ -50,6 +51,19 @@ const botSchema = z
     updates: updatesModeSchema,
     credentials: botCredentialsSchema,
     webhookUrl: z.string(),
+    webhookUrlPublic: z.boolean().openapi({
+      description:
+        "Whether `webhookUrl` is a public https: address. Platforms deliver only to those (WhatsApp, Slack, Discord " +
+        "and Telegram all refuse others): false means this deployment's PUBLIC_BASE_URL can't receive webhooks",
+    }),
+    secretsSet: z
+      .record(z.string(), z.literal(true))
+      .optional()
+      .openapi({
+        description:
+          "Single-bot answers, not lists: the secret credential fields that hold a value, e.g. `{ appSecret: true }` " +
+          "(a field not named is not set). Never the values",
+      }),
     queueDepth: z.number(),
     last24h: z
       .object({ inbound: z.number(), outbound: z.number(), failed: z.number(), failureRate: z.number().nullable() })
@@ -101,6 +115,7 @@ function visibleHandler(handler: HandlerConfig, role: string): HandlerConfig {
 
 /** The API view of a bot: nothing sealed ever leaves through here. */
 function present(c: Context<AppEnv>, service: BotService, bot: StoredBot): z.infer<typeof botSchema> {
+  const webhookUrl = service.webhookUrl(bot, c.req.url)
   return {
     id: bot.id,
     platform: bot.platform,
@@ -115,8 +130,38 @@ function present(c: Context<AppEnv>, service: BotService, bot: StoredBot): z.inf
     limits: bot.config.limits,
     updates: bot.config.updates,
     credentials: { ...bot.publicCredentials, configured: true },
-    webhookUrl: service.webhookUrl(bot, c.req.url),
+    webhookUrl,
+    webhookUrlPublic: checkOutboundUrl(webhookUrl, { allowLoopbackHttp: false }).ok,
     queueDepth: bot.queueDepth,
+  }
+}
+
+/** One bot's view, with which of its secrets are set (unsealed for it: lists leave it out). */
+async function presentOne(c: Context<AppEnv>, service: BotService, bot: StoredBot): Promise<z.infer<typeof botSchema>> {
+  return { ...present(c, service, bot), secretsSet: await service.secretsSet(bot) }
+}
+
+/**
+ * A create or update body that fails its schema is also checked against the rules its parts alone decide (the
+ * platform's credentials, the handler's URLs, the updates mode): the 422 lists every field's problem at once.
+ */
+function everyFieldProblem(platformOf: (c: Context<AppEnv>) => Promise<Platform | undefined>) {
+  // Thrown, not returned: app.onError renders it (a returned answer would have to be one the route documents).
+  return (
+    result: { target: keyof ValidationTargets } & ({ success: true } | { success: false; error: ZodError }),
+    c: Context<AppEnv>,
+  ): Promise<never> | undefined => {
+    if (result.success) return undefined
+    const { body } = validationError(result.error, result.target === "json" ? "body" : result.target)
+    const raw = "data" in result ? result.data : undefined
+    return (async () => {
+      const fields = [...(body.error.details?.fields ?? [])]
+      if (result.target === "json") {
+        const known = new Set(fields.map((f) => f.path))
+        for (const f of bodyRuleProblems(c.env, raw, await platformOf(c))) if (!known.has(f.path)) fields.push(f)
+      }
+      throw new HttpError(422, "validation_failed", body.error.message, {}, { fields })
+    })()
   }
 }
 
@@ -156,12 +201,13 @@ export const botsApp = createOpenApiApp()
       const s = service(c)
       const { bot, setup, issuedSigningSecret } = orThrow(await s.create(c.req.valid("json")))
       const body = {
-        bot: present(c, s, bot),
+        bot: await presentOne(c, s, bot),
         setup: setup ?? { ok: true },
         ...(issuedSigningSecret ? { signingSecret: issuedSigningSecret } : {}),
       }
       return c.json(body, 201)
     },
+    everyFieldProblem(async () => undefined),
   )
   .openapi(
     createRoute({
@@ -214,7 +260,7 @@ export const botsApp = createOpenApiApp()
     async (c) => {
       const s = service(c)
       const bot = orThrow(await s.load(c.req.valid("param").id))
-      return c.json({ bot: present(c, s, bot) }, 200)
+      return c.json({ bot: await presentOne(c, s, bot) }, 200)
     },
   )
   .openapi(
@@ -250,13 +296,18 @@ export const botsApp = createOpenApiApp()
       const { bot, setup, issuedSigningSecret } = orThrow(await s.patch(c.req.valid("param").id, c.req.valid("json")))
       return c.json(
         {
-          bot: present(c, s, bot),
+          bot: await presentOne(c, s, bot),
           ...(setup ? { setup } : {}),
           ...(issuedSigningSecret ? { signingSecret: issuedSigningSecret } : {}),
         },
         200,
       )
     },
+    // The credentials are checked against the bot's own platform.
+    everyFieldProblem(async (c) => {
+      const loaded = await service(c).load(c.req.param("id") ?? "")
+      return loaded.ok ? loaded.value.platform : undefined
+    }),
   )
   .openapi(
     createRoute({
@@ -305,7 +356,7 @@ export const botsApp = createOpenApiApp()
     async (c) => {
       const s = service(c)
       const { bot, setup } = orThrow(await s.control(c.req.valid("param").id, c.req.valid("json").action))
-      return c.json({ bot: present(c, s, bot), result: setup ?? { ok: true } }, 200)
+      return c.json({ bot: await presentOne(c, s, bot), result: setup ?? { ok: true } }, 200)
     },
   )
   .openapi(

@@ -38,6 +38,15 @@ const platformSchema = z
         }),
       })
       .openapi({ description: "What the platform can do beyond webhooks per bot" }),
+    webhookSetup: z
+      .object({
+        urlName: z.string().openapi({ description: "What the platform calls the URL", example: "Callback URL" }),
+        steps: z.string().openapi({ description: "Where to paste the bot's `webhookUrl`, in the platform's settings" }),
+      })
+      .nullable()
+      .openapi({
+        description: "How to give the platform a bot's webhook URL by hand; null: Switchboard registers it itself",
+      }),
   })
   .openapi("Platform")
 
@@ -84,7 +93,8 @@ function describePlatform(platform: (typeof platforms)[number]) {
     deliveryReceipts: provider.reportsDelivery === true,
     serviceWindowHours: provider.serviceWindowMs !== undefined ? provider.serviceWindowMs / 3600_000 : null,
   }
-  return { platform, displayName: provider.displayName, credentialFields, limits, capabilities }
+  const webhookSetup = provider.manualWebhook ? { ...provider.manualWebhook } : null
+  return { platform, displayName: provider.displayName, credentialFields, limits, capabilities, webhookSetup }
 }
 
 export const platformsApp = createOpenApiApp().openapi(

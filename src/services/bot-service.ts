@@ -2,6 +2,7 @@
  * Bot lifecycle across the registry (D1), the sealed secrets and the bot's Durable Object. Returns results in
  * domain words (`DomainError`); the routes choose the HTTP answers.
  */
+import { z } from "zod"
 import type { AuthClaims } from "../auth/jwt"
 import type { ControlResult } from "../bot/lifecycle"
 import { apiBaseFor, LIFECYCLE_IO, openSecrets } from "../bot/runtime"
@@ -13,7 +14,7 @@ import { randomToken } from "../lib/encoding"
 import { newId } from "../lib/ids"
 import { err, ok, type Result } from "../lib/result"
 import { checkOutboundUrl } from "../lib/url-guard"
-import { getProvider, type Platform } from "../providers"
+import { getProvider, type Platform, platformSchema } from "../providers"
 import type { MessagingProvider } from "../providers/types"
 import { accountTaken, createBotRepository } from "../registry/bot-repository"
 import { createRollupRepository } from "../registry/rollup-repository"
@@ -23,10 +24,12 @@ import {
   type CreateBotInput,
   type HandlerConfig,
   type HandlerInput,
+  handlerInputSchema,
   type PatchBotInput,
   type StoredBot,
   toSnapshot,
   type UpdatesMode,
+  updatesModeSchema,
 } from "../registry/schemas"
 
 export interface BotWrite {
@@ -45,12 +48,43 @@ function parseCredentials(provider: MessagingProvider, raw: Record<string, unkno
     path: ["credentials", ...issue.path].map(String).join("."),
     message: issue.message,
   }))
-  const first = fields[0]
-  return err<DomainError>({
+  return err(fields)
+}
+
+/** Every field's problem in one error (a form shows them all at once); the message names the first. */
+function invalidFields(fields: FieldError[]): DomainError {
+  const [first] = fields
+  const more = fields.length > 1 ? ` (and ${fields.length - 1} more)` : ""
+  return {
     kind: "invalid",
-    message: first ? `Invalid body: ${first.path}: ${first.message}` : "Invalid credentials",
+    message: first ? `Invalid body: ${first.path}: ${first.message}${more}` : "Invalid body",
     fields,
-  })
+  }
+}
+
+const fieldsOf = (problem: DomainError | null): FieldError[] => (problem?.kind === "invalid" ? problem.fields : [])
+
+/**
+ * The rules of a bot body beyond its schema that the body alone decides (the platform's credentials, the handler's
+ * URLs, the updates mode), for a body whose schema failed: its answer lists these too, not only the schema's.
+ * `platform`: the bot's, on an update. Parts that are not even the right shape are left to the schema's errors.
+ */
+export function bodyRuleProblems(env: Env, raw: unknown, platform?: Platform): FieldError[] {
+  if (typeof raw !== "object" || raw === null) return []
+  const body: Record<string, unknown> = { ...raw }
+  const named = platform ?? platformSchema.safeParse(body.platform).data
+  const provider = named ? getProvider(named) : null
+  const out: FieldError[] = []
+  const credentials = z.record(z.string(), z.unknown()).safeParse(body.credentials)
+  if (provider && credentials.success) {
+    const parsed = parseCredentials(provider, credentials.data)
+    if (!parsed.ok) out.push(...parsed.error)
+  }
+  const handler = handlerInputSchema.safeParse(body.handler)
+  if (handler.success) out.push(...fieldsOf(checkHandler(env, handler.data, null)))
+  const updates = updatesModeSchema.safeParse(body.updates)
+  if (provider && updates.success) out.push(...fieldsOf(checkUpdates(provider, updates.data)))
+  return out
 }
 
 /**
@@ -173,12 +207,13 @@ export function createBotService(env: Env, auth: AuthClaims, requestId?: string)
       const { platform } = input
       const provider = getProvider(platform)
       const credentials = parseCredentials(provider, input.credentials)
-      if (!credentials.ok) return credentials
       const handlerInput = input.handler ?? { type: "echo" }
-      const handlerProblem = checkHandler(env, handlerInput, null)
-      if (handlerProblem) return err(handlerProblem)
-      const updatesProblem = checkUpdates(provider, input.updates)
-      if (updatesProblem) return err(updatesProblem)
+      const problems = [
+        ...(credentials.ok ? [] : credentials.error),
+        ...fieldsOf(checkHandler(env, handlerInput, null)),
+        ...fieldsOf(checkUpdates(provider, input.updates)),
+      ]
+      if (!credentials.ok || problems.length > 0) return err(invalidFields(problems))
       // The platform names the account (without side effects); a second bot for it must never reach setup, which
       // would move the first one's webhook.
       const proven = await proveCredentials(platform, credentials.value)
@@ -225,9 +260,18 @@ export function createBotService(env: Env, auth: AuthClaims, requestId?: string)
       let issuedSigningSecret: string | undefined
       if (input.name !== undefined) patch.name = input.name
       if (input.credentials !== undefined || input.handler !== undefined) secrets = await openSecrets(env, bot)
-      if (secrets && input.credentials !== undefined) {
-        const credentials = parseCredentials(provider, input.credentials)
-        if (!credentials.ok) return credentials
+      // Every problem the body has, in one answer.
+      const parsed = input.credentials === undefined ? null : parseCredentials(provider, input.credentials)
+      const problems = [
+        ...(parsed && !parsed.ok ? parsed.error : []),
+        ...(secrets && input.handler !== undefined
+          ? fieldsOf(checkHandler(env, input.handler, { config: bot.config.handler, secrets: secrets.handler }))
+          : []),
+        ...fieldsOf(checkUpdates(provider, input.updates)),
+      ]
+      if ((parsed && !parsed.ok) || problems.length > 0) return err(invalidFields(problems))
+      if (secrets && parsed?.ok) {
+        const credentials = parsed
         const proven = await proveCredentials(bot.platform, credentials.value)
         if (!proven.ok) return proven
         const routingKey = proven.value.accountKey
@@ -238,8 +282,6 @@ export function createBotService(env: Env, auth: AuthClaims, requestId?: string)
       }
       let config = bot.config
       if (secrets && input.handler !== undefined) {
-        const problem = checkHandler(env, input.handler, { config: bot.config.handler, secrets: secrets.handler })
-        if (problem) return err(problem)
         const handler = splitHandler(input.handler, secrets.handler)
         secrets = { ...secrets, handler: handler.secrets }
         config = { ...config, handler: handler.config }
@@ -248,11 +290,7 @@ export function createBotService(env: Env, auth: AuthClaims, requestId?: string)
       if (input.settings !== undefined) config = { ...config, settings: input.settings }
       if (input.limits !== undefined) config = { ...config, limits: input.limits }
       const modeChanged = input.updates !== undefined && input.updates.mode !== bot.config.updates.mode
-      if (input.updates !== undefined) {
-        const problem = checkUpdates(provider, input.updates)
-        if (problem) return err(problem)
-        config = { ...config, updates: input.updates }
-      }
+      if (input.updates !== undefined) config = { ...config, updates: input.updates }
       const previousRoutingKey = bot.routingKey
       if (config !== bot.config) patch.config = config
       if (secrets) patch.secretsEnc = await seal(env.ENCRYPTION_KEY, JSON.stringify(secrets), bot.id)
@@ -313,6 +351,15 @@ export function createBotService(env: Env, auth: AuthClaims, requestId?: string)
       const loaded = await repo.get(businessId, id)
       if (!loaded.ok) return loaded
       return ok({ bot: loaded.value, outcome: await botStub(env, id).testMessage(input) })
+    },
+
+    /** Which secret credential fields hold a value (never the values): the API's `secretsSet`. */
+    async secretsSet(bot: StoredBot): Promise<Record<string, true>> {
+      const { credentials } = await openSecrets(env, bot)
+      const shown = getProvider(bot.platform).publicCredentialFields
+      const set: Record<string, true> = {}
+      for (const [name, value] of Object.entries(credentials)) if (value && !shown.includes(name)) set[name] = true
+      return set
     },
 
     webhookUrl(bot: StoredBot, requestUrl: string): string {

@@ -89,7 +89,7 @@ describe("creating bots", () => {
   // the path is the schema library's except where ours (the bot token's hint).
   it.each([
     ["unknown platform", { platform: "fax", name: "x", credentials: {} }, "platform", /"telegram"\|"whatsapp"/],
-    ["missing name", { platform: "telegram", credentials: { botToken: "123:abc" } }, "name", /string/],
+    ["missing name", { platform: "telegram", credentials: { botToken: randomTelegramToken() } }, "name", /string/],
     [
       "malformed bot token",
       { platform: "telegram", name: "x", credentials: { botToken: "not-a-token" } },
