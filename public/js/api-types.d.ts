@@ -184,6 +184,10 @@ export type Bot = {
   updates: UpdatesMode
   credentials: BotCredentials
   webhookUrl: string
+  /** Whether `webhookUrl` is a public https: address. Platforms deliver only to those (WhatsApp, Slack, Discord and Telegram all refuse others): false means this deployment's PUBLIC_BASE_URL can't receive webhooks */
+  webhookUrlPublic: boolean
+  /** Single-bot answers, not lists: the secret credential fields that hold a value, e.g. `{ appSecret: true }` (a field not named is not set). Never the values */
+  secretsSet?: Record<string, true>
   queueDepth: number
   /** Listed bots only: traffic of the last 24 hours from the rollups (lags up to 15 s) */
   last24h?: {
@@ -845,6 +849,26 @@ export type OutboundMessage = {
   slackBlocks?: string
 }
 
+export type OutboxMessage = {
+  id: string
+  chatId: string
+  status: "queued" | "sending" | "sent" | "delivered" | "read" | "failed" | "held" | "cancelled"
+  /** Platform calls made for it so far */
+  attempts: number
+  /** The last failure (the platform's words), if any */
+  error: string | null
+  /** Who queued it: `api` (a send), `reply` (the bot's handler), `contact` (a contact send), `bulk` (a broadcast), `retry` */
+  source: string
+  /** The text's first 120 characters, or what the message carries instead: `[image] caption`, `[template name]` */
+  preview: string
+  /** The failed message this one retries */
+  retryOf: string | null
+  /** The message that retried this one */
+  retriedAs: string | null
+  createdAt: string
+  updatedAt: string
+}
+
 export type PatchBot = {
   name?: string
   /** The bot's platform's credentials, all of them: they replace the stored ones whole */
@@ -907,6 +931,15 @@ export type Platform = {
     /** Free-form messages only this long after the person last wrote (WhatsApp: 24); templates exempt */
     serviceWindowHours: number | null
   }
+  /** How to give the platform a bot's webhook URL by hand; null: Switchboard registers it itself */
+  webhookSetup: 
+    | {
+        /** What the platform calls the URL */
+        urlName: string
+        /** Where to paste the bot's `webhookUrl`, in the platform's settings */
+        steps: string
+      }
+    | null
 }
 
 export type RateLimits = {
@@ -1221,12 +1254,22 @@ export interface Responses {
     logs: LogEntry[]
     nextBefore: number | null
   }
+  "GET /api/bots/{id}/messages": {
+    messages: OutboxMessage[]
+    nextCursor: string | null
+  }
   "POST /api/bots/{id}/messages": {
     id: string
     status: "queued" | "sending" | "sent" | "delivered" | "read" | "failed" | "held" | "cancelled"
     duplicate: boolean
   }
   "GET /api/bots/{id}/messages/{messageId}": Message
+  "POST /api/bots/{id}/messages/{messageId}/retry": {
+    /** The new message */
+    id: string
+    status: "queued" | "sending" | "sent" | "delivered" | "read" | "failed" | "held" | "cancelled"
+    retryOf: string
+  }
   "GET /api/bots/{id}/stats": BotStats
   "POST /api/broadcasts": AudienceBroadcastResult
   "GET /api/contacts": {
