@@ -21,6 +21,12 @@ export default defineConfig({
           // Bots' activity stays off the console here: vitest closes its console channel when a test file ends,
           // and an object still working in the background (a setup, a retry) would log into a closed channel.
           LOG_MIRROR: "off",
+          // The API's rate limits (src/gate) far above what any test file sends (the fuzz suites send hundreds of
+          // requests a second per business); test/e2e/rate-limits.test.ts gives its own subjects small ones.
+          API_RATE_LIMIT: "5000",
+          API_RATE_BURST: "10000",
+          IP_RATE_LIMIT: "5000",
+          IP_RATE_BURST: "10000",
           // The guide's single-bot mode (compat routes), with a token unique to this run.
           TELEGRAM_BOT_TOKEN: `${Date.now() % 1e9}:AAcompat${crypto.randomUUID().replace(/-/g, "")}`,
           WHATSAPP_ACCESS_TOKEN: "EAAGcompat-access-token",

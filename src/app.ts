@@ -5,6 +5,8 @@ import { bodyLimit } from "hono/body-limit"
 import { HTTPException } from "hono/http-exception"
 import { requestId } from "hono/request-id"
 import { type AppEnv, envVar } from "./env"
+import { gate } from "./gate/middleware"
+import { describeGate } from "./gate/openapi"
 import { errorBody, HttpError } from "./lib/errors"
 import { logEvent } from "./lib/log"
 import { securityHeaders } from "./lib/security-headers"
@@ -78,6 +80,11 @@ export function createApp() {
     return ndjson ? ndjsonBodyLimit(c, next) : recipientsBodyLimit(c, next)
   })
   app.use("/test/*", apiBodyLimit)
+  // Rate limits and Idempotency-Key (src/gate): after the body limits, before the routes; never on webhooks.
+  app.use("/api/*", gate)
+  app.use("/test/*", gate)
+  app.use("/auth/*", gate)
+  app.use("/health", gate)
 
   // The documented management API: one OpenAPI app, so /openapi.json comes from the schemas that validate.
   const api = new OpenAPIHono<AppEnv>()
@@ -105,7 +112,7 @@ export function createApp() {
   app.route("/api", compatWebhooksApp)
   app.route("/test", testMessageApp)
   app.get("/openapi.json", (c) => {
-    document ??= api.getOpenAPI31Document(documentConfig)
+    document ??= describeGate(api.getOpenAPI31Document(documentConfig))
     return c.json(document)
   })
 

@@ -5,6 +5,7 @@ import type { AuthClaims } from "./auth/jwt"
 import type { BotDurableObject } from "./bot/bot-durable-object"
 import type { RouteDirectory } from "./bot/route-directory"
 import type { ContactDurableObject } from "./contacts/contact-durable-object"
+import type { BusinessGate } from "./gate/business-gate"
 import type { UrlPolicy } from "./lib/url-guard"
 
 export interface Env {
@@ -14,6 +15,16 @@ export interface Env {
   CONTACT: DurableObjectNamespace<ContactDurableObject>
   /** Where bots' objects send what the registry must learn, gathered into one D1 batch per hub and interval. */
   REGISTRY_HUB: DurableObjectNamespace<RegistryHub>
+  /** Per business (and per IP address without a valid token): the API's rate limit and idempotency records. */
+  GATE: DurableObjectNamespace<BusinessGate>
+  /** Management API requests a second per business (default 100; `0` or `off`: no limit); src/gate/limits.ts. */
+  API_RATE_LIMIT?: string
+  /** A business's burst (default twice API_RATE_LIMIT). */
+  API_RATE_BURST?: string
+  /** Requests a second per IP address without a valid token: /auth, /health, failed sign-ins (default 10). */
+  IP_RATE_LIMIT?: string
+  /** An IP address's burst (default twice IP_RATE_LIMIT). */
+  IP_RATE_BURST?: string
   /** How many registry hubs (1 to 256, default 16): each takes the reports of the bots whose id hashes to it. */
   REGISTRY_HUBS?: string
   /** A bot's rollup coalescing in ms (default 15,000; hubs flush at two thirds of it): the bench shortens it. */

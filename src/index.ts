@@ -1,6 +1,6 @@
 /**
  * Worker entry: the Hono app, the hourly cron (rollup retention) and the Durable Object classes (per bot, per
- * platform account, per contact, and the registry hubs).
+ * platform account, per contact, the registry hubs, and each business's gate: rate limit and idempotency).
  */
 import { createApp } from "./app"
 import type { Env } from "./env"
@@ -18,3 +18,4 @@ export { RegistryHub } from "./analytics/registry-hub"
 export { BotDurableObject } from "./bot/bot-durable-object"
 export { RouteDirectory } from "./bot/route-directory"
 export { ContactDurableObject } from "./contacts/contact-durable-object"
+export { BusinessGate } from "./gate/business-gate"

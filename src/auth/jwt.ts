@@ -1,4 +1,5 @@
 /** HS256 JWT verification for the management API: claims, roles, and the middleware that enforces them. */
+import type { Context } from "hono"
 import { createMiddleware } from "hono/factory"
 import { verify } from "hono/jwt"
 import { z } from "zod"
@@ -42,10 +43,10 @@ async function signedWith(token: string, secret: string): Promise<boolean> {
 }
 
 /**
- * Requires a valid Bearer token and stores its claims in `c.var.auth`.
+ * The claims of the request's Bearer token, or the HttpError to answer with.
  * Any failure is the same 401: the response never says which check failed beyond "expired".
  */
-export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
+export async function authenticate(c: Context<AppEnv>): Promise<AuthClaims> {
   const header = c.req.header("Authorization") ?? ""
   const match = /^Bearer\s+(\S+)$/i.exec(header)
   if (!match?.[1]) throw new HttpError(401, "unauthorized", "Missing bearer token", { "WWW-Authenticate": "Bearer" })
@@ -63,7 +64,16 @@ export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
   }
   const claims = authClaimsSchema.safeParse(payload)
   if (!claims.success) throw new HttpError(401, "unauthorized", "Token claims are invalid")
-  c.set("auth", claims.data)
+  return claims.data
+}
+
+/**
+ * Requires a valid Bearer token and stores its claims in `c.var.auth`. On the gated paths (src/gate/middleware.ts)
+ * the gate has already verified the token and stored its claims: they are not checked twice.
+ */
+export const requireAuth = createMiddleware<AppEnv>(async (c, next) => {
+  const verified: AuthClaims | undefined = c.get("auth")
+  if (verified === undefined) c.set("auth", await authenticate(c))
   await next()
 })
 
