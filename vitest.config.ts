@@ -39,6 +39,8 @@ export default defineConfig({
       },
     })),
   ],
+  // The worker bundle's `zod` (wrangler.toml `alias`, which the plugin does not apply): the tests run what ships.
+  resolve: { alias: [{ find: /^zod$/, replacement: path.join(import.meta.dirname, "src/lib/zod-lean.ts") }] },
   test: {
     globalSetup: ["./test/global-setup.ts"],
     setupFiles: ["./test/apply-migrations.ts"],
