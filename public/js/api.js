@@ -24,6 +24,9 @@ const TOKEN_KEY = "switchboard.token"
 /** @typedef {Omit<Responses["POST /api/bots/{id}/control"], "bot"> & { bot: Bot }} ControlAnswer */
 /** @typedef {import("./api-types").LogEntry} LogEntry */
 /** @typedef {Responses["GET /api/bots/{id}/logs"]} LogPage */
+/** @typedef {import("./api-types").OutboxMessage} OutboxMessage */
+/** @typedef {Responses["GET /api/bots/{id}/messages"]} OutboxPage */
+/** @typedef {import("./api-types").SendMessage} SendMessage */
 /** @typedef {import("./api-types").BotStats["hours"][number]} Hour */
 /** @typedef {import("./api-types").BotStats} BotStats */
 /** @typedef {Responses["GET /api/overview"]["totals"]} Totals */
@@ -241,6 +244,15 @@ export const api = {
   /** @param {string} id @param {number} limit @param {number | null} [before] @returns {Promise<LogPage>} */
   logs: (id, limit, before) =>
     request("GET", `/api/bots/${enc(id)}/logs?limit=${limit}${before ? `&before=${before}` : ""}`),
+  /** What the bot sent, newest first: `status`, `limit`, `cursor`. @param {string} id @param {URLSearchParams} query @returns {Promise<OutboxPage>} */
+  botMessages: (id, query) => request("GET", `/api/bots/${enc(id)}/messages?${query}`),
+  /** @param {string} id @param {SendMessage} body @returns {Promise<Responses["POST /api/bots/{id}/messages"]>} */
+  sendMessage: (id, body) => request("POST", `/api/bots/${enc(id)}/messages`, body),
+  /**
+   * Queues a failed message again, as a new message. @param {string} id @param {string} messageId
+   * @returns {Promise<Responses["POST /api/bots/{id}/messages/{messageId}/retry"]>}
+   */
+  retryMessage: (id, messageId) => request("POST", `/api/bots/${enc(id)}/messages/${enc(messageId)}/retry`),
   /** @param {string} id @returns {Promise<BotStats>} */
   stats: (id) => request("GET", `/api/bots/${enc(id)}/stats`),
   /** @returns {Promise<Overview>} */

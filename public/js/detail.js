@@ -1,17 +1,19 @@
 // @ts-check
-// Bot detail: controls, 24 h counters and chart, live activity log, configuration (secrets only as set), test console.
+// Bot detail: controls, 24 h counters and chart, live activity log, what the bot sent (with Retry), configuration
+// (secrets only as set), a send form and the test console. A bot the platform stopped says why and how to fix it.
 import { activityLog, LOG_PAGE, testConsole } from "./activity.js"
 import { botAnalytics } from "./analytics.js"
 import { api, session } from "./api.js"
+import { configPanel } from "./bot-config.js"
+import { needsNewCredentials, problemBox } from "./bot-problem.js"
+import { sendForm } from "./bot-send.js"
 import { botTabs } from "./broadcast-common.js"
 import { hourlyChart } from "./chart.js"
+import { outboundPanel } from "./outbound.js"
 import { loadPlatforms, platformBadge } from "./platforms.js"
 import {
-  ago,
   append,
   confirmDialog,
-  copyRow,
-  dateTime,
   dropped,
   errorBox,
   errorText,
@@ -32,13 +34,6 @@ import {
 const POLL_MS = 3000
 /** The bot itself (status) is re-read every this many polls; stats and logs every poll. */
 const BOT_EVERY = 3
-/** What each state of a gateway connection reads as. */
-const GATEWAY_STATES = {
-  connected: "connected",
-  connecting: "connecting…",
-  resuming: "resuming the session…",
-  closed: "closed",
-}
 
 /**
  * @param {HTMLElement} view
@@ -73,25 +68,7 @@ export async function renderDetail(view, id) {
   let busy = false
 
   // A bot in error is not running: its reason, and what to do about it, above everything else.
-  const problem = h("div", { id: "status-problem" })
-  let shownProblem = ""
-  function drawProblem() {
-    const reason = bot.status === "error" ? (bot.statusReason ?? "The platform refused this bot.") : ""
-    if (reason === shownProblem) return // redrawn only on change, so a screen reader hears it once
-    shownProblem = reason
-    mount(
-      problem,
-      reason
-        ? h(
-            "div",
-            { class: "error-box problem", role: "alert" },
-            h("strong", {}, "This bot is not running. "),
-            h("span", { class: "problem-reason" }, reason),
-            h("p", { class: "problem-fix" }, fixFor(reason, canWrite)),
-          )
-        : null,
-    )
-  }
+  const problem = problemBox(id, canWrite)
 
   function drawStatus() {
     mount(
@@ -99,10 +76,15 @@ export async function renderDetail(view, id) {
       statusPill(bot.status),
       bot.statusReason && bot.status !== "error" ? h("span", { class: "reason" }, bot.statusReason) : null,
     )
-    drawProblem()
-    controls.start.disabled = !canWrite || busy || bot.status === "active"
+    problem.draw(bot)
+    // A refused token fails every start the same way: only new credentials (Edit) start the bot again.
+    const refused = needsNewCredentials(bot)
+    controls.start.disabled = !canWrite || busy || bot.status === "active" || refused
     controls.stop.disabled = !canWrite || busy || bot.status === "stopped"
-    controls.restart.disabled = !canWrite || busy || bot.status === "stopped"
+    controls.restart.disabled = !canWrite || busy || bot.status === "stopped" || refused
+    const why = refused ? "The platform refused the token: update it first (Edit)" : readOnly
+    controls.start.title = why ?? ""
+    controls.restart.title = why ?? ""
   }
 
   /** @param {ControlAction} action */
@@ -152,102 +134,8 @@ export async function renderDetail(view, id) {
   const chart = hourlyChart(chartPanel)
 
   const log = activityLog(id)
-
-  // Configuration: how updates arrive, the handler, and each credential as set / not set (or its value when it isn't
-  // secret). The last poll comes from the stats, so it has its own node that each refresh updates.
-  const config = h("dl", { class: "kv" })
-  const lastPoll = h("dd", { id: "last-poll" }, "—")
-  /** @type {string | null | undefined} undefined: no stats yet */
-  let lastPollAt
-  function drawLastPoll() {
-    if (lastPollAt === undefined) return
-    lastPoll.textContent = lastPollAt ? ago(lastPollAt) : "never"
-    lastPoll.title = lastPollAt ? dateTime(lastPollAt) : "The platform has not answered a poll yet"
-  }
-  // A bot whose platform pushes messages over a socket the bot holds (GET /api/platforms: capabilities.gateway): the
-  // socket's state and the platform's last heartbeat acknowledgement, from the stats like the last poll.
-  const gateway = spec?.capabilities.gateway === true
-  const gatewayState = h("dd", { id: "gateway-state" }, "—")
-  const lastHeartbeat = h("dd", { id: "last-heartbeat" }, "—")
-  /** @param {BotStats["gateway"]} g */
-  function drawGateway(g) {
-    if (!gateway) return
-    const state = g?.state ?? "closed"
-    gatewayState.dataset.state = state
-    gatewayState.textContent = GATEWAY_STATES[state]
-    const at = g?.lastHeartbeatAckAt ?? null
-    lastHeartbeat.textContent = at ? ago(at) : "none yet"
-    lastHeartbeat.title = at
-      ? dateTime(at)
-      : "The platform has not acknowledged a heartbeat since the bot's object started"
-  }
-  function drawConfig() {
-    const handler = bot.handler
-    const creds = spec?.credentialFields ?? []
-    const overrides = Object.entries(bot.limits ?? {})
-    const polling = bot.updates.mode === "polling"
-    mount(
-      config,
-      h("dt", {}, "Bot ID"),
-      h("dd", { class: "mono", id: "bot-id" }, bot.id),
-      h("dt", {}, "Updates"),
-      h(
-        "dd",
-        { id: "updates-mode" },
-        bot.updates.mode === "polling"
-          ? `Long polling, ${fmt(bot.updates.intervalMs ?? 1000)} ms between polls`
-          : "Webhook",
-      ),
-      polling ? h("dt", {}, "Last poll") : null,
-      polling ? lastPoll : null,
-      gateway ? h("dt", {}, "Gateway") : null,
-      gateway ? gatewayState : null,
-      gateway ? h("dt", {}, "Last heartbeat ACK") : null,
-      gateway ? lastHeartbeat : null,
-      h("dt", {}, "Webhook URL"),
-      h(
-        "dd",
-        {},
-        polling
-          ? h("span", { class: "muted" }, "Not used while the bot polls")
-          : copyRow(bot.webhookUrl, "detail-webhook-url", "Webhook URL"),
-      ),
-      h("dt", {}, "Replies"),
-      h(
-        "dd",
-        {},
-        handler.type === "forward"
-          ? h("span", {}, "Forward to ", h("span", { class: "mono" }, handler.url))
-          : handler.type === "ai"
-            ? h("span", {}, `AI · ${handler.model} `, h("span", { class: "mono muted" }, handler.baseUrl))
-            : "Echo",
-      ),
-      ...creds.flatMap((f) => [
-        h("dt", {}, f.label),
-        h(
-          "dd",
-          {},
-          !f.secret
-            ? h("span", { class: "mono" }, String(bot.credentials[f.name] ?? "—"))
-            : f.required
-              ? h(
-                  "span",
-                  { class: `secret-state ${bot.credentials.configured ? "set" : "unset"}` },
-                  bot.credentials.configured ? "Set" : "Not set",
-                )
-              : h("span", { class: "secret-state optional" }, "Optional · write-only"),
-        ),
-      ]),
-      handler.type === "forward" ? h("dt", {}, "Signing secret") : null,
-      handler.type === "forward" ? h("dd", {}, h("span", { class: "secret-state set" }, "Set")) : null,
-      overrides.length ? h("dt", {}, "Pacing overrides") : null,
-      overrides.length ? h("dd", { class: "mono" }, overrides.map(([k, v]) => `${k}=${v}`).join(", ")) : null,
-      h("dt", {}, "Created"),
-      h("dd", {}, dateTime(bot.createdAt)),
-      h("dt", {}, "Last active"),
-      h("dd", { title: bot.lastActive ? dateTime(bot.lastActive) : "" }, ago(bot.lastActive)),
-    )
-  }
+  const outbound = outboundPanel(id, canWrite)
+  const config = configPanel(id, spec, canWrite)
 
   append(
     view,
@@ -269,9 +157,9 @@ export async function renderDetail(view, id) {
       : h(
           "div",
           { class: "readonly-note" },
-          "You have read-only access: controls and the test console are disabled (a test runs the bot's handler, which may call your endpoint or an AI model).",
+          "You have read-only access: controls, sending and the test console are disabled (a test runs the bot's handler, which may call your endpoint or an AI model).",
         ),
-    problem,
+    problem.element,
     notice,
     counters,
     h(
@@ -293,6 +181,7 @@ export async function renderDetail(view, id) {
           log.list,
           h("div", { class: "panel-foot" }, log.more),
         ),
+        outbound.section,
       ),
       h(
         "div",
@@ -301,7 +190,14 @@ export async function renderDetail(view, id) {
           "section",
           { class: "panel", "aria-labelledby": "config-title" },
           h("h2", { id: "config-title" }, "Configuration"),
-          config,
+          config.element,
+        ),
+        h(
+          "section",
+          { class: "panel", "aria-labelledby": "bot-send-title" },
+          h("h2", { id: "bot-send-title" }, "Send a message"),
+          h("p", { class: "hint" }, "Queued and paced like any send: it reaches the platform, unlike a test."),
+          sendForm(id, canWrite, () => void outbound.refresh().catch(() => {})),
         ),
         h(
           "section",
@@ -314,7 +210,7 @@ export async function renderDetail(view, id) {
     ),
   )
   drawStatus()
-  drawConfig()
+  config.draw(bot)
 
   let tick = 0
   async function refresh() {
@@ -323,15 +219,14 @@ export async function renderDetail(view, id) {
       api.stats(id),
       api.logs(id, LOG_PAGE),
       withBot ? api.getBot(id).then((r) => r.bot) : Promise.resolve(null),
+      outbound.refresh(),
     ])
     if (fresh) {
       bot = fresh
       drawStatus()
-      drawConfig()
+      config.draw(bot)
     }
-    lastPollAt = stats.polling ? stats.polling.lastPollAt : null
-    drawLastPoll()
-    drawGateway(stats.gateway)
+    config.stats(stats)
     const t = stats.last24h
     mount(
       counters,
@@ -381,19 +276,3 @@ const stat = (id, label, value, tone = "", note = "") =>
     h("div", { class: "value" }, value),
     note ? h("div", { class: "note" }, note) : null,
   )
-
-/**
- * What a bot owner can do about the reason the platform stopped their bot. The reason is the platform's own words, so
- * this reads them for the usual causes; anything else gets the general advice.
- * @param {string} reason @param {boolean} canWrite
- */
-export function fixFor(reason, canWrite) {
-  const who = canWrite ? "" : " (ask an owner or admin: viewers can't change bots)"
-  if (/unauthori[sz]ed|\b401\b|revoked|invalid[\w ]*token|token[\w ]*(invalid|expired)|oauth|credential/i.test(reason))
-    return `The platform no longer accepts this bot's token: it was revoked or replaced. Update the token: Edit, paste the current one, save; the bot starts again with it${who}.`
-  if (/conflict|\b409\b|webhook is active|other getupdates/i.test(reason))
-    return `Something else is using this bot's token: a webhook set by another service, or another program polling. Stop that one (or remove its webhook), then Restart${who}.`
-  if (/unavailable|timed? ?out|\b5\d\d\b|network|reach/i.test(reason))
-    return `The platform could not be reached. Restart the bot to try again${who}.`
-  return `Check the credentials and settings (Edit), then Start the bot${who}.`
-}

@@ -6,6 +6,7 @@
 /** Error slot and control of each API field path, shared by the form's sections. */
 /** @typedef {Map<string, { slot: HTMLElement, control: Control }>} Fields */
 
+import { plainFields } from "./contact-common.js"
 import { h } from "./ui.js"
 
 /**
@@ -54,4 +55,48 @@ export function showErrors(fields, errors) {
   }
   first?.focus()
   return placed
+}
+
+/** A message as a sentence: its first letter in capitals. @param {string} message */
+export const sentence = (message) => message.charAt(0).toUpperCase() + message.slice(1)
+
+/**
+ * The API's field errors as a form shows them: in plain words, as sentences, the first of each field only (an empty
+ * text is also "only whitespace": saying it twice helps nobody).
+ * @param {FieldError[]} errors
+ */
+export function readableErrors(errors) {
+  const seen = new Set()
+  return plainFields(errors)
+    .filter((e) => !seen.has(e.path) && seen.add(e.path))
+    .map((e) => ({ path: e.path, message: sentence(e.message) }))
+}
+
+/**
+ * Every error at once, above the form: each with the label of its field (or its closest registered parent path), so
+ * the reader sees all that is wrong, including what no field of the form shows.
+ * @param {Fields} fields
+ * @param {FieldError[]} errors
+ */
+export function errorSummary(fields, errors) {
+  const labelOf = (/** @type {string} */ path) => {
+    const parts = path.split(".")
+    for (let n = parts.length; n > 0; n--) {
+      const label = fields.get(parts.slice(0, n).join("."))?.control.labels?.[0]?.textContent
+      if (label) return label.replace(/ \(optional\)$/, "")
+    }
+    return path || "The request"
+  }
+  return h(
+    "div",
+    { class: "error-summary" },
+    h("p", {}, errors.length === 1 ? "Please fix this field:" : `Please fix these ${errors.length} fields:`),
+    h(
+      "ul",
+      {},
+      ...errors.map((e) =>
+        h("li", { "data-path": e.path }, h("strong", {}, `${labelOf(e.path)}: `), sentence(e.message)),
+      ),
+    ),
+  )
 }

@@ -1,11 +1,13 @@
 // @ts-check
-// Add and edit a bot: the form's assembly, credentials from the platform description, submit, the after-save view.
+// Add and edit a bot: the form's assembly, credentials from the platform description, submit (every field's problem
+// at once, in plain words), then the after-save view (bot-saved.js).
 import { ApiError, api, session } from "./api.js"
-import { field as fieldIn, showErrors } from "./form-fields.js"
+import { showSaved } from "./bot-saved.js"
+import { errorSummary, field as fieldIn, readableErrors, showErrors } from "./form-fields.js"
 import { handlerSection } from "./form-handler.js"
 import { updatesSection } from "./form-updates.js"
-import { loadPlatforms, platformName } from "./platforms.js"
-import { append, copyRow, errorText, fmt, go, h, mount, toast } from "./ui.js"
+import { loadPlatforms } from "./platforms.js"
+import { append, errorText, h, mount, toast } from "./ui.js"
 
 /** @typedef {import("./api.js").BotWrite} BotWrite */
 /** @typedef {import("./form-fields.js").Control} Control */
@@ -14,9 +16,10 @@ import { append, copyRow, errorText, fmt, go, h, mount, toast } from "./ui.js"
 /**
  * @param {HTMLElement} view
  * @param {string | null} botId  null: add a bot
+ * @param {string | null} [focusPath]  the field to start in (the bot page's "Replace" of a secret: credentials.<name>)
  * @returns {Promise<undefined>}
  */
-export async function renderForm(view, botId) {
+export async function renderForm(view, botId, focusPath = null) {
   if (!session.canWrite()) {
     append(
       view,
@@ -68,7 +71,12 @@ export async function renderForm(view, botId) {
         autocomplete: "off",
         spellcheck: false,
         value: initial,
-        placeholder: existing && f.secret ? "•••••••• (set; type to replace)" : (f.placeholder ?? ""),
+        placeholder:
+          existing && f.secret
+            ? existing.secretsSet?.[f.name]
+              ? "•••••••• (set; type to replace)"
+              : "Not set"
+            : (f.placeholder ?? ""),
       })
       credentialInputs.set(f.name, { input, initial })
       return field(`credentials.${f.name}`, `${f.label}${f.required ? "" : " (optional)"}`, input, f.help)
@@ -113,6 +121,8 @@ export async function renderForm(view, botId) {
     h("div", { class: "form-actions" }, h("a", { class: "button", href: cancelHref }, "Cancel"), submit),
   )
 
+  const specOf = (/** @type {string} */ p) => platforms.find((s) => s.platform === p)
+
   /** The request body; on edit, credentials go only when something in them changed (the API replaces them whole). */
   function collect() {
     /** @type {Record<string, string>} */
@@ -143,21 +153,22 @@ export async function renderForm(view, botId) {
         const res = await api.updateBot(existing.id, collect())
         // If the user moved on while saving, a toast tells them; they are not pulled back here.
         if (!view.isConnected) toast(`${res.bot.name} saved`)
-        else if (res.signingSecret) showSaved(view, res, false)
+        else if (res.signingSecret) showSaved(view, res, false, specOf(res.bot.platform))
         else {
           toast("Changes saved")
           location.hash = `#/bots/${encodeURIComponent(existing.id)}`
         }
       } else {
         const res = await api.createBot(collect())
-        if (view.isConnected) showSaved(view, res, true)
+        if (view.isConnected) showSaved(view, res, true, specOf(res.bot.platform))
         else toast(`${res.bot.name} created`)
       }
     } catch (err) {
-      const placed = err instanceof ApiError ? showErrors(fields, err.fields) : 0
+      // Every problem the API found, at once: listed above the form, and each under its field.
+      const errors = err instanceof ApiError ? readableErrors(err.fields) : []
+      const placed = showErrors(fields, errors)
       topError.hidden = false
-      topError.textContent =
-        placed > 0 ? `Please fix the highlighted ${placed === 1 ? "field" : "fields"} below.` : errorText(err)
+      mount(topError, errors.length > 0 ? errorSummary(fields, errors) : errorText(err))
       if (placed === 0) topError.focus()
     } finally {
       submit.disabled = false
@@ -165,6 +176,12 @@ export async function renderForm(view, botId) {
     }
   })
 
+  // Asked to start in a field (a secret to replace): it takes the autofocus from the name.
+  const focusControl = focusPath ? fields.get(focusPath)?.control : undefined
+  if (focusControl) {
+    name.removeAttribute("data-autofocus")
+    focusControl.setAttribute("data-autofocus", "1")
+  }
   append(
     view,
     h(
@@ -192,101 +209,4 @@ export async function renderForm(view, botId) {
     form,
   )
   return undefined
-}
-
-/**
- * After create (or an edit that issued a signing secret): the webhook URL to paste, and a one-time secret.
- * @param {HTMLElement} view
- * @param {BotWrite} res
- * @param {boolean} created
- */
-function showSaved(view, res, created) {
-  const { bot } = res
-  const setupFailed = res.setup && !res.setup.ok
-  mount(
-    view,
-    h("nav", { class: "crumbs", "aria-label": "Breadcrumb" }, h("a", { href: "#/bots" }, "Integrations")),
-    h(
-      "div",
-      { class: "page-head" },
-      h(
-        "div",
-        {},
-        h(
-          "h1",
-          { tabIndex: -1, "data-autofocus": "1" },
-          created ? `“${bot.name}” is connected` : `“${bot.name}” saved`,
-        ),
-        h(
-          "p",
-          { class: "sub" },
-          bot.updates.mode === "polling"
-            ? "Switchboard polls for its updates: messages start flowing now."
-            : "One more step on the platform's side, then messages start flowing.",
-        ),
-      ),
-    ),
-    setupFailed
-      ? h(
-          "div",
-          { class: "error-box", role: "alert" },
-          h(
-            "strong",
-            {},
-            bot.updates.mode === "polling"
-              ? "The platform refused to start polling. "
-              : "The platform refused the webhook setup. ",
-          ),
-          `${res.setup?.error?.message ?? "Unknown error"}. Check the credentials (Edit), then Start the bot.`,
-        )
-      : null,
-    h(
-      "section",
-      { class: "panel success" },
-      ...(bot.updates.mode === "polling"
-        ? [
-            h("h2", {}, "Long polling"),
-            h(
-              "p",
-              { class: "hint", id: "polling-note" },
-              `Nothing to paste: Switchboard removed the bot's webhook and asks ${platformName(bot.platform)} for new updates itself, ` +
-                `pausing ${fmt(bot.updates.intervalMs ?? 1000)} ms between polls. The bot's page shows when it last polled.`,
-            ),
-          ]
-        : [
-            h("h2", {}, "Webhook URL"),
-            h(
-              "p",
-              { class: "hint" },
-              `Switchboard registers it with ${platformName(bot.platform)} itself where the platform allows that; ` +
-                `otherwise paste it where ${platformName(bot.platform)} asks for a webhook or callback URL (the help next to its credential fields says where).`,
-            ),
-            copyRow(bot.webhookUrl, "webhook-url", "Webhook URL"),
-          ]),
-      res.signingSecret
-        ? h(
-            "div",
-            { class: "secret" },
-            h("h2", {}, "Signing secret"),
-            h(
-              "p",
-              { class: "hint" },
-              h("strong", {}, "Shown only this once. "),
-              'Your endpoint verifies X-Switchboard-Signature with it: sha256=HMAC-SHA256(secret, "<timestamp>.<body>").',
-            ),
-            copyRow(res.signingSecret, "signing-secret", "Signing secret"),
-          )
-        : null,
-    ),
-    h(
-      "div",
-      { class: "row-actions" },
-      h("a", { class: "button primary", href: `#/bots/${encodeURIComponent(bot.id)}` }, "Open bot"),
-      h("a", { class: "button", href: "#/bots" }, "Back to integrations"),
-      h("button", { type: "button", onclick: () => go("#/new") }, "Add another"),
-    ),
-  )
-  const heading = view.querySelector("h1")
-  heading?.focus()
-  window.scrollTo(0, 0)
 }

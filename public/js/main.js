@@ -87,8 +87,10 @@ function renderHeader(section) {
 }
 
 /** @param {Route} route @returns {{ page: Page, title: string }} */
-function pick({ parts }) {
+function pick({ parts, query }) {
   const [section, id, sub, item] = parts
+  // Deeper than any page: nothing is there (the checks below look at the first four parts only).
+  if (parts.length > 4) return notFoundPage
   if (section === "signin")
     return {
       title: "Sign in",
@@ -102,22 +104,45 @@ function pick({ parts }) {
         })
       },
     }
-  if (section === "overview") return { title: "Overview", page: renderOverview }
-  if (section === "analytics") return { title: "Analytics", page: renderAnalytics }
-  if (section === "contacts" && id === "new") return { title: "New contact", page: renderNewContact }
-  if (section === "contacts" && id) return { title: "Contact", page: (view) => renderContact(view, id) }
-  if (section === "contacts") return { title: "Contacts", page: renderContacts }
-  if (section === "routing") return { title: "Routing", page: renderRouting }
-  if (section === "new") return { title: "Add a bot", page: (view) => renderForm(view, null) }
+  if (section === "overview" && !id) return { title: "Overview", page: renderOverview }
+  if (section === "analytics" && !id) return { title: "Analytics", page: renderAnalytics }
+  if (section === "contacts" && id === "new" && !sub) return { title: "New contact", page: renderNewContact }
+  if (section === "contacts" && id && !sub) return { title: "Contact", page: (view) => renderContact(view, id) }
+  if (section === "contacts" && !id) return { title: "Contacts", page: renderContacts }
+  if (section === "routing" && !id) return { title: "Routing", page: renderRouting }
+  if (section === "new" && !id) return { title: "Add a bot", page: (view) => renderForm(view, null) }
   if (section === "bots" && id && sub === "broadcasts" && item === "new")
     return { title: "New broadcast", page: (view) => renderComposer(view, id) }
   if (section === "bots" && id && sub === "broadcasts" && item)
     return { title: "Broadcast", page: (view) => renderBroadcast(view, id, item) }
   if (section === "bots" && id && sub === "broadcasts")
     return { title: "Broadcasts", page: (view) => renderBroadcasts(view, id) }
-  if (section === "bots" && id && sub === "edit") return { title: "Edit bot", page: (view) => renderForm(view, id) }
-  if (section === "bots" && id) return { title: "Bot", page: (view) => renderDetail(view, id) }
-  return { title: "Messaging Integrations", page: renderBots }
+  if (section === "bots" && id && sub === "edit" && !item)
+    return { title: "Edit bot", page: (view) => renderForm(view, id, query.get("field")) }
+  if (section === "bots" && id && !sub) return { title: "Bot", page: (view) => renderDetail(view, id) }
+  if ((section === "bots" || section === undefined) && !id) return { title: "Messaging Integrations", page: renderBots }
+  return notFoundPage
+}
+
+/** Any address the dashboard has no page for (a mistyped or outdated link). */
+const notFoundPage = {
+  title: "Page not found",
+  /** @type {Page} */
+  page: async (view) => {
+    view.append(
+      emptyState(
+        "Page not found",
+        `Nothing lives at ${location.hash}: the link may be mistyped or out of date.`,
+        h("a", { class: "button primary", href: "#/bots", id: "not-found-home" }, "Go to integrations"),
+      ),
+    )
+    const heading = view.querySelector(".empty h2")
+    if (heading instanceof HTMLElement) {
+      heading.tabIndex = -1
+      heading.dataset.autofocus = "1"
+    }
+    return undefined
+  },
 }
 
 async function route() {
