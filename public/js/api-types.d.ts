@@ -40,6 +40,43 @@ export type AiHandlerInput = {
   temperature?: number
 }
 
+export type AlertEvent = {
+  /** The event's id, also in webhook-id: the same on every retry */
+  id: string
+  /** What happened; `.resolved`: the condition is over */
+  type: "bot.error" | "bot.error.resolved" | "queue.depth_exceeded" | "queue.depth_exceeded.resolved" | "bot.failure_rate" | "bot.failure_rate.resolved"
+  botId: string
+  businessId: string
+  /** When the bot noticed it (ISO 8601) */
+  at: string
+  /** `botName` and `platform`, and the type's own fields (docs/alerts.md) */
+  detail: {
+    botName: string
+    platform: "telegram" | "whatsapp" | "slack" | "discord"
+    /** bot.error and its resolved: the bot's status */
+    status?: string
+    /** bot.error: the platform's refusal, or the failure */
+    reason?: string
+    /** queue.depth_exceeded: messages waiting */
+    queued?: number
+    /** The setting it was judged against */
+    threshold?: number
+    /** bot.failure_rate: failed sends in the window */
+    failed?: number
+    /** bot.failure_rate: attempted sends in the window */
+    attempts?: number
+    /** bot.failure_rate: failed / attempts, 3 decimals */
+    rate?: number
+    minAttempts?: number
+    /** bot.failure_rate: the window (15) */
+    windowMinutes?: number
+    /** `.resolved`: the `id` of the event it resolves */
+    firedId?: string
+    /** `.resolved`: when that condition started */
+    firedAt?: string
+  }
+}
+
 export type AlertSettings = {
   url: string | null
   queueDepth: number
@@ -545,7 +582,7 @@ export type ForwardHandlerInput = {
   type: "forward"
   /** The business's public https: endpoint: each inbound message is POSTed there (`webhooks.forwardedMessage`) */
   url: string
-  /** HMAC key of the calls' signatures; write-only. Omitted: the stored one, else a new one, answered once */
+  /** The calls' signing secret; write-only. Omitted: the stored one, else a new one (`whsec_` and the base64 of 32 random bytes, a Standard Webhooks secret), answered once. `webhook-signature`'s HMAC key: the base64's bytes for a `whsec_` secret, the secret's UTF-8 bytes for any other */
   signingSecret?: string
   /** How long to wait for its answer (default 10000) */
   timeoutMs?: number

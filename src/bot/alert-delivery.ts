@@ -55,7 +55,7 @@ export async function postAlert(
         headers: {
           "Content-Type": "application/json",
           "User-Agent": "Switchboard/0.1",
-          ...(await signatureHeaders(settings.secret, event.body)),
+          ...(await signatureHeaders(settings.secret, event.eventId, event.body)),
           "X-Switchboard-Event-Id": event.eventId,
           "X-Switchboard-Event-Type": event.type,
         },

@@ -1,10 +1,11 @@
 /**
- * Forwards each inbound message to the business's own HTTPS endpoint, signed so it can trust us (lib/webhook-signature):
- * `X-Switchboard-Signature: sha256=<hex HMAC-SHA256 of "<timestamp>.<body>">`, `X-Switchboard-Timestamp: <unix s>`.
+ * Forwards each inbound message to the business's own HTTPS endpoint, signed so it can trust us: Standard Webhooks
+ * headers (`webhook-id` from the bot and the event's id, the same on every retry) and, deprecated, the X-Switchboard
+ * ones (lib/webhook-signature).
  * The JSON answer becomes outbound messages; 5xx and timeouts are retried by the DO.
  */
 import { err, ok } from "../lib/result"
-import { signatureHeaders } from "../lib/webhook-signature"
+import { forwardWebhookId, signatureHeaders } from "../lib/webhook-signature"
 import { callEndpoint } from "./endpoint"
 import { forwardResponseSchema, toReplies } from "./reply-schema"
 import type { Handler } from "./types"
@@ -23,7 +24,7 @@ export const forward: Handler = async (event, ctx) => {
       headers: {
         "Content-Type": "application/json",
         "User-Agent": "Switchboard/0.1",
-        ...(await signatureHeaders(secret, body)),
+        ...(await signatureHeaders(secret, await forwardWebhookId(ctx.bot.id, event.eventId), body)),
         "X-Switchboard-Event-Id": event.eventId,
         // The webhook delivery's id, so the business's logs and ours can be matched.
         ...(typeof event.metadata.requestId === "string" ? { "X-Request-Id": event.metadata.requestId } : {}),

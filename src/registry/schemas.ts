@@ -1,5 +1,6 @@
 /** Bot domain schemas shared by the registry (D1 rows), the API (input/output) and the Durable Object snapshot. */
 import { z } from "@hono/zod-openapi"
+import { isStandardSecret } from "../lib/webhook-signature"
 import { getProvider, platformSchema, platforms } from "../providers"
 
 export const botStatuses = ["active", "stopped", "error"] as const
@@ -32,10 +33,20 @@ export const handlerInputSchema = z
           .url({ protocol: /^https?$/ })
           .max(2048)
           .openapi({ description: forwardDoc.url }),
-        signingSecret: z.string().min(16).max(256).optional().openapi({
-          description:
-            "HMAC key of the calls' signatures; write-only. Omitted: the stored one, else a new one, answered once",
-        }),
+        signingSecret: z
+          .string()
+          .min(16)
+          .max(256)
+          .refine((s) => !s.startsWith("whsec_") || isStandardSecret(s), {
+            message: "a whsec_ secret is whsec_ and padded base64 (Standard Webhooks)",
+          })
+          .optional()
+          .openapi({
+            description:
+              "The calls' signing secret; write-only. Omitted: the stored one, else a new one (`whsec_` and the " +
+              "base64 of 32 random bytes, a Standard Webhooks secret), answered once. `webhook-signature`'s HMAC key: " +
+              "the base64's bytes for a `whsec_` secret, the secret's UTF-8 bytes for any other",
+          }),
         timeoutMs: z.number().int().min(500).max(30_000).optional().openapi({ description: forwardDoc.timeoutMs }),
       })
       .openapi("ForwardHandlerInput", { description: "Forwards each message to the business's endpoint" }),

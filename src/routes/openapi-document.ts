@@ -1,14 +1,14 @@
 /**
  * What `/openapi.json` says beyond the routes' own schemas: the document's header (servers, info), the bearer
  * scheme, the components only the description needs (per-platform bodies of `POST /api/bots`), the routes that are
- * plain Hono (`/health`, `/test/message`) and the forward handler's outgoing call (`webhooks`). Lint-clean with
+ * plain Hono (`/health`, `/test/message`) and the calls to a business's endpoints (`webhooks`). Lint-clean with
  * Redocly's recommended rules (`npm run lint:openapi`, redocly.yaml).
  */
 import type { OpenAPIHono } from "@hono/zod-openapi"
 import type { AppEnv } from "../env"
 import { createBotSchemas } from "../registry/schemas"
 import { healthRoute, VERSION } from "./health"
-import { forwardedMessageWebhook } from "./openapi-webhooks"
+import { alertWebhook, forwardedMessageWebhook } from "./openapi-webhooks"
 import { testMessageRoute } from "./test-message"
 
 type Api = OpenAPIHono<AppEnv>
@@ -49,6 +49,8 @@ export function describeApi(registry: Registry): void {
   // Plain Hono routes (their own body parsing and errors): described here, served by healthApp and testMessageApp.
   registry.registerPath(healthRoute)
   registry.registerPath(testMessageRoute)
-  // The one call Switchboard makes to a business's API: the forward handler's (OpenAPI 3.1 `webhooks`).
+  // The calls Switchboard makes to a business's own endpoints: the forward handler's and the alerts' (OpenAPI 3.1
+  // `webhooks`).
   registry.registerWebhook(forwardedMessageWebhook)
+  registry.registerWebhook(alertWebhook)
 }

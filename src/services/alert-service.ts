@@ -1,15 +1,15 @@
 /**
  * A business's alert settings: the URL passes the same outbound guard as a forward handler's (no private or
- * link-local hosts, checked before anything is stored or fetched), and the signing secret is made here, sealed at
- * rest and returned once, when it is issued or rotated.
+ * link-local hosts, checked before anything is stored or fetched), and the signing secret (`whsec_`..., a Standard
+ * Webhooks secret: lib/webhook-signature) is made here, sealed at rest and returned once, when it is issued or rotated.
  */
 import type { AuthClaims } from "../auth/jwt"
 import { type Env, outboundUrlPolicy } from "../env"
 import { seal } from "../lib/crypto"
 import { type DomainError, invalid } from "../lib/domain-error"
-import { randomToken } from "../lib/encoding"
 import { err, ok, type Result } from "../lib/result"
 import { checkOutboundUrl } from "../lib/url-guard"
+import { newSigningSecret } from "../lib/webhook-signature"
 import {
   type AlertSettingsInput,
   type AlertSettingsView,
@@ -29,7 +29,7 @@ export function createAlertService(env: Env, auth: Pick<AuthClaims, "business_id
   const businessId = auth.business_id
 
   const issue = async () => {
-    const secret = randomToken(32)
+    const secret = newSigningSecret()
     return { secret, sealed: await seal(env.ENCRYPTION_KEY, secret, alertSecretAad(businessId)) }
   }
 

@@ -14,6 +14,7 @@ import { randomToken } from "../lib/encoding"
 import { newId } from "../lib/ids"
 import { err, ok, type Result } from "../lib/result"
 import { checkOutboundUrl } from "../lib/url-guard"
+import { newSigningSecret } from "../lib/webhook-signature"
 import { getProvider, type Platform, platformSchema } from "../providers"
 import type { MessagingProvider } from "../providers/types"
 import { accountTaken, createBotRepository } from "../registry/bot-repository"
@@ -134,7 +135,7 @@ function splitHandler(
       return { config: { type: "echo" }, secrets: {} }
     case "forward": {
       const given = input.signingSecret ?? previous.signingSecret
-      const signingSecret = given ?? randomToken(32)
+      const signingSecret = given ?? newSigningSecret()
       const config: HandlerConfig = { type: "forward", url: input.url }
       if (input.timeoutMs !== undefined) config.timeoutMs = input.timeoutMs
       const out: ReturnType<typeof splitHandler> = { config, secrets: { signingSecret } }

@@ -1,6 +1,8 @@
 // Alerts (docs/alerts.md): the business's settings API, and the events its bots post to the alert URL (here the
-// endpoints fake's recorder, test/fakes/endpoints.ts), signed like forward calls, once per condition until it clears.
+// endpoints fake's recorder, test/fakes/endpoints.ts), signed like forward calls (checked with the Standard Webhooks
+// library a receiver would use), once per condition until it clears.
 import { evictDurableObject } from "cloudflare:test"
+import { Webhook } from "standardwebhooks"
 import { describe, expect, it } from "vitest"
 import { hmacSha256Hex } from "../fakes/builders"
 import { api, tokenFor, uniqueBusiness } from "../helpers"
@@ -76,6 +78,10 @@ async function expectSigned(call: Received | undefined, secret: string) {
     `sha256=${await hmacSha256Hex(secret, `${timestamp}.${call?.raw}`)}`,
   )
   expect(call?.headers["x-switchboard-event-id"]).toBe(call?.body.id)
+  expect(call?.headers["webhook-id"]).toBe(call?.body.id)
+  expect(call?.headers["webhook-timestamp"]).toBe(timestamp)
+  expect(new Webhook(secret).verify(call?.raw ?? "", call?.headers ?? {})).toEqual(call?.body)
+  expect(() => new Webhook(secret).verify(`${call?.raw} `, call?.headers ?? {})).toThrow(/signature/)
 }
 
 const send = (bot: { id: string; admin: string }, chatId: string, text: string) =>
@@ -117,7 +123,7 @@ describe("alert settings API", () => {
     expect(created.status).toBe(200)
     expect(created.body).toMatchObject({ url: receiverUrl(name), queueDepth: 50, failureRate: 0.2, secretSet: true })
     const secret = created.body.signingSecret
-    expect(secret).toMatch(/^[\w-]{40,}$/)
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/)
     // Never again: not on a read, not on a later write.
     const read = await api<Settings>("GET", "/api/settings/alerts", { token: admin })
     expect(read.body).toEqual({
@@ -139,7 +145,7 @@ describe("alert settings API", () => {
     // Rotation issues a new one, once.
     const rotated = await api<Settings>("POST", "/api/settings/alerts/rotate-secret", { token: admin })
     expect(rotated.status).toBe(200)
-    expect(rotated.body.signingSecret).toMatch(/^[\w-]{40,}$/)
+    expect(rotated.body.signingSecret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/)
     expect(rotated.body.signingSecret).not.toBe(secret)
     expect(rotated.body).toMatchObject({ url: receiverUrl(name), secretSet: true })
 
@@ -171,6 +177,7 @@ describe("alerts", () => {
     const calls = await receivedAtLeast(name, 2)
     const fired = calls[1]
     expect(failed?.body.id).toBe(fired?.body.id)
+    await expectSigned(failed, secret)
     expect(fired?.body).toMatchObject({ type: "bot.error", botId: bot.id, detail: { status: "error" } })
     expect(String(fired?.body.detail.reason)).toMatch(/unauthorized/)
     expect(fired?.body.businessId).toMatch(/^alerts-/)

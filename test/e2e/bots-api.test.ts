@@ -171,7 +171,7 @@ describe("creating bots", () => {
     })
     expect(res.status).toBe(201)
     const secret = res.body.signingSecret
-    expect(secret).toMatch(/^[A-Za-z0-9_-]{40,}$/)
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/)
     const again = await api("GET", `/api/bots/${res.body.bot.id}`, { token: admin })
     expect(again.text).not.toContain(String(secret))
   })

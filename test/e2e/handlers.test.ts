@@ -1,5 +1,6 @@
 // The reply handlers against fake endpoints of their own: forward (signed, retried) and AI (history kept, trimmed).
 import { SELF } from "cloudflare:test"
+import { Webhook } from "standardwebhooks"
 import { describe, expect, it } from "vitest"
 import { hmacSha256Hex, telegramTextUpdate } from "../fakes/builders"
 import { randomTelegramToken } from "../fakes/client"
@@ -131,6 +132,75 @@ describe("forward handler", () => {
     })
     expect(refused.status).toBe(403)
     expect((await endpointCalls(name)).length).toBe(before)
+  })
+
+  it("follows Standard Webhooks: the whsec_ secret answered once verifies each call, a retry keeps its webhook-id", async () => {
+    const name = uniqueName()
+    await behave(name, { fail: 500, times: 1 })
+    const admin = await tokenFor(uniqueBusiness("sw"))
+    const botToken = randomTelegramToken()
+    const res = await api<{ bot: { webhookUrl: string }; signingSecret: string }>("POST", "/api/bots", {
+      token: admin,
+      body: {
+        platform: "telegram",
+        name: "standard",
+        credentials: { botToken },
+        handler: { type: "forward", url: `${fakes.endpoints}/forward/${name}` },
+      },
+    })
+    expect(res.status).toBe(201)
+    const secret = res.body.signingSecret
+    expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/)
+    const [hook] = await fakes.telegram.waitForRequests({ account: botToken, method: "setWebhook" }, 1)
+    const hookBody = hook?.body
+    const hookSecret =
+      typeof hookBody === "object" && hookBody && "secret_token" in hookBody ? hookBody.secret_token : ""
+    const bot = { webhookUrl: res.body.bot.webhookUrl, secret: String(hookSecret) }
+    await postTelegramUpdate(bot, telegramTextUpdate({ chatId: 504, text: "standard?" }))
+    // The first call answered 500, the retry 200: the same message, the same id, each attempt signed afresh.
+    const [first, retry] = await eventually(async () => {
+      const calls = await endpointCalls(name)
+      return calls.length >= 2 ? calls : undefined
+    }, 15_000)
+    const receiver = new Webhook(secret)
+    for (const call of [first, retry]) expect(receiver.verify(call?.raw ?? "", call?.headers ?? {})).toEqual(call?.body)
+    expect(first?.headers["webhook-id"]).toMatch(/^msg_[0-9a-f]{32}$/)
+    expect(retry?.headers["webhook-id"]).toBe(first?.headers["webhook-id"])
+    expect(retry?.raw).toBe(first?.raw)
+    expect(retry?.headers["webhook-timestamp"]).toBe(retry?.headers["x-switchboard-timestamp"])
+    // A body changed on the way, or another secret, fails.
+    const tampered = first?.raw.replace("standard?", "standard!") ?? ""
+    expect(tampered).not.toBe(first?.raw)
+    expect(() => receiver.verify(tampered, first?.headers ?? {})).toThrow(/signature/)
+    expect(() =>
+      new Webhook(`whsec_${btoa("another secret of 32 bytes......")}`).verify(first?.raw ?? "", first?.headers ?? {}),
+    ).toThrow(/signature/)
+    // Another message, another id.
+    await postTelegramUpdate(bot, telegramTextUpdate({ chatId: 504, text: "next" }))
+    const calls = await eventually(async () => {
+      const all = await endpointCalls(name)
+      return all.length >= 3 ? all : undefined
+    })
+    expect(calls[2]?.headers["webhook-id"]).not.toBe(first?.headers["webhook-id"])
+  }, 20_000)
+
+  it("signs with a secret the business chose: whsec_ and its base64 verify; a whsec_ one must be base64", async () => {
+    const name = uniqueName()
+    const chosen = "our-own-secret-0123456789"
+    const url = `${fakes.endpoints}/forward/${name}`
+    const bot = await createTelegramBot({ handler: { type: "forward", url, signingSecret: chosen } })
+    await postTelegramUpdate(bot, telegramTextUpdate({ chatId: 505, text: "chosen" }))
+    const [call] = await eventually(async () => {
+      const calls = await endpointCalls(name)
+      return calls.length > 0 ? calls : undefined
+    })
+    expect(new Webhook(`whsec_${btoa(chosen)}`).verify(call?.raw ?? "", call?.headers ?? {})).toEqual(call?.body)
+    const refused = await api("PATCH", `/api/bots/${bot.id}`, {
+      token: bot.admin,
+      body: { handler: { type: "forward", url, signingSecret: "whsec_not-base64-at-all!" } },
+    })
+    expect(refused.status).toBe(422)
+    expect(refused.text).toContain("handler.signingSecret")
   })
 
   it("retries a failing endpoint and answers once it recovers", async () => {
