@@ -4,9 +4,12 @@ import { Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import { HTTPException } from "hono/http-exception"
 import { requestId } from "hono/request-id"
+import { requireAuth, requireWriter } from "./auth/jwt"
 import { type AppEnv, envVar } from "./env"
 import { gate } from "./gate/middleware"
 import { describeGate } from "./gate/openapi"
+import { COMPAT_WEBHOOK, routedRequestPath } from "./lib/api-paths"
+import { corsFromEnv } from "./lib/cors"
 import { errorBody, HttpError } from "./lib/errors"
 import { logEvent } from "./lib/log"
 import { securityHeaders } from "./lib/security-headers"
@@ -14,14 +17,17 @@ import { alertSettingsApp } from "./routes/alerts"
 import { analyticsApp } from "./routes/analytics"
 import { audienceBroadcastsApp } from "./routes/audience-broadcasts"
 import { authApp } from "./routes/auth"
+import { botLogsApp } from "./routes/bot-logs"
 import { botsApp } from "./routes/bots"
 import { broadcastsApp, NDJSON_BODY_LIMIT, RECIPIENTS_JSON_LIMIT } from "./routes/broadcasts"
 import { contactMessagesApp } from "./routes/contact-messages"
 import { contactSettingsApp, contactsApp } from "./routes/contacts"
+import { CONDITIONAL_WRITES, httpConventions, preconditions } from "./routes/conventions"
 import { docsApp } from "./routes/docs"
 import { healthApp } from "./routes/health"
 import { insightsApp } from "./routes/insights"
 import { messagesApp } from "./routes/messages"
+import { describeConventions } from "./routes/openapi-conventions"
 import { describeApi, documentConfig } from "./routes/openapi-document"
 import { outboundMessagesApp } from "./routes/outbound-messages"
 import { platformsApp } from "./routes/platforms"
@@ -36,8 +42,6 @@ const apiBodyLimit = bodyLimit({
   maxSize: API_BODY_LIMIT,
   onError: (c) => c.json(errorBody("payload_too_large", "Request body exceeds 256 KB"), 413),
 })
-/** The guide's single-bot webhooks live under /api but take platform payloads (up to 3 MB). */
-const COMPAT_WEBHOOK = /^\/api\/[^/]+\/webhook$/
 /** Broadcast recipients: JSON chunks of 5,000 with variables (about 2 MB), or NDJSON (100,000 lines) up to 16 MB. */
 const RECIPIENTS_UPLOAD = /^\/api\/bots\/[^/]+\/broadcasts(\/[^/]+\/recipients)?$/
 const ndjsonBodyLimit = bodyLimit({
@@ -54,7 +58,8 @@ const recipientsBodyLimit = bodyLimit({
 const envBotsReady = new WeakMap<object, Promise<void>>()
 
 export function createApp() {
-  const app = new Hono<AppEnv>()
+  // `/v1/...` is routed as `/api/...` (src/lib/api-paths.ts): one set of routes and middleware serves both.
+  const app = new Hono<AppEnv>({ getPath: routedRequestPath })
   app.use(requestId())
   app.use(async (c, next) => {
     if (!envBotsReady.has(c.env)) {
@@ -71,6 +76,10 @@ export function createApp() {
     await next()
   })
   app.use(securityHeaders())
+  // CORS for the origins in CORS_ORIGINS (none by default), before the gate: preflights are answered, not counted.
+  const cors = corsFromEnv()
+  app.use("/api/*", (c, next) => (COMPAT_WEBHOOK.test(c.req.path) ? next() : cors(c, next)))
+  app.use("/openapi.json", cors)
 
   // Management API bodies are small JSON documents; webhooks (their own, larger limit) are exempt.
   app.use("/api/*", (c, next) => {
@@ -85,10 +94,13 @@ export function createApp() {
   app.use("/test/*", gate)
   app.use("/auth/*", gate)
   app.use("/health", gate)
+  // ETag, If-None-Match (304), Location (src/routes/conventions.ts): inside the gate, so a replay keeps Location.
+  app.use("/api/*", httpConventions)
 
   // The documented management API: one OpenAPI app, so /openapi.json comes from the schemas that validate.
   const api = new OpenAPIHono<AppEnv>()
     .route("/api/bots", botsApp)
+    .route("/api/bots", botLogsApp)
     .route("/api/bots", messagesApp)
     .route("/api/bots", outboundMessagesApp)
     .route("/api/bots", broadcastsApp)
@@ -102,6 +114,8 @@ export function createApp() {
     .route("/api", alertSettingsApp)
     .route("/api/templates", templatesApp)
   describeApi(api.openAPIRegistry)
+  // If-Match on PATCH and DELETE of bots, contacts and templates: after authentication, right before the route.
+  app.on(["PATCH", "DELETE"], CONDITIONAL_WRITES, requireAuth, requireWriter, preconditions(api))
   let document: ReturnType<typeof api.getOpenAPI31Document> | undefined
 
   app.route("/health", healthApp)
@@ -112,14 +126,16 @@ export function createApp() {
   app.route("/api", compatWebhooksApp)
   app.route("/test", testMessageApp)
   app.get("/openapi.json", (c) => {
-    document ??= describeGate(api.getOpenAPI31Document(documentConfig))
+    document ??= describeConventions(describeGate(api.getOpenAPI31Document(documentConfig)))
     return c.json(document)
   })
 
   // The bench's baseline (bench/run.ts): a bare route of this same build, the runtime's limit; 404 unless BENCH_BARE=1.
   app.post("/__bench/bare", (c) => (envVar(c.env, "BENCH_BARE") === "1" ? c.text("ok") : c.notFound()))
 
-  app.notFound((c) => c.json(errorBody("not_found", `No route for ${c.req.method} ${c.req.path}`), 404))
+  app.notFound((c) =>
+    c.json(errorBody("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404),
+  )
 
   app.onError((error, c) => {
     if (error instanceof HttpError) {

@@ -54,11 +54,18 @@ export interface Env {
   LOG_MIRROR?: string
   /** "development" enables the dashboard's one-click dev sign-in. */
   ENVIRONMENT?: string
+  /** Browser origins allowed to call the API (CORS), comma-separated exact origins; none by default. src/lib/cors.ts */
+  CORS_ORIGINS?: string
 }
 
 export interface AppEnv {
   Bindings: Env
-  Variables: { auth: AuthClaims; requestId: string }
+  Variables: {
+    auth: AuthClaims
+    requestId: string
+    /** Set when the request's If-Match held: the resource's `updatedAt` (ms) then (src/routes/conventions.ts). */
+    ifMatched?: { updatedAt: number }
+  }
 }
 
 /** Reads an env variable by name (providers name their own variables), as a string or undefined. */

@@ -24,7 +24,7 @@ export function activityLog(botId) {
   const shown = new Set()
   let newest = Number.NEGATIVE_INFINITY
   let oldest = Number.POSITIVE_INFINITY
-  /** @type {number | null} */
+  /** @type {string | null} */
   let olderCursor = null
   let first = true
   /** Entries highlighted by the last poll: their highlight ends at the next one. */
@@ -74,7 +74,7 @@ export function activityLog(botId) {
     more.disabled = true
     try {
       const page = await api.logs(botId, LOG_PAGE, olderCursor)
-      olderCursor = page.nextBefore
+      olderCursor = page.nextCursor
       add(page.logs, "older", false)
     } catch (e) {
       toast(`Could not load older entries: ${errorText(e)}`)
@@ -88,7 +88,7 @@ export function activityLog(botId) {
     status,
     more,
     merge(page) {
-      if (first) olderCursor = page.nextBefore
+      if (first) olderCursor = page.nextCursor
       for (const node of highlighted) node.classList.remove("fresh")
       highlighted = add(page.logs, "newer", !first)
       first = false

@@ -1198,40 +1198,42 @@ export type WhatsAppPublicCredentials = {
 
 /** The JSON request body of each operation that takes one. */
 export interface RequestBodies {
-  "POST /api/bots": CreateBot
-  "PATCH /api/bots/{id}": PatchBot
-  "POST /api/bots/{id}/broadcasts": CreateBroadcast
-  "POST /api/bots/{id}/broadcasts/{bid}/control": {
+  "POST /test/message": TestMessage
+  "POST /v1/bots": CreateBot
+  "PATCH /v1/bots/{id}": PatchBot
+  "POST /v1/bots/{id}/broadcasts": CreateBroadcast
+  "POST /v1/bots/{id}/broadcasts/{bid}/control": {
     action: "pause" | "resume" | "cancel"
   }
-  "POST /api/bots/{id}/broadcasts/{bid}/recipients": AddRecipients
-  "POST /api/bots/{id}/control": {
+  "POST /v1/bots/{id}/broadcasts/{bid}/recipients": AddRecipients
+  "POST /v1/bots/{id}/control": {
     action: "start" | "stop" | "restart"
   }
-  "POST /api/bots/{id}/messages": SendMessage
-  "POST /api/broadcasts": AudienceBroadcast
-  "POST /api/contacts": CreateContact
-  "PATCH /api/contacts/{id}": PatchContact
-  "POST /api/contacts/{id}/merge": MergeContacts
-  "POST /api/contacts/{id}/messages": ContactSend
-  "POST /api/contacts/{id}/route-preview": ContactSend
-  "PUT /api/routing": Routing
-  "PUT /api/settings/alerts": AlertSettingsInput
-  "PUT /api/settings/opt-out": OptOutSettings
-  "POST /api/templates": CreateTemplate
-  "PATCH /api/templates/{id}": PatchTemplate
-  "POST /api/templates/{id}/preview": TemplatePreviewRequest
-  "POST /test/message": TestMessage
+  "POST /v1/bots/{id}/messages": SendMessage
+  "POST /v1/broadcasts": AudienceBroadcast
+  "POST /v1/contacts": CreateContact
+  "PATCH /v1/contacts/{id}": PatchContact
+  "POST /v1/contacts/{id}/merge": MergeContacts
+  "POST /v1/contacts/{id}/messages": ContactSend
+  "POST /v1/contacts/{id}/route-preview": ContactSend
+  "PUT /v1/routing": Routing
+  "PUT /v1/settings/alerts": AlertSettingsInput
+  "PUT /v1/settings/opt-out": OptOutSettings
+  "POST /v1/templates": CreateTemplate
+  "PATCH /v1/templates/{id}": PatchTemplate
+  "POST /v1/templates/{id}/preview": TemplatePreviewRequest
 }
 
 /** The JSON body of each operation's success (2xx) answer. */
 export interface Responses {
-  "GET /api/analytics": Analytics
-  "GET /api/bots": {
+  "GET /health": Health
+  "POST /test/message": TestMessageResult
+  "GET /v1/analytics": Analytics
+  "GET /v1/bots": {
     bots: Bot[]
     nextCursor: string | null
   }
-  "POST /api/bots": {
+  "POST /v1/bots": {
     bot: Bot
     setup: {
       ok: boolean
@@ -1242,10 +1244,10 @@ export interface Responses {
     }
     signingSecret?: string
   }
-  "GET /api/bots/{id}": {
+  "GET /v1/bots/{id}": {
     bot: Bot
   }
-  "PATCH /api/bots/{id}": {
+  "PATCH /v1/bots/{id}": {
     bot: Bot
     setup?: {
       ok: boolean
@@ -1256,28 +1258,28 @@ export interface Responses {
     }
     signingSecret?: string
   }
-  "DELETE /api/bots/{id}": {
+  "DELETE /v1/bots/{id}": {
     deleted: true
     discarded: number
   }
-  "GET /api/bots/{id}/broadcasts": {
+  "GET /v1/bots/{id}/broadcasts": {
     broadcasts: BroadcastSummary[]
     nextCursor: string | null
   }
-  "POST /api/bots/{id}/broadcasts": {
+  "POST /v1/bots/{id}/broadcasts": {
     broadcast: Broadcast
   }
-  "GET /api/bots/{id}/broadcasts/{bid}": {
+  "GET /v1/bots/{id}/broadcasts/{bid}": {
     broadcast: Broadcast
   }
-  "POST /api/bots/{id}/broadcasts/{bid}/control": {
+  "POST /v1/bots/{id}/broadcasts/{bid}/control": {
     broadcast: Broadcast
   }
-  "POST /api/bots/{id}/broadcasts/{bid}/recipients": {
+  "POST /v1/bots/{id}/broadcasts/{bid}/recipients": {
     broadcast: Broadcast
   }
-  "GET /api/bots/{id}/broadcasts/{bid}/results": unknown
-  "POST /api/bots/{id}/control": {
+  "GET /v1/bots/{id}/broadcasts/{bid}/results": unknown
+  "POST /v1/bots/{id}/control": {
     bot: Bot
     result: {
       ok: boolean
@@ -1287,51 +1289,57 @@ export interface Responses {
       }
     }
   }
-  "GET /api/bots/{id}/logs": {
+  "GET /v1/bots/{id}/logs": {
     logs: LogEntry[]
+    /** The next page's `cursor`; null on the last page */
+    nextCursor: string | null
+    /**
+     * Deprecated alias of `nextCursor`, for `before`; null on the last page
+     * @deprecated
+     */
     nextBefore: number | null
   }
-  "GET /api/bots/{id}/messages": {
+  "GET /v1/bots/{id}/messages": {
     messages: OutboxMessage[]
     nextCursor: string | null
   }
-  "POST /api/bots/{id}/messages": {
+  "POST /v1/bots/{id}/messages": {
     id: string
     status: "queued" | "sending" | "sent" | "delivered" | "read" | "failed" | "held" | "cancelled"
     duplicate: boolean
   }
-  "GET /api/bots/{id}/messages/{messageId}": Message
-  "POST /api/bots/{id}/messages/{messageId}/retry": {
+  "GET /v1/bots/{id}/messages/{messageId}": Message
+  "POST /v1/bots/{id}/messages/{messageId}/retry": {
     /** The new message */
     id: string
     status: "queued" | "sending" | "sent" | "delivered" | "read" | "failed" | "held" | "cancelled"
     retryOf: string
   }
-  "GET /api/bots/{id}/stats": BotStats
-  "POST /api/broadcasts": AudienceBroadcastResult
-  "GET /api/contacts": {
+  "GET /v1/bots/{id}/stats": BotStats
+  "POST /v1/broadcasts": AudienceBroadcastResult
+  "GET /v1/contacts": {
     contacts: Contact[]
     nextCursor: string | null
   }
-  "POST /api/contacts": {
+  "POST /v1/contacts": {
     contact: Contact
   }
-  "GET /api/contacts/{id}": {
+  "GET /v1/contacts/{id}": {
     contact: Contact
   }
-  "PATCH /api/contacts/{id}": {
+  "PATCH /v1/contacts/{id}": {
     contact: Contact
   }
-  "DELETE /api/contacts/{id}": {
+  "DELETE /v1/contacts/{id}": {
     deleted: true
   }
-  "POST /api/contacts/{id}/merge": {
+  "POST /v1/contacts/{id}/merge": {
     contact: Contact
   }
-  "POST /api/contacts/{id}/messages": ContactMessage
-  "GET /api/contacts/{id}/messages/{messageId}": ContactMessage
-  "POST /api/contacts/{id}/route-preview": ContactRoute
-  "GET /api/overview": {
+  "POST /v1/contacts/{id}/messages": ContactMessage
+  "GET /v1/contacts/{id}/messages/{messageId}": ContactMessage
+  "POST /v1/contacts/{id}/route-preview": ContactRoute
+  "GET /v1/overview": {
     platforms: {
       platform: string
       bots: number
@@ -1356,14 +1364,14 @@ export interface Responses {
       failureRate: number | null
     }
   }
-  "GET /api/platforms": {
+  "GET /v1/platforms": {
     platforms: Platform[]
   }
-  "GET /api/routing": Routing
-  "PUT /api/routing": Routing
-  "GET /api/settings/alerts": AlertSettings
-  "PUT /api/settings/alerts": AlertSettingsWritten
-  "POST /api/settings/alerts/rotate-secret": {
+  "GET /v1/routing": Routing
+  "PUT /v1/routing": Routing
+  "GET /v1/settings/alerts": AlertSettings
+  "PUT /v1/settings/alerts": AlertSettingsWritten
+  "POST /v1/settings/alerts/rotate-secret": {
     url: string | null
     queueDepth: number
     failureRate: number
@@ -1373,25 +1381,23 @@ export interface Responses {
     /** The signing secret, present only in the answer that issued it: keep it, it is never shown again */
     signingSecret: string
   }
-  "GET /api/settings/opt-out": OptOutSettings
-  "PUT /api/settings/opt-out": OptOutSettings
-  "GET /api/templates": {
+  "GET /v1/settings/opt-out": OptOutSettings
+  "PUT /v1/settings/opt-out": OptOutSettings
+  "GET /v1/templates": {
     templates: Template[]
     nextCursor: string | null
   }
-  "POST /api/templates": {
+  "POST /v1/templates": {
     template: Template
   }
-  "GET /api/templates/{id}": {
+  "GET /v1/templates/{id}": {
     template: Template
   }
-  "PATCH /api/templates/{id}": {
+  "PATCH /v1/templates/{id}": {
     template: Template
   }
-  "DELETE /api/templates/{id}": {
+  "DELETE /v1/templates/{id}": {
     deleted: true
   }
-  "POST /api/templates/{id}/preview": RenderedTemplate
-  "GET /health": Health
-  "POST /test/message": TestMessageResult
+  "POST /v1/templates/{id}/preview": RenderedTemplate
 }

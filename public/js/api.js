@@ -17,21 +17,21 @@ const TOKEN_KEY = "switchboard.token"
  * here to the shapes a handler is written as.
  * @typedef {Omit<import("./api-types").Bot, "handler"> & { handler: Handler }} Bot
  */
-/** @typedef {Responses["POST /api/bots"]["setup"]} SetupResult */
-/** @typedef {Omit<Responses["PATCH /api/bots/{id}"], "bot"> & { bot: Bot }} BotWrite */
-/** @typedef {Omit<Responses["GET /api/bots"], "bots"> & { bots: Bot[] }} BotPage */
-/** @typedef {import("./api-types").RequestBodies["POST /api/bots/{id}/control"]["action"]} ControlAction */
-/** @typedef {Omit<Responses["POST /api/bots/{id}/control"], "bot"> & { bot: Bot }} ControlAnswer */
+/** @typedef {Responses["POST /v1/bots"]["setup"]} SetupResult */
+/** @typedef {Omit<Responses["PATCH /v1/bots/{id}"], "bot"> & { bot: Bot }} BotWrite */
+/** @typedef {Omit<Responses["GET /v1/bots"], "bots"> & { bots: Bot[] }} BotPage */
+/** @typedef {import("./api-types").RequestBodies["POST /v1/bots/{id}/control"]["action"]} ControlAction */
+/** @typedef {Omit<Responses["POST /v1/bots/{id}/control"], "bot"> & { bot: Bot }} ControlAnswer */
 /** @typedef {import("./api-types").LogEntry} LogEntry */
-/** @typedef {Responses["GET /api/bots/{id}/logs"]} LogPage */
+/** @typedef {Responses["GET /v1/bots/{id}/logs"]} LogPage */
 /** @typedef {import("./api-types").OutboxMessage} OutboxMessage */
-/** @typedef {Responses["GET /api/bots/{id}/messages"]} OutboxPage */
+/** @typedef {Responses["GET /v1/bots/{id}/messages"]} OutboxPage */
 /** @typedef {import("./api-types").SendMessage} SendMessage */
 /** @typedef {import("./api-types").BotStats["hours"][number]} Hour */
 /** @typedef {import("./api-types").BotStats} BotStats */
-/** @typedef {Responses["GET /api/overview"]["totals"]} Totals */
-/** @typedef {Responses["GET /api/overview"]["platforms"][number]} PlatformTotals */
-/** @typedef {Responses["GET /api/overview"]} Overview */
+/** @typedef {Responses["GET /v1/overview"]["totals"]} Totals */
+/** @typedef {Responses["GET /v1/overview"]["platforms"][number]} PlatformTotals */
+/** @typedef {Responses["GET /v1/overview"]} Overview */
 /**
  * One credential a platform needs. `label` and `help` are the provider schema's title and description (label falls
  * back to `name`); `secret` fields are write-only; `placeholder` is an example of the value's shape.
@@ -45,7 +45,7 @@ const TOKEN_KEY = "switchboard.token"
 /** @typedef {{ path: string, message: string }} FieldError */
 /** @typedef {import("./api-types").Contact} Contact */
 /** @typedef {import("./api-types").ContactIdentity} ContactIdentity */
-/** @typedef {Responses["GET /api/contacts"]} ContactPage */
+/** @typedef {Responses["GET /v1/contacts"]} ContactPage */
 /** @typedef {import("./api-types").CreateContact} CreateContact */
 /** @typedef {import("./api-types").PatchContact} PatchContact */
 /** @typedef {import("./api-types").ContactSend} ContactSend */
@@ -57,14 +57,14 @@ const TOKEN_KEY = "switchboard.token"
 /** @typedef {Required<import("./api-types").OptOutSettings>} OptOutSettings */
 /** @typedef {import("./api-types").Broadcast} Broadcast */
 /** @typedef {import("./api-types").BroadcastSummary} BroadcastSummary */
-/** @typedef {Responses["GET /api/bots/{id}/broadcasts"]} BroadcastPage */
+/** @typedef {Responses["GET /v1/bots/{id}/broadcasts"]} BroadcastPage */
 /** @typedef {import("./api-types").AddRecipients["recipients"][number]} Recipient */
-/** @typedef {import("./api-types").RequestBodies["POST /api/bots/{id}/broadcasts/{bid}/control"]["action"]} BroadcastAction */
+/** @typedef {import("./api-types").RequestBodies["POST /v1/bots/{id}/broadcasts/{bid}/control"]["action"]} BroadcastAction */
 /** @typedef {import("./api-types").CreateBroadcast} CreateBroadcast */
 /** @typedef {import("./api-types").Template} Template */
-/** @typedef {Responses["GET /api/templates"]} TemplatePage */
+/** @typedef {Responses["GET /v1/templates"]} TemplatePage */
 /** @typedef {import("./api-types").RenderedTemplate} RenderedTemplate */
-/** @typedef {Responses["GET /api/analytics"]} Analytics */
+/** @typedef {Responses["GET /v1/analytics"]} Analytics */
 /** @typedef {import("./api-types").AnalyticsSummary} Summary */
 /** @typedef {import("./api-types").AnalyticsPoint} AnalyticsPoint */
 
@@ -227,7 +227,7 @@ export const api = {
   authConfig: () => request("GET", "/auth/config"),
   /** @param {"owner" | "viewer"} role @returns {Promise<{ token: string, businessId: string, role: Role }>} */
   devToken: (role) => request("POST", `/auth/dev-token?role=${role}`),
-  /** @returns {Promise<Responses["GET /api/platforms"]>} */
+  /** @returns {Promise<Responses["GET /v1/platforms"]>} */
   platforms: () => request("GET", "/api/platforms"),
   /** @param {URLSearchParams} query @returns {Promise<BotPage>} */
   listBots: (query) => request("GET", `/api/bots?${query}`),
@@ -237,20 +237,20 @@ export const api = {
   createBot: (body) => request("POST", "/api/bots", body),
   /** @param {string} id @param {Record<string, unknown>} body @returns {Promise<BotWrite>} */
   updateBot: (id, body) => request("PATCH", `/api/bots/${enc(id)}`, body),
-  /** @param {string} id @returns {Promise<Responses["DELETE /api/bots/{id}"]>} */
+  /** @param {string} id @returns {Promise<Responses["DELETE /v1/bots/{id}"]>} */
   deleteBot: (id) => request("DELETE", `/api/bots/${enc(id)}`),
   /** @param {string} id @param {ControlAction} action @returns {Promise<ControlAnswer>} */
   control: (id, action) => request("POST", `/api/bots/${enc(id)}/control`, { action }),
-  /** @param {string} id @param {number} limit @param {number | null} [before] @returns {Promise<LogPage>} */
-  logs: (id, limit, before) =>
-    request("GET", `/api/bots/${enc(id)}/logs?limit=${limit}${before ? `&before=${before}` : ""}`),
+  /** @param {string} id @param {number} limit @param {string | null} [cursor] @returns {Promise<LogPage>} */
+  logs: (id, limit, cursor) =>
+    request("GET", `/api/bots/${enc(id)}/logs?limit=${limit}${cursor ? `&cursor=${enc(cursor)}` : ""}`),
   /** What the bot sent, newest first: `status`, `limit`, `cursor`. @param {string} id @param {URLSearchParams} query @returns {Promise<OutboxPage>} */
   botMessages: (id, query) => request("GET", `/api/bots/${enc(id)}/messages?${query}`),
-  /** @param {string} id @param {SendMessage} body @returns {Promise<Responses["POST /api/bots/{id}/messages"]>} */
+  /** @param {string} id @param {SendMessage} body @returns {Promise<Responses["POST /v1/bots/{id}/messages"]>} */
   sendMessage: (id, body) => request("POST", `/api/bots/${enc(id)}/messages`, body),
   /**
    * Queues a failed message again, as a new message. @param {string} id @param {string} messageId
-   * @returns {Promise<Responses["POST /api/bots/{id}/messages/{messageId}/retry"]>}
+   * @returns {Promise<Responses["POST /v1/bots/{id}/messages/{messageId}/retry"]>}
    */
   retryMessage: (id, messageId) => request("POST", `/api/bots/${enc(id)}/messages/${enc(messageId)}/retry`),
   /** @param {string} id @returns {Promise<BotStats>} */
@@ -271,7 +271,7 @@ export const api = {
   createContact: (body) => request("POST", "/api/contacts", body),
   /** @param {string} id @param {PatchContact} body @returns {Promise<{ contact: Contact }>} */
   updateContact: (id, body) => request("PATCH", `/api/contacts/${enc(id)}`, body),
-  /** @param {string} id @returns {Promise<Responses["DELETE /api/contacts/{id}"]>} */
+  /** @param {string} id @returns {Promise<Responses["DELETE /v1/contacts/{id}"]>} */
   deleteContact: (id) => request("DELETE", `/api/contacts/${enc(id)}`),
   /** Folds `sourceId` into `id` (the source is deleted). @param {string} id @param {string} sourceId @returns {Promise<{ contact: Contact }>} */
   mergeContacts: (id, sourceId) => request("POST", `/api/contacts/${enc(id)}/merge`, { sourceId }),

@@ -35,6 +35,8 @@ export type DomainError =
   | { kind: "window_closed"; message: string }
   /** The platform could not be reached to check something: nothing was changed, try again. */
   | { kind: "platform_unavailable"; message: string }
+  /** The thing changed since the version the write was conditional on (HTTP If-Match): nothing was written. */
+  | { kind: "stale"; message: string }
 
 export const notFound = (what = "Bot"): DomainError => ({ kind: "not_found", message: `${what} not found` })
 

@@ -4,7 +4,7 @@ import type { z } from "zod"
 import type { DomainError, FieldError } from "./domain-error"
 import type { Result } from "./result"
 
-export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 413 | 415 | 422 | 429 | 500 | 502 | 503
+export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 422 | 429 | 500 | 502 | 503
 
 export class HttpError extends Error {
   constructor(
@@ -67,6 +67,8 @@ export function httpError(error: DomainError): HttpError {
       return new HttpError(422, "window_closed", error.message)
     case "platform_unavailable":
       return new HttpError(503, "platform_unavailable", error.message, { "Retry-After": "5" })
+    case "stale":
+      return new HttpError(412, "precondition_failed", error.message)
   }
 }
 

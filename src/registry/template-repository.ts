@@ -150,10 +150,11 @@ export function createTemplateRepository(db: D1Database) {
       return get(businessId, current.id)
     },
 
-    async delete(businessId: string, id: string): Promise<boolean> {
+    /** With `ifUpdatedAt`, only while the row is still that version (compare-and-set). */
+    async delete(businessId: string, id: string, ifUpdatedAt?: number): Promise<boolean> {
       const res = await db
-        .prepare("DELETE FROM templates WHERE business_id = ?1 AND id = ?2")
-        .bind(businessId, id)
+        .prepare("DELETE FROM templates WHERE business_id = ?1 AND id = ?2 AND (?3 IS NULL OR updated_at = ?3)")
+        .bind(businessId, id, ifUpdatedAt ?? null)
         .run()
       return (res.meta.changes ?? 0) > 0
     },

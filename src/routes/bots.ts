@@ -1,9 +1,8 @@
-/** Management API for bots (DESIGN.md §3): CRUD, control, logs. Every query is scoped to the token's business. */
+/** Management API for bots (DESIGN.md §3): CRUD and control. Every query is scoped to the token's business. */
 import { createRoute, z } from "@hono/zod-openapi"
 import type { Context, ValidationTargets } from "hono"
 import type { ZodError } from "zod"
 import { requireAuth, requireWriter } from "../auth/jwt"
-import { logLevels } from "../bot/activity-log"
 import type { AppEnv } from "../env"
 import { pageCursor } from "../lib/cursor"
 import { HttpError, orThrow, validationError } from "../lib/errors"
@@ -81,22 +80,6 @@ const listQuery = z.object({
   limit: z.coerce.number().int().min(1).max(100).default(25),
   cursor: z.string().max(200).optional(),
 })
-
-const logsQuery = z.object({
-  limit: z.coerce.number().int().min(1).max(200).default(50),
-  before: z.coerce.number().int().positive().optional(),
-})
-
-const logEntrySchema = z
-  .object({
-    id: z.number(),
-    at: z.string(),
-    level: z.enum(logLevels),
-    event: z.string(),
-    message: z.string(),
-    detail: z.record(z.string(), z.unknown()).nullable(),
-  })
-  .openapi("LogEntry")
 
 const json = <T extends z.ZodType>(schema: T, description: string) => ({
   description,
@@ -357,32 +340,5 @@ export const botsApp = createOpenApiApp()
       const s = service(c)
       const { bot, setup } = orThrow(await s.control(c.req.valid("param").id, c.req.valid("json").action))
       return c.json({ bot: await presentOne(c, s, bot), result: setup ?? { ok: true } }, 200)
-    },
-  )
-  .openapi(
-    createRoute({
-      method: "get",
-      path: "/{id}/logs",
-      operationId: "listBotLogs",
-      tags: ["Bots"],
-      summary: "Activity log, newest first",
-      middleware: [requireAuth],
-      request: { params: botIdParam, query: logsQuery },
-      responses: {
-        200: json(z.object({ logs: z.array(logEntrySchema), nextBefore: z.number().nullable() }), "Log entries"),
-        ...commonErrors,
-      },
-    }),
-    async (c) => {
-      const query = c.req.valid("query")
-      const logs = orThrow(await service(c).logs(c.req.valid("param").id, query))
-      const last = logs.at(-1)
-      return c.json(
-        {
-          logs: logs.map((l) => ({ ...l, at: new Date(l.at).toISOString() })),
-          nextBefore: logs.length === query.limit && last ? last.id : null,
-        },
-        200,
-      )
     },
   )

@@ -141,7 +141,8 @@ export const templatesApp = createOpenApiApp()
       },
     }),
     async (c) => {
-      const template = orThrow(await service(c).patch(c.req.valid("param").id, c.req.valid("json")))
+      const { id } = c.req.valid("param")
+      const template = orThrow(await service(c).patch(id, c.req.valid("json"), c.var.ifMatched?.updatedAt))
       return c.json({ template: toTemplateView(template) }, 200)
     },
   )
@@ -162,7 +163,7 @@ export const templatesApp = createOpenApiApp()
       },
     }),
     async (c) => {
-      orThrow(await service(c).remove(c.req.valid("param").id))
+      orThrow(await service(c).remove(c.req.valid("param").id, c.var.ifMatched?.updatedAt))
       return c.json({ deleted: true as const }, 200)
     },
   )

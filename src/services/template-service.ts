@@ -30,6 +30,11 @@ const contentOf = (t: TemplateContent): TemplateContent => ({
   slack: t.slack,
 })
 
+const stale: DomainError = {
+  kind: "stale",
+  message: "The template changed since that ETag (If-Match): read it again and retry with its new ETag",
+}
+
 /** A newer `updatedAt` than the stored one even when two writes share a millisecond. */
 const nextUpdate = (t: Template) => Math.max(Date.now(), t.updatedAt + 1)
 
@@ -50,12 +55,17 @@ export function createTemplateService(env: Pick<Env, "DB">, auth: Pick<AuthClaim
     create: (body: CreateTemplateBody) =>
       repo.create({ id: newId("tpl"), businessId, name: body.name, ...contentOf(body), now: Date.now() }),
 
-    /** Each given field replaces; the merged template must hold together (422); a change of content bumps the version. */
-    async patch(id: string, body: PatchTemplateBody): Promise<Result<Template, DomainError>> {
+    /**
+     * Each given field replaces; the merged template must hold together (422); a change of content bumps the version.
+     * With `ifUpdatedAt` (the version an If-Match named) it writes only over that version, in one compare-and-set:
+     * `stale` when the template moved on, never merged again.
+     */
+    async patch(id: string, body: PatchTemplateBody, ifUpdatedAt?: number): Promise<Result<Template, DomainError>> {
       for (let attempt = 0; attempt < PATCH_ATTEMPTS; attempt++) {
         const loaded = await load(id)
         if (!loaded.ok) return loaded
         const current = loaded.value
+        if (ifUpdatedAt !== undefined && current.updatedAt !== ifUpdatedAt) return err(stale)
         const next: TemplateContent = {
           variables: body.variables ?? current.variables,
           body: body.body ?? current.body,
@@ -75,6 +85,7 @@ export function createTemplateService(env: Pick<Env, "DB">, auth: Pick<AuthClaim
         )
         if (!written.ok) return written
         if (written.value !== null) return ok(written.value)
+        if (ifUpdatedAt !== undefined) return err(stale)
       }
       return err({
         kind: "conflict",
@@ -83,9 +94,12 @@ export function createTemplateService(env: Pick<Env, "DB">, auth: Pick<AuthClaim
       })
     },
 
-    async remove(id: string): Promise<Result<true, DomainError>> {
-      const deleted = isId("tpl", id) && (await repo.delete(businessId, id))
-      return deleted ? ok(true) : err(notFound("Template"))
+    /** With `ifUpdatedAt`, only that version is deleted (`stale` when the template moved on). */
+    async remove(id: string, ifUpdatedAt?: number): Promise<Result<true, DomainError>> {
+      const deleted = isId("tpl", id) && (await repo.delete(businessId, id, ifUpdatedAt))
+      if (deleted) return ok(true)
+      if (ifUpdatedAt !== undefined && (await load(id)).ok) return err(stale)
+      return err(notFound("Template"))
     },
 
     /** What a send through a bot of `platform` would carry (the dashboard's live preview). */

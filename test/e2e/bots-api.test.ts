@@ -418,17 +418,19 @@ describe("health and docs", () => {
     expect(res.status).toBe(200)
     expect(res.body.openapi).toBe("3.1.0")
     expect(Object.keys(res.body.paths)).toEqual(
-      expect.arrayContaining(["/api/overview", "/api/platforms", "/api/bots/{id}/stats"]),
+      expect.arrayContaining(["/v1/overview", "/v1/platforms", "/v1/bots/{id}/stats"]),
     )
     expect(Object.keys(res.body.paths)).toEqual(
       expect.arrayContaining([
-        "/api/bots",
-        "/api/bots/{id}",
-        "/api/bots/{id}/control",
-        "/api/bots/{id}/logs",
-        "/api/bots/{id}/messages",
+        "/v1/bots",
+        "/v1/bots/{id}",
+        "/v1/bots/{id}/control",
+        "/v1/bots/{id}/logs",
+        "/v1/bots/{id}/messages",
       ]),
     )
+    // The canonical paths only: the /api aliases are described, not listed twice.
+    expect(Object.keys(res.body.paths).filter((p) => p.startsWith("/api/"))).toEqual([])
   })
 
   it("answers unknown routes with the error shape", async () => {

@@ -34,7 +34,7 @@ describe("a client typed by the generated API types", () => {
     expect(messageStatuses).toContain(message.status)
 
     const sent = await eventually(async () => {
-      const read = await api.call("GET /api/bots/{id}/messages/{messageId}", {
+      const read = await api.call("GET /v1/bots/{id}/messages/{messageId}", {
         params: { id: bot.id, messageId: message.id },
       })
       return read.ok && read.body.status === "sent" ? read.body : undefined
@@ -46,7 +46,7 @@ describe("a client typed by the generated API types", () => {
 
   it("reads a refusal as the documented Error, with the fields in details", async () => {
     const api = await clientFor(uniqueBusiness("typed"))
-    const refused = await api.call("POST /api/bots", {
+    const refused = await api.call("POST /v1/bots", {
       body: { platform: "telegram", name: "Typed client", credentials: { botToken: "not a token" } },
     })
     expect(refused.ok).toBe(false)

@@ -20,7 +20,7 @@ export async function createSendAndRead(
   opts: { botToken: string; chatId: string },
 ): Promise<{ bot: Bot; queued: Message["status"]; message: Message }> {
   const created = expectOk(
-    await api.call("POST /api/bots", {
+    await api.call("POST /v1/bots", {
       body: {
         platform: "telegram",
         name: "Typed client",
@@ -31,39 +31,39 @@ export async function createSendAndRead(
   )
   const bot = created.bot
   const sent = expectOk(
-    await api.call("POST /api/bots/{id}/messages", {
+    await api.call("POST /v1/bots/{id}/messages", {
       params: { id: bot.id },
       body: { chatId: opts.chatId, text: "Hello from a typed client", idempotencyKey: `typed-${bot.id}` },
     }),
   )
   const message = expectOk(
-    await api.call("GET /api/bots/{id}/messages/{messageId}", { params: { id: bot.id, messageId: sent.id } }),
+    await api.call("GET /v1/bots/{id}/messages/{messageId}", { params: { id: bot.id, messageId: sent.id } }),
   )
   return { bot, queued: sent.status, message }
 }
 
 /** Calls the types must refuse: never run, only compiled. */
 export async function misuses(api: Client): Promise<void> {
-  await api.call("POST /api/bots", {
+  await api.call("POST /v1/bots", {
     // @ts-expect-error Telegram's credentials are a botToken: a WhatsApp bot's fields are not them
     body: { platform: "telegram", name: "x", credentials: { accessToken: "EAAG", phoneNumberId: "1" } },
   })
-  await api.call("POST /api/bots", {
+  await api.call("POST /v1/bots", {
     // @ts-expect-error no such platform
     body: { platform: "signal", name: "x", credentials: { botToken: "1:a" } },
   })
-  await api.call("POST /api/bots", {
+  await api.call("POST /v1/bots", {
     // @ts-expect-error a forward handler needs its url
     body: { platform: "telegram", name: "x", credentials: { botToken: "1:a" }, handler: { type: "forward" } },
   })
   // @ts-expect-error sending needs the bot's id in the path
-  await api.call("POST /api/bots/{id}/messages", { body: { chatId: "1", text: "hi" } })
+  await api.call("POST /v1/bots/{id}/messages", { body: { chatId: "1", text: "hi" } })
   // @ts-expect-error sending needs a chat
-  await api.call("POST /api/bots/{id}/messages", { params: { id: "bot_1" }, body: { text: "hi" } })
+  await api.call("POST /v1/bots/{id}/messages", { params: { id: "bot_1" }, body: { text: "hi" } })
   // @ts-expect-error no such operation
-  await api.call("GET /api/bots/{id}/message", { params: { id: "bot_1" } })
+  await api.call("GET /v1/bots/{id}/message", { params: { id: "bot_1" } })
 
-  const read = await api.call("GET /api/bots/{id}/messages/{messageId}", { params: { id: "b", messageId: "m" } })
+  const read = await api.call("GET /v1/bots/{id}/messages/{messageId}", { params: { id: "b", messageId: "m" } })
   if (read.ok) {
     // @ts-expect-error a status is one of the documented words
     const status: "lost" = read.body.status
@@ -75,7 +75,7 @@ export async function misuses(api: Client): Promise<void> {
     const where: number = read.body.error.details?.fields[0]?.path
     void where
   }
-  const got = await api.call("GET /api/bots/{id}", { params: { id: "b" } })
+  const got = await api.call("GET /v1/bots/{id}", { params: { id: "b" } })
   if (got.ok && got.body.bot.handler.type === "forward") {
     const url: string = got.body.bot.handler.url
     // @ts-expect-error the signing secret is write-only: never in an answer
