@@ -17,6 +17,7 @@ import { createMiddleware } from "hono/factory"
 import type { ContentfulStatusCode } from "hono/utils/http-status"
 import { authenticate } from "../auth/jwt"
 import type { AppEnv } from "../env"
+import { routedPath } from "../lib/api-paths"
 import { open, seal } from "../lib/crypto"
 import { toHex, utf8 } from "../lib/encoding"
 import { HttpError } from "../lib/errors"
@@ -69,10 +70,10 @@ function idempotencyKey(c: Context<AppEnv>, subject: Subject | null): string | u
   return key
 }
 
-/** SHA-256 of the method, path with query, and body bytes: "the same request". */
+/** SHA-256 of the method, path with query, and body bytes: "the same request" (`/v1/x` and its alias `/api/x` alike). */
 async function fingerprint(c: Context<AppEnv>): Promise<string> {
   const url = new URL(c.req.url)
-  const head = utf8(`${c.req.method} ${url.pathname}${url.search}\n`)
+  const head = utf8(`${c.req.method} ${routedPath(url.pathname)}${url.search}\n`)
   const body = new Uint8Array(await c.req.arrayBuffer())
   const all = new Uint8Array(head.length + body.length)
   all.set(head)

@@ -134,6 +134,14 @@ describe("another request with the same key", () => {
     })
     expect(elsewhere.status).toBe(409)
     expect(elsewhere.body.error.code).toBe("idempotency_conflict")
+    // The canonical path and its alias are the same request: the retry through /v1 replays the first answer.
+    const canonical = await api<{ contact: { id: string } }>("POST", "/v1/contacts", {
+      token: admin,
+      body: { name: "Ada" },
+      headers: withKey(k),
+    })
+    expect(canonical.status).toBe(201)
+    expect(canonical.headers.get("idempotent-replayed")).toBe("true")
   })
 
   it("while the first request still runs: 409 idempotency_in_progress with Retry-After; a dead lock is taken over", async () => {
