@@ -76,8 +76,9 @@ export async function createTelegramBots(
   telegram: FakeControl,
   count: number,
   business = "bench",
+  concurrency = 16,
 ): Promise<TelegramBotRef[]> {
-  return pool(Array.from({ length: count }), 16, async () => {
+  return pool(Array.from({ length: count }), concurrency, async () => {
     const token = randomTelegramToken()
     const id = await createBot(worker, business, {
       platform: "telegram",

@@ -14,9 +14,9 @@ import { outboundMessageSchema } from "../src/providers/types.ts"
  * The send queue's pick before the head index: Outbox.heads as it was before commit 4a2b3a9 (git show
  * 4a2b3a9^:src/bot/outbox.ts), a correlated MIN per chat over the outbox; its WHERE is `reference()` of
  * test/storage/queue-heads.test.ts. Its rows are parsed as Outbox.heads parses its own, so both do the same work
- * per row.
+ * per row (it also selects `origin_at`, which the rows' parser has required since the reply-latency sketches).
  */
-const OLD_HEADS = `SELECT o.id, o.seq, o.chat_id, o.message, o.attempts, o.rate_limited, o.created_at, o.owner,
+const OLD_HEADS = `SELECT o.id, o.seq, o.chat_id, o.message, o.attempts, o.rate_limited, o.created_at, o.origin_at, o.owner,
          MAX(o.next_at, COALESCE(c.free_at, 0)) AS ready_at, COALESCE(c.is_group, 0) AS is_group
   FROM outbox o LEFT JOIN chats c ON c.chat_id = o.chat_id
   WHERE o.status = 'queued'
@@ -101,6 +101,7 @@ export class HeadsBench extends DurableObject {
           readyAt: r.ready_at,
           isGroup: r.is_group === 1,
           createdAt: r.created_at,
+          originAt: r.origin_at,
           owner: parseOwner(r.owner),
         }
       })

@@ -11,9 +11,10 @@ import type { PacingRun } from "./pacing.ts"
 import type { ProfileSummary } from "./profile.ts"
 import type { QueueHeadsRound, QueueHeadsSetup, QueueHeadsSizes } from "./queue-heads.ts"
 import type { ListFigures } from "./registry.ts"
+import type { RegistryWritesRun, RegistryWritesSizes } from "./registry-writes.ts"
 import type { Spread } from "./stats.ts"
 
-export const SCHEMA = "switchboard-bench/6"
+export const SCHEMA = "switchboard-bench/7"
 
 /** A measured figure. JSON has no NaN (a percentile of no samples, a ratio over nothing): it writes null, read as NaN. */
 const figure = z.union([z.number(), z.null().transform(() => Number.NaN)])
@@ -219,6 +220,70 @@ const queueHeadsSizes = z.strictObject({
   sampleMs: z.number(),
 })
 
+const registryWritesSizes = z.strictObject({
+  bots: count,
+  businesses: count,
+  intervals: count,
+  flushMs: z.number(),
+  hubs: count,
+  createConcurrency: count,
+  connections: count,
+  drainDeadlineMs: z.number(),
+})
+
+/** D1 batches before hubs (one per bot report) and after (one per hub flush), in one run (registry-writes.ts). */
+const registryWritesRun = z.strictObject({
+  bots: count,
+  businesses: count,
+  hubs: count,
+  intervals: count,
+  flushMs: z.number(),
+  compression: figure,
+  representsMinutes: figure,
+  windowMs: z.number(),
+  createMs: figure,
+  posted: count,
+  accepted: count,
+  failedAttempts: count,
+  scheduledPerSecond: figure,
+  updatesPerSecond: figure,
+  lateP50Ms: figure,
+  lateP99Ms: figure,
+  lateMaxMs: figure,
+  ackP50Ms: figure,
+  ackP99Ms: figure,
+  replies: count,
+  duplicateReplies: count,
+  before: count,
+  after: count,
+  ratio: figure,
+  facts: count,
+  pendingAtEnd: count,
+  reportsByInterval: z.array(count),
+  batchesByInterval: z.array(count),
+  beforePerSecond: figure,
+  afterPerSecond: figure,
+  beforePerSecondAt15s: figure,
+  afterPerSecondAt15s: figure,
+  perBotMin: count,
+  perBotMedian: count,
+  perBotMax: count,
+  coverage: figure,
+  d1: z.strictObject({ inbound: count, outbound: count, rollupRows: count, identities: count }),
+  drainMs: figure,
+  serverCores: figure,
+  peakMemoryMb: figure,
+  problems: z.array(z.string()),
+  extrapolation: z.array(
+    z.strictObject({
+      activeBots: count,
+      beforePerSecond: figure,
+      afterPerSecond: figure,
+      reportsPerHubPerSecond: figure,
+    }),
+  ),
+})
+
 const contactSizes = z.strictObject({
   failover: z.strictObject({ contacts: count, deadlineMs: z.number() }),
   sends: z.strictObject({ messages: count, chats: count, concurrency: count, deadlineMs: z.number() }),
@@ -400,6 +465,8 @@ const results = z.strictObject({
     broadcastSizes,
     /** The queue-heads scenario's sizes and rounds (bench/queue-heads.ts). */
     queueHeadsSizes,
+    /** The registry-writes scenario's sizes (bench/registry-writes.ts): one run. */
+    registryWritesSizes,
   }),
   ingest: z
     .array(
@@ -455,12 +522,14 @@ const results = z.strictObject({
   broadcast: broadcastRun,
   /** Choosing the next sends at a small and a large queue: the head index against the query it replaced. */
   queueHeads: queueHeadsResults,
+  /** D1 batches of many active bots before registry hubs (Σ reports) and after (Σ hub batches), one run. */
+  registryWrites: registryWritesRun,
   targets: z.array(target),
   profiles: z.array(z.strictObject({ run: z.string(), summary: profileSummary })),
 })
 
 /** The scenarios `--only` can pick, and the results' sections each one writes. */
-export const scenarios = ["ingest", "e2e", "pacing", "contacts", "broadcast", "queue-heads"] as const
+export const scenarios = ["ingest", "e2e", "pacing", "contacts", "broadcast", "queue-heads", "registry-writes"] as const
 export type Scenario = (typeof scenarios)[number]
 export const sectionsOf = {
   ingest: ["ingest", "scale", "gateway"],
@@ -469,6 +538,7 @@ export const sectionsOf = {
   contacts: ["contacts"],
   broadcast: ["broadcast"],
   "queue-heads": ["queueHeads"],
+  "registry-writes": ["registryWrites"],
 } as const satisfies Record<Scenario, readonly (keyof z.infer<typeof results>)[]>
 
 type Full = z.infer<typeof results>
@@ -544,13 +614,23 @@ const alive: { [S in Scenario]: (r: Pick<Full, (typeof sectionsOf)[S][number] | 
       }
     judged(r, need, "queue-heads-flat")
   },
+  "registry-writes": (r, need) => {
+    const w = r.registryWrites
+    need(w.accepted > 0, "updates were taken", "registryWrites", "accepted")
+    need(w.before > 0, "bots reported to the hubs", "registryWrites", "before")
+    need(w.after > 0, "the hubs wrote D1", "registryWrites", "after")
+    need(w.d1.inbound > 0, "the counts reached D1", "registryWrites", "d1", "inbound")
+    for (const id of ["registry-writes-hub-rate", "registry-writes-every-interval", "registry-writes-exact"])
+      judged(r, need, id)
+  },
 }
 
 /**
  * The results file: its shape, and that every scenario was alive (each ingest run answered, each Gateway run reached
  * the inbox, each end-to-end run replied, both sends went out, each list request timed, each failover round failed
  * over, each contact and bot send run was accepted, the broadcast sent and replies came meanwhile, each way of
- * choosing the queue's heads chose and was timed, every target judged). Figures are not judged here.
+ * choosing the queue's heads chose and was timed, the registry's bots reported and its hubs wrote D1, every target
+ * judged). Figures are not judged here.
  */
 export const resultsSchema = results.superRefine((r, ctx) => {
   const need: Need = (ok, message, ...path) => {
@@ -574,6 +654,7 @@ export const partialResultsSchema = results
     contacts: true,
     broadcast: true,
     queueHeads: true,
+    registryWrites: true,
   })
   .extend({ only: z.array(z.enum(scenarios)).min(1) })
   .superRefine((r, ctx) => {
@@ -623,4 +704,6 @@ export type SchemaMatchesScenarios = [
   Holds<Same<z.infer<typeof queueHeadsSetup>, QueueHeadsSetup>>,
   Holds<Same<z.infer<typeof queueHeadsRound>, QueueHeadsRound>>,
   Holds<Same<z.infer<typeof queueHeadsSizes>, QueueHeadsSizes>>,
+  Holds<Same<z.infer<typeof registryWritesRun>, RegistryWritesRun>>,
+  Holds<Same<z.infer<typeof registryWritesSizes>, RegistryWritesSizes>>,
 ]

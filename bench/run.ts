@@ -6,13 +6,14 @@
 //   --floor        also measure bench/floor-worker.js (route + one Durable Object RPC + one SQLite insert): what the
 //                  runtime allows the router's architecture with none of its logic (about a minute longer)
 //   --profile      afterwards, CPU-profile the worker isolate in a 1-bot and an N-bot ingest run (not in the figures)
-//   --only a,b     only these scenarios (ingest, e2e, pacing, contacts, broadcast, queue-heads); writes the sections
-//                  they fill (default bench/results.only.json), checked with partialResultsSchema; prints the
-//                  contacts, broadcast and queue-heads sections and the targets judged (the others are in the JSON)
+//   --only a,b     only these scenarios (ingest, e2e, pacing, contacts, broadcast, queue-heads, registry-writes);
+//                  writes the sections they fill (default bench/results.only.json), checked with partialResultsSchema;
+//                  prints the contacts, broadcast, queue-heads and registry-writes sections and the targets judged
 // Contact sends (bench/contacts.ts) run after the rest: failover from a blocked Telegram chat to WhatsApp, and the same
 // messages through contacts and through the bot. Then the send queue: a 100,000-recipient broadcast with replies
 // meanwhile (bench/broadcast.ts), and the cost of choosing the next sends at 1,000 and 100,000 queued
-// (bench/queue-heads.ts).
+// (bench/queue-heads.ts). Last, the D1 batches of 1,000 active bots before and after registry hubs
+// (bench/registry-writes.ts).
 import { readFileSync, writeFileSync } from "node:fs"
 import { cpus, tmpdir } from "node:os"
 import { join } from "node:path"
@@ -44,6 +45,13 @@ import {
   renderTargets,
 } from "./queue-report.ts"
 import { LIST_BUSINESS, type ListFigures, listFigures, listRound, listSetup } from "./registry.ts"
+import {
+  fullRegistryWritesSizes,
+  type RegistryWritesRun,
+  registryWritesRun,
+  smokeRegistryWritesSizes,
+} from "./registry-writes.ts"
+import { judgeRegistryWrites, renderRegistryWrites } from "./registry-writes-report.ts"
 import { e2eSeries, gatewaySeries, ingestSeries, judge, listSeries, renderTable } from "./report.ts"
 import {
   type BenchResults,
@@ -77,6 +85,7 @@ const sizes = smoke ? smokeSizes : fullSizes
 const contactSizes = smoke ? smokeContactSizes : fullContactSizes
 const broadcastSizes = smoke ? smokeBroadcastSizes : fullBroadcastSizes
 const queueHeadsSizes = smoke ? smokeQueueHeadsSizes : fullQueueHeadsSizes
+const registryWritesSizes = smoke ? smokeRegistryWritesSizes : fullRegistryWritesSizes
 const started = Date.now()
 const log = (line: string) => process.stderr.write(`[bench +${Math.round((Date.now() - started) / 1000)}s] ${line}\n`)
 
@@ -242,6 +251,17 @@ try {
     queueHeads = queueHeadsResults(await queueHeadsRuns(ctx, queueHeadsSizes))
   }
 
+  // 9. The registry's D1 writes from many active bots, alone (its updates keep a schedule).
+  let registryWrites: RegistryWritesRun | undefined
+  if (want("registry-writes")) {
+    const w = registryWritesSizes
+    log(`registry-writes: ${w.bots} bots, ${w.intervals} intervals of ${w.flushMs} ms, ${w.hubs} hubs`)
+    registryWrites = await registryWritesRun(ctx, w)
+    log(
+      `registry-writes: D1 batches before ${registryWrites.before}, after ${registryWrites.after} (${registryWrites.ratio}x); ${registryWrites.updatesPerSecond} updates/s`,
+    )
+  }
+
   const profiles: BenchResults["profiles"] = []
   if (values.profile && want("ingest")) {
     for (const bots of [1, sizes.scaleBots]) {
@@ -282,6 +302,7 @@ try {
       contactSizes,
       broadcastSizes,
       queueHeadsSizes,
+      registryWritesSizes,
     },
     profiles,
   }
@@ -378,15 +399,17 @@ try {
     ...(contacts ? judgeContacts(contacts) : []),
     ...(broadcast ? judgeBroadcast(broadcast) : []),
     ...(queueHeads ? judgeQueueHeads(queueHeads, queueHeadsSizes) : []),
+    ...(registryWrites ? judgeRegistryWrites(registryWrites) : []),
   ]
   const sections = () => [
     ...(contacts ? renderContacts(contacts, contactSizes) : []),
     ...(broadcast ? ["", ...renderBroadcast(broadcast, broadcastSizes)] : []),
     ...(queueHeads ? ["", ...renderQueueHeads(queueHeads, queueHeadsSizes)] : []),
+    ...(registryWrites ? ["", ...renderRegistryWrites(registryWrites, registryWritesSizes)] : []),
   ]
 
   if (only === undefined) {
-    if (!pacing || !contacts || !broadcast || !queueHeads) throw new Error("a scenario did not run")
+    if (!pacing || !contacts || !broadcast || !queueHeads || !registryWrites) throw new Error("a scenario did not run")
     const body: Omit<BenchResults, "targets"> = {
       ...common,
       ...ingestSections(),
@@ -395,6 +418,7 @@ try {
       contacts,
       broadcast,
       queueHeads,
+      registryWrites,
     }
     body.durationS = Math.round((Date.now() - started) / 1000)
     const results: BenchResults = { ...body, targets: [...judge(body), ...laterTargets()] }
@@ -410,6 +434,7 @@ try {
       ...(contacts ? { contacts } : {}),
       ...(broadcast ? { broadcast } : {}),
       ...(queueHeads ? { queueHeads } : {}),
+      ...(registryWrites ? { registryWrites } : {}),
       targets: laterTargets(),
     }
     partial.durationS = Math.round((Date.now() - started) / 1000)

@@ -72,6 +72,15 @@ const broken: [string, (r: Record<string, unknown>) => void][] = [
     "the queue heads not judged",
     (r) => Object.assign(r, { targets: Array.isArray(r.targets) ? r.targets.filter(without("queue-heads")) : [] }),
   ],
+  ["the registry writes missing", (r) => delete r.registryWrites],
+  ["registry hubs that wrote nothing", (r) => Object.assign(at(r, "registryWrites"), { after: 0 })],
+  ["bots that reported nothing", (r) => Object.assign(at(r, "registryWrites"), { before: 0 })],
+  ["the registry's counts not in D1", (r) => Object.assign(at(r, "registryWrites", "d1"), { inbound: 0 })],
+  [
+    "the registry writes not judged",
+    (r) => Object.assign(r, { targets: Array.isArray(r.targets) ? r.targets.filter(without("registry-writes")) : [] }),
+  ],
+  ["the registry writes sizes missing", (r) => Reflect.deleteProperty(at(r, "config"), "registryWritesSizes")],
 ]
 
 /** A partial file (`--only queue-heads`) with one thing broken: each must fail the partial schema. */

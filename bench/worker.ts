@@ -46,6 +46,7 @@ export function buildBundle(): Bundle {
       ROUTES: { className: "RouteDirectory", useSQLite: true },
       CONTACT: { className: "ContactDurableObject", useSQLite: true },
       GATE: { className: "BusinessGate", useSQLite: true },
+      REGISTRY_HUB: { className: "RegistryHub", useSQLite: true },
     },
     registry: true,
     compatibilityDate: date,
@@ -114,6 +115,10 @@ export interface WorkerConfig {
   discordApiBase?: string
   /** Open workerd's inspector (for --profile). */
   inspect?: boolean
+  /** More environment variables (e.g. REGISTRY_FLUSH_MS for registry-writes). */
+  vars?: Record<string, string>
+  /** Businesses to mint admin tokens for, besides bench and acme. */
+  businesses?: string[]
 }
 
 export interface RunningWorker {
@@ -154,10 +159,11 @@ async function migrate(mf: Miniflare): Promise<void> {
  */
 const TOKEN_BUSINESSES = ["bench", "acme"]
 
-async function mintTokens(secret: string): Promise<Map<string, string>> {
+async function mintTokens(secret: string, more: string[] = []): Promise<Map<string, string>> {
   const day = 86_400
   const sign = (b: string) => signToken({ sub: `bench@${b}`, business_id: b, role: "admin" }, secret, day)
-  return new Map(await Promise.all(TOKEN_BUSINESSES.map(async (b) => [b, await sign(b)] as const)))
+  const businesses = [...new Set([...TOKEN_BUSINESSES, ...more])]
+  return new Map(await Promise.all(businesses.map(async (b) => [b, await sign(b)] as const)))
 }
 
 let starting: Promise<unknown> = Promise.resolve()
@@ -176,7 +182,7 @@ async function start(bundle: Bundle, config: WorkerConfig): Promise<RunningWorke
   const port = await freePort()
   const origin = `http://127.0.0.1:${port}`
   const jwtSecret = randomBytes(32).toString("base64url")
-  const tokens = await mintTokens(jwtSecret)
+  const tokens = await mintTokens(jwtSecret, config.businesses)
   const problems: string[] = []
   const before = workerdChildren()
   const mf = new Miniflare(
@@ -210,6 +216,7 @@ async function start(bundle: Bundle, config: WorkerConfig): Promise<RunningWorke
         // The API's per-business limit (100/s by default) would cap the pacing and broadcast runs' API sends, which
         // measure the queue behind it; every call still goes through the business's gate object.
         API_RATE_LIMIT: "off",
+        ...config.vars,
       },
     }),
   )

@@ -4,6 +4,7 @@ import { Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import { HTTPException } from "hono/http-exception"
 import { requestId } from "hono/request-id"
+import { type HubStats, hubCount } from "./analytics/registry-hub"
 import { requireAuth, requireWriter } from "./auth/jwt"
 import { type AppEnv, envVar } from "./env"
 import { gate } from "./gate/middleware"
@@ -132,6 +133,22 @@ export function createApp() {
 
   // The bench's baseline (bench/run.ts): a bare route of this same build, the runtime's limit; 404 unless BENCH_BARE=1.
   app.post("/__bench/bare", (c) => (envVar(c.env, "BENCH_BARE") === "1" ? c.text("ok") : c.notFound()))
+  // The registry-writes bench (bench/registry-writes.ts): the registry hubs' counters summed; 404 unless BENCH_BARE=1.
+  app.get("/__bench/registry", async (c) => {
+    if (envVar(c.env, "BENCH_BARE") !== "1") return c.notFound()
+    const hubs = Array.from({ length: hubCount(c.env) }, (_, n) =>
+      c.env.REGISTRY_HUB.get(c.env.REGISTRY_HUB.idFromName(`hub-${n}`)),
+    )
+    const all = await Promise.all(hubs.map((hub) => hub.stats()))
+    const sum = (key: keyof HubStats) => all.reduce((n, s) => n + s[key], 0)
+    return c.json({
+      hubs: all.length,
+      reports: sum("reports"),
+      batches: sum("batches"),
+      facts: sum("facts"),
+      pending: sum("pending"),
+    })
+  })
 
   app.notFound((c) =>
     c.json(errorBody("not_found", `No route for ${c.req.method} ${new URL(c.req.url).pathname}`), 404),
