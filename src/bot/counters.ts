@@ -3,8 +3,9 @@
  * dashboard's chart and for the registry's rollups (which keep them longer).
  */
 import { z } from "zod"
-import { bucketOf, type Sketch } from "../analytics/sketch"
+import { bucketOf } from "../analytics/sketch"
 import { HOUR_MS, unixHour } from "../lib/time"
+import type { RollupBucket } from "../registry/hub-statements"
 
 const KEEP_HOURS = 48
 
@@ -26,20 +27,6 @@ export interface HourBucket {
   outbound: number
   failed: number
   avgLatencyMs: number | null
-}
-
-/** One hour's numbers as the registry stores them. */
-export interface RollupBucket {
-  hour: number
-  inbound: number
-  outbound: number
-  failed: number
-  rateLimited: number
-  failovers: number
-  /** Platform API call duration per successful send. */
-  sendMs: Sketch
-  /** An update's arrival to its reply's successful send. */
-  replyMs: Sketch
 }
 
 export type CounterKind = "inbound" | "outbound" | "failed" | "rateLimited" | "failovers"

@@ -6,12 +6,12 @@
 
 import type { RegistryHub } from "../analytics/registry-hub"
 import { logEvent } from "../lib/log"
-import type { RegistryFact } from "../registry/hub-statements"
+import type { RegistryFact, RollupBucket } from "../registry/hub-statements"
 import type { LearnedIdentity } from "../registry/identity-repository"
 import { currentHour } from "../registry/rollup-repository"
 import type { BotSnapshot } from "../registry/schemas"
 import type { BroadcastView } from "./broadcasts"
-import type { Counters, RollupBucket } from "./counters"
+import type { Counters } from "./counters"
 import type { Outbox } from "./outbox"
 import type { People } from "./people"
 

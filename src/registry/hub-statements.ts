@@ -8,19 +8,25 @@
  */
 import type { Sketch } from "../analytics/sketch"
 
-export interface RollupFact {
-  kind: "rollup"
-  botId: string
-  businessId: string
-  platform: string
+/** One hour of a bot's numbers as the registry stores them. */
+export interface RollupBucket {
   hour: number
   inbound: number
   outbound: number
   failed: number
   rateLimited: number
   failovers: number
+  /** Platform API call duration per successful send. */
   sendMs: Sketch
+  /** An update's arrival to its reply's successful send. */
   replyMs: Sketch
+}
+
+export interface RollupFact extends RollupBucket {
+  kind: "rollup"
+  botId: string
+  businessId: string
+  platform: string
 }
 
 export interface BotFact {

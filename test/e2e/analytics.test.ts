@@ -4,6 +4,7 @@
 import { env } from "cloudflare:test"
 import { describe, expect, it } from "vitest"
 import { RELATIVE_ERROR } from "../../src/analytics/sketch"
+import type { Summary } from "../../src/registry/analytics-repository"
 import { compactRollups } from "../../src/registry/compaction"
 import type { RegistryFact } from "../../src/registry/hub-statements"
 import { randomChat } from "../contacts-helpers"
@@ -11,16 +12,6 @@ import { telegramTextUpdate } from "../fakes/builders"
 import { api, tokenFor, uniqueBusiness } from "../helpers"
 import { createTelegramBot, eventually, fakes, postTelegramUpdate } from "../messaging-helpers"
 
-interface Summary {
-  inbound: number
-  outbound: number
-  failed: number
-  rateLimited: number
-  failovers: number
-  successRate: number | null
-  sendLatencyMs: { p50: number; p95: number } | null
-  replyLatencyMs: { p50: number; p95: number } | null
-}
 interface Analytics {
   granularity: "hour" | "day"
   points: string[]
