@@ -5,21 +5,15 @@
 // checked in the browser, hourly or daily by where they start); the CSV built from what is shown; the bot's own
 // Analytics section on its page; the error state (the API's own refusal, and a network failure Try again recovers
 // from); nothing fetched from another origin, no page errors, no CSP violation.
-import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs"
-import { join } from "node:path"
-import { type Browser, chromium, type Locator, type Page, type Request } from "playwright-core"
+import { readFileSync } from "node:fs"
+import type { Locator, Page, Request } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import type { Analytics } from "../../public/js/api-types.d.ts"
 import { telegramTextUpdate } from "../fakes/builders.ts"
 import { fakeControl, randomTelegramToken } from "../fakes/client.ts"
-import { type Stack, startStack } from "./stack.ts"
+import { createSession } from "./harness.ts"
+import type { Stack } from "./stack.ts"
 
-/** Where page screenshots go (git-ignored). */
-const SCREENSHOTS = join(import.meta.dirname, "..", "..", "screenshots")
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"
-const WIDTHS = [
-  ["desktop", 1280, 900],
-  ["phone", 390, 844],
-] as const
 const HOUR = 3_600_000
 const DAY = 24 * HOUR
 /** The CSV's header, as the page writes it. */
@@ -29,69 +23,25 @@ const CSV_HEADER =
 /** Updates the fake Telegram delivers: each one echoed back, so as many outbound. */
 const UPDATES = 3
 
-interface Summary {
-  inbound: number
-  outbound: number
-  failed: number
-  rateLimited: number
-  failovers: number
-  successRate: number | null
-}
-interface Analytics {
-  from: string
-  to: string
-  granularity: "hour" | "day"
-  points: string[]
-  totals: Summary
-  platforms: { platform: string; totals: Summary; series: (Summary & { at: string })[] }[]
-  bots: { botId: string; name: string; platform: string; totals: Summary; series: (Summary & { at: string })[] }[]
-  botsTotal: number
-}
-
 let stack: Stack
-let browser: Browser
 let page: Page
-const shots: string[] = []
-const foreignRequests: string[] = []
-const pageErrors: string[] = []
-const cspViolations: string[] = []
 /** Every GET /api/analytics the page made, in order. */
 const analyticsRequests: URL[] = []
-
-async function shoot(name: string) {
-  await page.waitForFunction(() => !document.querySelector(".toast.show"), undefined, { timeout: 4_000 })
-  await page.evaluate(() => window.scrollTo(0, 0))
-  for (const [label, width, height] of WIDTHS) {
-    await page.setViewportSize({ width, height })
-    await page.waitForTimeout(150) // the charts redraw at the new width
-    const file = join(SCREENSHOTS, `${name}-${label}.png`)
-    await page.screenshot({ path: file, fullPage: true })
-    shots.push(file)
-  }
-  await page.setViewportSize({ width: 1280, height: 900 })
-}
-
-async function devSignIn(role: "owner" | "viewer") {
-  await page.goto(`${stack.url}/#/signin`)
-  await page.evaluate(() => sessionStorage.clear())
-  await page.goto(`${stack.url}/#/signin`)
-  await page.getByRole("button", { name: `Dev sign-in as ${role}` }).click()
-  await page.getByRole("heading", { name: "Messaging Integrations" }).waitFor()
-}
-
-const token = () => page.evaluate(() => sessionStorage.getItem("switchboard.token") ?? "")
-
-async function api<T>(method: string, path: string, body?: unknown) {
-  const res = await fetch(`${stack.url}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${await token()}`, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  return { status: res.status, body: (await res.json()) as T }
-}
-
-const nav = (name: string) => page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true })
 const isAnalytics = (r: Request) => new URL(r.url()).pathname === "/api/analytics"
+const session = createSession({
+  acceptDownloads: true,
+  alsoLocal: ["blob:"],
+  onRequest: (r, stack) => {
+    if (r.url().startsWith(stack.url) && isAnalytics(r)) analyticsRequests.push(new URL(r.url()))
+  },
+  shots: { settleMs: 150 },
+})
+const { shoot, devSignIn, api, nav } = session
+beforeAll(async () => {
+  ;({ stack, page } = await session.open())
+})
+afterAll(() => session.close())
+
 /** Runs `action` and returns the GET /api/analytics it caused, once answered and drawn. */
 async function fetchedBy(action: () => Promise<unknown>) {
   const [request] = await Promise.all([page.waitForRequest(isAnalytics), action()])
@@ -143,46 +93,6 @@ async function downloadCsv(scope: Page | Locator) {
   expect(lines.at(-1)).toBe("") // the file ends with a line break
   return { name: download.suggestedFilename(), header: lines[0], rows: lines.slice(1, -1).map((l) => l.split(",")) }
 }
-
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: node scripts/ensure-chromium.mjs`)
-  mkdirSync(SCREENSHOTS, { recursive: true })
-  stack = await startStack()
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  })
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true })
-  page.setDefaultTimeout(10_000)
-  page.on("request", (r) => {
-    const url = r.url()
-    if (!url.startsWith(stack.url) && !url.startsWith("data:") && !url.startsWith("blob:")) foreignRequests.push(url)
-    if (url.startsWith(stack.url) && isAnalytics(r)) analyticsRequests.push(new URL(url))
-  })
-  page.on("pageerror", (e) => pageErrors.push(e.message))
-  await page.exposeFunction("reportCspViolation", (v: string) => cspViolations.push(v))
-  await page.addInitScript(() => {
-    const report = (window as unknown as { reportCspViolation: (v: string) => void }).reportCspViolation
-    document.addEventListener(
-      "securitypolicyviolation",
-      (e) => report(`${e.effectiveDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`),
-      true,
-    )
-  })
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await stack?.stop()
-})
 
 describe("analytics", () => {
   const botToken = randomTelegramToken()
@@ -411,10 +321,6 @@ describe("analytics", () => {
   })
 
   it("fetched nothing from another origin, threw no errors, broke no CSP rule, and wrote its screenshots", () => {
-    expect(foreignRequests).toEqual([])
-    expect(pageErrors).toEqual([])
-    expect(cspViolations).toEqual([])
-    expect(shots.length).toBe(10)
-    for (const file of shots) expect(statSync(file).size).toBeGreaterThan(5_000)
+    session.assertClean({ exactly: 10 })
   })
 })

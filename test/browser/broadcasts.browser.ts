@@ -5,68 +5,36 @@
 // a variable column, handed over in two chunks, then paused (it holds), resumed and cancelled after a confirmation
 // while the fake answers slowly; a stored template previewed live for the first recipient, then sent filled per
 // recipient; a scheduled broadcast; a viewer read-only; Load more.
-import { existsSync, mkdirSync, readFileSync, statSync } from "node:fs"
-import { join } from "node:path"
-import { type Browser, chromium, type Page } from "playwright-core"
+import { readFileSync } from "node:fs"
+import type { Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { fakeControl, randomTelegramToken } from "../fakes/client.ts"
-import { type Stack, startStack } from "./stack.ts"
+import { createSession } from "./harness.ts"
+import type { Stack } from "./stack.ts"
 
-/** Where page screenshots go (git-ignored). */
-const SCREENSHOTS = join(import.meta.dirname, "..", "..", "screenshots")
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"
-const CHROMIUM_ARGS =
-  "--no-sandbox --disable-gpu --disable-quic --no-first-run --disable-background-networking --disable-component-update --disable-sync"
-const WIDTHS = [
-  ["desktop", 1280, 900],
-  ["phone", 390, 844],
-] as const
 /** A broadcast's messages go out at the bot's pace; the list's summaries reach D1 with the rollups (~15 s). */
 const SLOW = { timeout: 40_000, interval: 500 }
 /** What the page shows at its next refresh (every 2 s), or after a debounce, on a busy machine. */
 const SOON = { timeout: 10_000, interval: 200 }
 
-let stack: Stack
-let browser: Browser
-let page: Page
-const shots: string[] = []
-const foreignRequests: string[] = []
-const pageErrors: string[] = []
-const cspViolations: string[] = []
 /** The dashboard's own writes to the Broadcasts API, in order: "POST /api/bots/…/broadcasts[/…/recipients]". */
 const broadcastWrites: string[] = []
-
-async function shoot(name: string) {
-  await page.waitForFunction(() => !document.querySelector(".toast.show"), undefined, { timeout: 4_000 })
-  await page.evaluate(() => window.scrollTo(0, 0))
-  for (const [label, width, height] of WIDTHS) {
-    await page.setViewportSize({ width, height })
-    await page.waitForTimeout(120)
-    const file = join(SCREENSHOTS, `${name}-${label}.png`)
-    await page.screenshot({ path: file, fullPage: true })
-    shots.push(file)
-  }
-  await page.setViewportSize({ width: 1280, height: 900 })
-}
-
-async function devSignIn(role: "owner" | "viewer") {
-  await page.goto(`${stack.url}/#/signin`)
-  await page.evaluate(() => sessionStorage.clear())
-  await page.goto(`${stack.url}/#/signin`)
-  await page.getByRole("button", { name: `Dev sign-in as ${role}` }).click()
-  await page.getByRole("heading", { name: "Messaging Integrations" }).waitFor()
-}
-
-const token = () => page.evaluate(() => sessionStorage.getItem("switchboard.token") ?? "")
-
-async function api(method: string, path: string, body?: unknown, bearer?: string) {
-  const res = await fetch(`${stack.url}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${bearer ?? (await token())}`, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> }
-}
+const session = createSession({
+  acceptDownloads: true,
+  alsoLocal: ["blob:"], // the results file the page saves itself
+  onRequest: (r, stack) => {
+    const path = r.url().slice(stack.url.length).split("?")[0] ?? ""
+    if (r.method() === "POST" && /^\/api\/bots\/[^/]+\/broadcasts(\/[^/]+\/recipients)?$/.test(path))
+      broadcastWrites.push(path.replace(/^\/api\/bots\/[^/]+/, "").replace(/\/bc_[^/]+/, "/{bid}"))
+  },
+})
+const { shoot, devSignIn, token, api } = session
+let stack: Stack
+let page: Page
+beforeAll(async () => {
+  ;({ stack, page } = await session.open())
+})
+afterAll(() => session.close())
 
 type Live = Record<"total" | "sent" | "failed" | "skipped" | "cancelled" | "queued", number> & { status: string }
 const read = async (botId: string, id: string) =>
@@ -82,41 +50,6 @@ const tabs = () => page.getByRole("navigation", { name: "Bot sections" })
 const row = (name: string) =>
   page.locator("tr[data-broadcast]").filter({ has: page.getByRole("link", { name, exact: true }) })
 const broadcastIdFromUrl = () => decodeURIComponent(page.url().split("/").at(-1) ?? "")
-
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: node scripts/ensure-chromium.mjs`)
-  mkdirSync(SCREENSHOTS, { recursive: true })
-  stack = await startStack()
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: CHROMIUM_ARGS.split(" "),
-  })
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 }, acceptDownloads: true })
-  page.setDefaultTimeout(10_000)
-  page.on("request", (r) => {
-    const url = r.url()
-    // blob: is the results file the page saves itself.
-    if (!url.startsWith(stack.url) && !url.startsWith("data:") && !url.startsWith("blob:")) foreignRequests.push(url)
-    const path = url.slice(stack.url.length).split("?")[0] ?? ""
-    if (r.method() === "POST" && /^\/api\/bots\/[^/]+\/broadcasts(\/[^/]+\/recipients)?$/.test(path))
-      broadcastWrites.push(path.replace(/^\/api\/bots\/[^/]+/, "").replace(/\/bc_[^/]+/, "/{bid}"))
-  })
-  page.on("pageerror", (e) => pageErrors.push(e.message))
-  await page.exposeFunction("reportCspViolation", (v: string) => cspViolations.push(v))
-  await page.addInitScript(() => {
-    const report = (window as unknown as { reportCspViolation: (v: string) => void }).reportCspViolation
-    document.addEventListener(
-      "securitypolicyviolation",
-      (e) => report(`${e.effectiveDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`),
-      true,
-    )
-  })
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await stack?.stop()
-})
 
 describe("broadcasts", () => {
   const botToken = randomTelegramToken()
@@ -389,10 +322,6 @@ describe("broadcasts", () => {
   })
 
   it("fetched nothing from another origin, threw no errors, broke no CSP rule, and wrote its screenshots", () => {
-    expect(foreignRequests).toEqual([])
-    expect(pageErrors).toEqual([])
-    expect(cspViolations).toEqual([])
-    expect(shots.length).toBeGreaterThanOrEqual(18)
-    for (const file of shots) expect(statSync(file).size).toBeGreaterThan(5_000)
+    session.assertClean({ atLeast: 18 })
   })
 })

@@ -6,112 +6,32 @@
 // chat can take failing at once; the timelines kept over a reload; details edited; a routing rule refused in plain
 // words, then saved, reordered and applied to the preview; the opt-out words; merging and deleting; a viewer
 // read-only; paging.
-import { existsSync, mkdirSync, statSync } from "node:fs"
-import { join } from "node:path"
-import { type Browser, chromium, type Page } from "playwright-core"
+import type { Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { telegramTextUpdate } from "../fakes/builders.ts"
 import { fakeControl, randomPhoneNumberId, randomTelegramToken } from "../fakes/client.ts"
-import { type Stack, startStack } from "./stack.ts"
+import { createSession } from "./harness.ts"
+import type { Stack } from "./stack.ts"
 
-/** Where page screenshots go (git-ignored). */
-const SCREENSHOTS = join(import.meta.dirname, "..", "..", "screenshots")
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"
-const WIDTHS = [
-  ["desktop", 1280, 900],
-  ["phone", 390, 844],
-] as const
 /** What the API takes a few seconds for (an inbound message reaches D1 with the rollups, every ~15 s). */
 const SLOW = { timeout: 40_000, interval: 500 }
 /** Debounced searches and previews on a busy machine. */
 const SOON = { timeout: 10_000 }
 
+const session = createSession()
+const { shoot, devSignIn, token, api, nav } = session
 let stack: Stack
-let browser: Browser
 let page: Page
-const shots: string[] = []
-const foreignRequests: string[] = []
-const pageErrors: string[] = []
-const cspViolations: string[] = []
+beforeAll(async () => {
+  ;({ stack, page } = await session.open())
+})
+afterAll(() => session.close())
 
-async function shoot(name: string) {
-  await page.waitForFunction(() => !document.querySelector(".toast.show"), undefined, { timeout: 4_000 })
-  await page.evaluate(() => window.scrollTo(0, 0))
-  for (const [label, width, height] of WIDTHS) {
-    await page.setViewportSize({ width, height })
-    await page.waitForTimeout(120)
-    const file = join(SCREENSHOTS, `${name}-${label}.png`)
-    await page.screenshot({ path: file, fullPage: true })
-    shots.push(file)
-  }
-  await page.setViewportSize({ width: 1280, height: 900 })
-}
-
-async function devSignIn(role: "owner" | "viewer") {
-  await page.goto(`${stack.url}/#/signin`)
-  await page.evaluate(() => sessionStorage.clear())
-  await page.goto(`${stack.url}/#/signin`)
-  await page.getByRole("button", { name: `Dev sign-in as ${role}` }).click()
-  await page.getByRole("heading", { name: "Messaging Integrations" }).waitFor()
-}
-
-const token = () => page.evaluate(() => sessionStorage.getItem("switchboard.token") ?? "")
-
-async function api(method: string, path: string, body?: unknown, bearer?: string) {
-  const res = await fetch(`${stack.url}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${bearer ?? (await token())}`, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  return { status: res.status, body: (await res.json()) as Record<string, unknown> }
-}
-
-/** A link of the header's navigation (pages also link back to Contacts in their breadcrumb). */
-const nav = (name: string) => page.getByRole("navigation", { name: "Main" }).getByRole("link", { name, exact: true })
 const row = (name: string) =>
   page.locator("tr[data-contact]").filter({ has: page.getByRole("link", { name, exact: true }) })
 const kept = () => page.locator("#route-preview ol.candidates.kept > li")
 const skipped = () => page.locator("#route-preview ul.skipped-list > li")
 const keptBots = () => kept().locator(".candidate-bot").allTextContents()
-
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: node scripts/ensure-chromium.mjs`)
-  mkdirSync(SCREENSHOTS, { recursive: true })
-  stack = await startStack()
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  })
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
-  page.setDefaultTimeout(10_000)
-  page.on("request", (r) => {
-    const url = r.url()
-    if (!url.startsWith(stack.url) && !url.startsWith("data:")) foreignRequests.push(url)
-  })
-  page.on("pageerror", (e) => pageErrors.push(e.message))
-  await page.exposeFunction("reportCspViolation", (v: string) => cspViolations.push(v))
-  await page.addInitScript(() => {
-    const report = (window as unknown as { reportCspViolation: (v: string) => void }).reportCspViolation
-    document.addEventListener(
-      "securitypolicyviolation",
-      (e) => report(`${e.effectiveDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`),
-      true,
-    )
-  })
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await stack?.stop()
-})
 
 describe("contacts", () => {
   const supportToken = randomTelegramToken()
@@ -514,10 +434,6 @@ describe("contacts", () => {
   })
 
   it("fetched nothing from another origin, threw no errors, broke no CSP rule, and wrote its screenshots", () => {
-    expect(foreignRequests).toEqual([])
-    expect(pageErrors).toEqual([])
-    expect(cspViolations).toEqual([])
-    expect(shots.length).toBeGreaterThanOrEqual(16)
-    for (const file of shots) expect(statSync(file).size).toBeGreaterThan(5_000)
+    session.assertClean({ atLeast: 16 })
   })
 })

@@ -3,65 +3,22 @@
 // a Slack bot added through the form the platform description generates, fed a signed Slack event, then deleted; a
 // Discord bot added the same way, its Gateway connected (with heartbeat ACKs) on its page, a message over it, deleted.
 import { createHmac, randomBytes } from "node:crypto"
-import { existsSync, mkdirSync, statSync } from "node:fs"
-import { join } from "node:path"
-import { type Browser, chromium, type Page } from "playwright-core"
+import type { Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { SECURITY_HEADERS } from "../../src/lib/security-headers.ts"
 import { discordSnowflake, randomDiscordToken, telegramTextUpdate } from "../fakes/builders.ts"
 import { fakeControl, gatewayMessage, randomTelegramToken } from "../fakes/client.ts"
-import { type Stack, startStack } from "./stack.ts"
+import { createSession } from "./harness.ts"
+import type { Stack } from "./stack.ts"
 
-/** Where page screenshots go (git-ignored); CI only checks that they are produced. */
-const SCREENSHOTS = join(import.meta.dirname, "..", "..", "screenshots")
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"
-const WIDTHS = [
-  ["desktop", 1280, 900],
-  ["phone", 390, 844],
-] as const
-
+const session = createSession()
+const { shoot, devSignIn, token, api, cspViolations } = session
 let stack: Stack
-let browser: Browser
 let page: Page
-const shots: string[] = []
-/** Anything the page fetched from another origin: the dashboard must work offline (no CDN). */
-const foreignRequests: string[] = []
-const pageErrors: string[] = []
-/** What the Content-Security-Policy blocked (securitypolicyviolation events, on any page): must stay empty. */
-const cspViolations: string[] = []
-
-async function shoot(name: string) {
-  // A toast from the previous step would cover the page; screenshots start from the top.
-  await page.waitForFunction(() => !document.querySelector(".toast.show"), undefined, { timeout: 4_000 })
-  await page.evaluate(() => window.scrollTo(0, 0))
-  for (const [label, width, height] of WIDTHS) {
-    await page.setViewportSize({ width, height })
-    await page.waitForTimeout(120) // the chart redraws at the new width
-    const file = join(SCREENSHOTS, `${name}-${label}.png`)
-    await page.screenshot({ path: file, fullPage: true })
-    shots.push(file)
-  }
-  await page.setViewportSize({ width: 1280, height: 900 })
-}
-
-async function devSignIn(role: "owner" | "viewer") {
-  await page.goto(`${stack.url}/#/signin`)
-  await page.evaluate(() => sessionStorage.clear())
-  await page.goto(`${stack.url}/#/signin`)
-  await page.getByRole("button", { name: `Dev sign-in as ${role}` }).click()
-  await page.getByRole("heading", { name: "Messaging Integrations" }).waitFor()
-}
-
-const token = () => page.evaluate(() => sessionStorage.getItem("switchboard.token") ?? "")
-
-async function apiAs(bearer: string, method: string, path: string, body?: unknown) {
-  const res = await fetch(`${stack.url}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${bearer}`, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  return { status: res.status, body: res.status === 204 ? null : await res.json() }
-}
+beforeAll(async () => {
+  ;({ stack, page } = await session.open())
+})
+afterAll(() => session.close())
 
 /** The part of GET /api/platforms the Slack scenario reads. */
 interface PlatformDescription {
@@ -73,45 +30,6 @@ interface PlatformDescription {
 
 const row = (name: string) =>
   page.locator("tr[data-bot]").filter({ has: page.getByRole("link", { name, exact: true }) })
-
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (CI does)`)
-  mkdirSync(SCREENSHOTS, { recursive: true })
-  stack = await startStack()
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  })
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
-  page.setDefaultTimeout(10_000)
-  page.on("request", (r) => {
-    const url = r.url()
-    if (!url.startsWith(stack.url) && !url.startsWith("data:")) foreignRequests.push(url)
-  })
-  page.on("pageerror", (e) => pageErrors.push(e.message))
-  await page.exposeFunction("reportCspViolation", (v: string) => cspViolations.push(v))
-  await page.addInitScript(() => {
-    const report = (window as unknown as { reportCspViolation: (v: string) => void }).reportCspViolation
-    document.addEventListener(
-      "securitypolicyviolation",
-      (e) => report(`${e.effectiveDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`),
-      true,
-    )
-  })
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await stack?.stop()
-})
 
 describe("dashboard", () => {
   const botToken = randomTelegramToken()
@@ -304,7 +222,7 @@ describe("dashboard", () => {
     // What a bot in error was asked to send stays queued; deleting it says how much was dropped.
     const poller = page.url().split("/").at(-1) ?? ""
     for (const text of ["one", "two", "three"]) {
-      const sent = await apiAs(await token(), "POST", `/api/bots/${poller}/messages`, { chatId: "777", text })
+      const sent = await api("POST", `/api/bots/${poller}/messages`, { chatId: "777", text })
       expect(sent.status).toBe(202)
     }
     await page.getByRole("button", { name: "Delete", exact: true }).click()
@@ -349,9 +267,9 @@ describe("dashboard", () => {
     const slackToken = `xoxb-${digits(10)}-${digits(9)}-${randomBytes(12).toString("hex")}`
     const signingSecret = randomBytes(16).toString("hex")
     // The form holds no per-platform table: its fields are those GET /api/platforms describes for Slack.
-    const described = await apiAs(await token(), "GET", "/api/platforms")
+    const described = await api<{ platforms: PlatformDescription[] }>("GET", "/api/platforms")
     expect(described.status).toBe(200)
-    const slack = (described.body as { platforms: PlatformDescription[] }).platforms.find((p) => p.platform === "slack")
+    const slack = described.body.platforms.find((p) => p.platform === "slack")
     expect(slack?.displayName).toBe("Slack")
     expect(slack?.credentialFields.map((f) => [f.name, f.label, f.secret, f.required])).toEqual([
       ["botToken", "Bot token", true, true],
@@ -475,10 +393,8 @@ describe("dashboard", () => {
     const applicationId = discordSnowflake()
     const publicKey = String((await fakeDiscord("public-key")).publicKey)
     const discordToken = randomDiscordToken(applicationId)
-    const described = await apiAs(await token(), "GET", "/api/platforms")
-    const discord = (described.body as { platforms: PlatformDescription[] }).platforms.find(
-      (p) => p.platform === "discord",
-    )
+    const described = await api<{ platforms: PlatformDescription[] }>("GET", "/api/platforms")
+    const discord = described.body.platforms.find((p) => p.platform === "discord")
     expect(discord?.capabilities).toMatchObject({ polling: false, gateway: true })
     const fields = discord?.credentialFields ?? []
     expect(fields.map((f) => [f.name, f.label, f.secret])).toEqual([
@@ -569,7 +485,7 @@ describe("dashboard", () => {
   })
 
   it("searches, and stops two bots in one bulk action with a confirmation and a per-bot result", async () => {
-    const second = await apiAs(await token(), "POST", "/api/bots", {
+    const second = await api("POST", "/api/bots", {
       platform: "telegram",
       name: "Sales bot",
       credentials: { botToken: randomTelegramToken() },
@@ -661,7 +577,7 @@ describe("dashboard", () => {
     await shoot("viewer-detail")
     await page.goto(`${stack.url}/#/new`)
     await page.getByText("adding and editing bots is disabled").waitFor()
-    const refused = await apiAs(await token(), "POST", `/api/bots/${botId}/control`, { action: "start" })
+    const refused = await api("POST", `/api/bots/${botId}/control`, { action: "start" })
     expect(refused.status).toBe(403)
   })
 
@@ -670,11 +586,16 @@ describe("dashboard", () => {
     const bearer = await token()
     const created = await Promise.all(
       Array.from({ length: 25 }, (_, i) =>
-        apiAs(bearer, "POST", "/api/bots", {
-          platform: "telegram",
-          name: `Campaign ${String(i + 1).padStart(2, "0")}`,
-          credentials: { botToken: randomTelegramToken() },
-        }),
+        api(
+          "POST",
+          "/api/bots",
+          {
+            platform: "telegram",
+            name: `Campaign ${String(i + 1).padStart(2, "0")}`,
+            credentials: { botToken: randomTelegramToken() },
+          },
+          bearer,
+        ),
       ),
     )
     expect(created.every((r) => r.status === 201)).toBe(true)
@@ -687,10 +608,6 @@ describe("dashboard", () => {
   })
 
   it("fetched nothing from another origin, threw no errors, broke no CSP rule, and wrote a screenshot of every page at both widths", () => {
-    expect(foreignRequests).toEqual([])
-    expect(pageErrors).toEqual([])
-    expect(cspViolations).toEqual([])
-    expect(shots.length).toBeGreaterThanOrEqual(26)
-    for (const file of shots) expect(statSync(file).size).toBeGreaterThan(5_000)
+    session.assertClean({ atLeast: 26 })
   })
 })

@@ -6,17 +6,13 @@
 // once); what the bot sent with status and error, and Retry for a failed message; a revoked token's error state that
 // says to update the token, with Start disabled until the credentials change; a viewer's disabled send and retry; a
 // not-found page for unknown addresses; nothing fetched from another origin, no page error, no CSP violation.
-import { existsSync, mkdirSync, statSync } from "node:fs"
-import { join } from "node:path"
-import { type Browser, chromium, type Page } from "playwright-core"
+import type { Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { telegramTextUpdate } from "../fakes/builders.ts"
 import { fakeControl, randomPhoneNumberId, randomTelegramToken } from "../fakes/client.ts"
-import { type Stack, startStack } from "./stack.ts"
+import { createSession } from "./harness.ts"
+import type { Stack } from "./stack.ts"
 
-/** Where page screenshots go (git-ignored). */
-const SCREENSHOTS = join(import.meta.dirname, "..", "..", "screenshots")
-const CHROMIUM = process.env.CHROMIUM_PATH ?? "/usr/bin/chromium"
 /** The page polls every 3 s and re-reads the bot every third poll: a status change shows within about 9 s. */
 const SLOW = { timeout: 20_000 }
 
@@ -29,84 +25,21 @@ interface OutboxMessage {
   retriedAs: string | null
 }
 
+/** One desktop screenshot of each page, as it is (no toast to wait for). */
+const session = createSession({ shots: { phone: false, waitForToast: false } })
+const { shoot, devSignIn, api } = session
 let stack: Stack
-let browser: Browser
 let page: Page
-const shots: string[] = []
-const foreignRequests: string[] = []
-const pageErrors: string[] = []
-const cspViolations: string[] = []
-
-async function shoot(name: string) {
-  await page.evaluate(() => window.scrollTo(0, 0))
-  const file = join(SCREENSHOTS, `${name}-desktop.png`)
-  await page.screenshot({ path: file, fullPage: true })
-  shots.push(file)
-}
-
-async function devSignIn(role: "owner" | "viewer") {
-  await page.goto(`${stack.url}/#/signin`)
-  await page.evaluate(() => sessionStorage.clear())
-  await page.goto(`${stack.url}/#/signin`)
-  await page.getByRole("button", { name: `Dev sign-in as ${role}` }).click()
-  await page.getByRole("heading", { name: "Messaging Integrations" }).waitFor()
-}
-
-const token = () => page.evaluate(() => sessionStorage.getItem("switchboard.token") ?? "")
-
-async function apiAs<T>(method: string, path: string, body?: unknown): Promise<{ status: number; body: T }> {
-  const res = await fetch(`${stack.url}${path}`, {
-    method,
-    headers: { Authorization: `Bearer ${await token()}`, "Content-Type": "application/json" },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  })
-  return { status: res.status, body: (await res.json()) as T }
-}
+beforeAll(async () => {
+  ;({ stack, page } = await session.open())
+})
+afterAll(() => session.close())
 
 const telegram = () => fakeControl(stack.fakes.telegramOrigin)
 
 /** The text of each item of the error summary above a form. */
 const summaryItems = (scope: string) =>
   page.locator(`${scope} .error-summary li`).evaluateAll((items) => items.map((li) => li.textContent ?? ""))
-
-beforeAll(async () => {
-  if (!existsSync(CHROMIUM)) throw new Error(`Chromium not found at ${CHROMIUM}: apt-get install chromium (CI does)`)
-  mkdirSync(SCREENSHOTS, { recursive: true })
-  stack = await startStack()
-  browser = await chromium.launch({
-    executablePath: CHROMIUM,
-    args: [
-      "--no-sandbox",
-      "--disable-gpu",
-      "--disable-quic",
-      "--no-first-run",
-      "--disable-background-networking",
-      "--disable-component-update",
-      "--disable-sync",
-    ],
-  })
-  page = await browser.newPage({ viewport: { width: 1280, height: 900 } })
-  page.setDefaultTimeout(10_000)
-  page.on("request", (r) => {
-    const url = r.url()
-    if (!url.startsWith(stack.url) && !url.startsWith("data:")) foreignRequests.push(url)
-  })
-  page.on("pageerror", (e) => pageErrors.push(e.message))
-  await page.exposeFunction("reportCspViolation", (v: string) => cspViolations.push(v))
-  await page.addInitScript(() => {
-    const report = (window as unknown as { reportCspViolation: (v: string) => void }).reportCspViolation
-    document.addEventListener(
-      "securitypolicyviolation",
-      (e) => report(`${e.effectiveDirective} blocked ${e.blockedURI || "inline"} at ${e.sourceFile}:${e.lineNumber}`),
-      true,
-    )
-  })
-})
-
-afterAll(async () => {
-  await browser?.close()
-  await stack?.stop()
-})
 
 describe("the dashboard for the people who run bots", () => {
   const botToken = randomTelegramToken()
@@ -191,7 +124,7 @@ describe("the dashboard for the people who run bots", () => {
     await expect(appSecret.inputValue()).resolves.toBe("")
 
     // A WhatsApp bot without the optional app secret says so, and offers to set it.
-    const bare = await apiAs<{ bot: { id: string } }>("POST", "/api/bots", {
+    const bare = await api<{ bot: { id: string } }>("POST", "/api/bots", {
       platform: "whatsapp",
       name: "No app secret",
       credentials: { accessToken: "EAAGbare", phoneNumberId: randomPhoneNumberId(), verifyToken: "v" },
@@ -232,7 +165,7 @@ describe("the dashboard for the people who run bots", () => {
     await expect(failed.locator(".status").textContent()).resolves.toBe("Failed")
     await expect(failed.locator(".out-error").textContent()).resolves.toMatch(/\S/)
     const failedId = (await failed.getAttribute("data-message")) ?? ""
-    const listed = await apiAs<{ messages: OutboxMessage[] }>("GET", `/api/bots/${botId}/messages?status=failed`)
+    const listed = await api<{ messages: OutboxMessage[] }>("GET", `/api/bots/${botId}/messages?status=failed`)
     expect(listed.body.messages.map((m) => [m.id, m.error])).toEqual([
       [failedId, await failed.locator(".out-error").textContent()],
     ])
@@ -331,10 +264,6 @@ describe("the dashboard for the people who run bots", () => {
   })
 
   it("fetched nothing from another origin, threw no errors, broke no CSP rule, and wrote its screenshots", () => {
-    expect(foreignRequests).toEqual([])
-    expect(pageErrors).toEqual([])
-    expect(cspViolations).toEqual([])
-    expect(shots.length).toBeGreaterThanOrEqual(8)
-    for (const file of shots) expect(statSync(file).size).toBeGreaterThan(5_000)
+    session.assertClean({ atLeast: 8 })
   })
 })
