@@ -2,12 +2,12 @@
 // sign in, create a Telegram bot, see it listed, an inbound update in the log and counters, bulk stop, viewer read-only;
 // a Slack bot added through the form the platform description generates, fed a signed Slack event, then deleted; a
 // Discord bot added the same way, its Gateway connected (with heartbeat ACKs) on its page, a message over it, deleted.
-import { createHmac, randomBytes } from "node:crypto"
 import type { Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
 import { SECURITY_HEADERS } from "../../src/lib/security-headers.ts"
-import { discordSnowflake, randomDiscordToken, telegramTextUpdate } from "../fakes/builders.ts"
-import { fakeControl, gatewayMessage, randomTelegramToken } from "../fakes/client.ts"
+import { telegramTextUpdate } from "../fakes/builders.ts"
+import { fakeControl, randomTelegramToken } from "../fakes/client.ts"
+import { discordFromTheForm, slackFromTheForm } from "./dashboard-platforms.ts"
 import { createSession } from "./harness.ts"
 import type { Stack } from "./stack.ts"
 
@@ -19,14 +19,6 @@ beforeAll(async () => {
   ;({ stack, page } = await session.open())
 })
 afterAll(() => session.close())
-
-/** The part of GET /api/platforms the Slack scenario reads. */
-interface PlatformDescription {
-  platform: string
-  displayName: string
-  credentialFields: { name: string; label: string; secret: boolean; required: boolean }[]
-  capabilities: { polling: boolean; gateway?: boolean }
-}
 
 const row = (name: string) =>
   page.locator("tr[data-bot]").filter({ has: page.getByRole("link", { name, exact: true }) })
@@ -261,228 +253,11 @@ describe("dashboard", () => {
     await expect.poll(() => row("Orders (WhatsApp)").count()).toBe(0)
   })
 
-  it("adds a Slack bot through the form generated from the platform description, sees a signed Slack message in its log and counters, and deletes it", async () => {
-    // A bot token the fake Slack's auth.test accepts (xoxb-<team>-<bot user>-<secret>), and the app's signing secret.
-    const digits = (n: number) => String(10 ** (n - 1) + (randomBytes(4).readUInt32BE() % (9 * 10 ** (n - 1))))
-    const slackToken = `xoxb-${digits(10)}-${digits(9)}-${randomBytes(12).toString("hex")}`
-    const signingSecret = randomBytes(16).toString("hex")
-    // The form holds no per-platform table: its fields are those GET /api/platforms describes for Slack.
-    const described = await api<{ platforms: PlatformDescription[] }>("GET", "/api/platforms")
-    expect(described.status).toBe(200)
-    const slack = described.body.platforms.find((p) => p.platform === "slack")
-    expect(slack?.displayName).toBe("Slack")
-    expect(slack?.credentialFields.map((f) => [f.name, f.label, f.secret, f.required])).toEqual([
-      ["botToken", "Bot token", true, true],
-      ["signingSecret", "Signing secret", true, true],
-    ])
+  it("adds a Slack bot through the form generated from the platform description, sees a signed Slack message in its log and counters, and deletes it", () =>
+    slackFromTheForm({ page, stack, session, row }))
 
-    await page.goto(`${stack.url}/#/new`)
-    await page.getByRole("heading", { name: "Add a bot" }).waitFor()
-    await page.getByLabel("Platform").selectOption({ label: "Slack" })
-    await page.getByRole("group", { name: "Slack credentials" }).waitFor()
-    for (const f of slack?.credentialFields ?? [])
-      await expect(page.getByLabel(f.label, { exact: true }).getAttribute("type")).resolves.toBe("password")
-    // Only Slack's fields: nothing of WhatsApp's form is left, and Slack has no long polling to offer.
-    for (const label of ["Access token", "Phone number ID", "Verify token"])
-      await expect(page.getByLabel(label, { exact: true }).count()).resolves.toBe(0)
-    expect(slack?.capabilities.polling).toBe(false)
-    await expect(page.getByLabel("Long polling").isHidden()).resolves.toBe(true)
-    await page.getByLabel("Name").fill("Helpdesk (Slack)")
-    await page.getByLabel("Echo").check()
-    await page.getByLabel("Bot token", { exact: true }).fill(slackToken)
-    await page.getByLabel("Signing secret", { exact: true }).fill(signingSecret)
-    await shoot("add-bot-slack")
-    await page.getByRole("button", { name: "Create bot" }).click()
-    const url = page.locator("#webhook-url")
-    await url.waitFor()
-    const webhookUrl = (await url.textContent()) ?? ""
-    expect(webhookUrl).toMatch(new RegExp(`^${stack.url}/webhooks/slack/bot_[0-9a-f]{28}$`))
-    const slackBotId = webhookUrl.split("/").at(-1) ?? ""
-    // auth.test checked the token; Slack has no API to set a Request URL, so nothing else was called.
-    const slackFake = fakeControl(stack.fakes.platforms.slack?.origin ?? "")
-    const calls = await slackFake.requests({ account: slackToken })
-    expect(calls.map((c) => c.method)).toEqual(["auth.test"])
-
-    // Listed with its platform's name.
-    await page.getByRole("link", { name: "Integrations", exact: true }).first().click()
-    await row("Helpdesk (Slack)").waitFor()
-    await expect(row("Helpdesk (Slack)").locator(".c-platform").textContent()).resolves.toBe("Slack")
-    await expect(row("Helpdesk (Slack)").locator(".status").textContent()).resolves.toBe("Active")
-
-    // Its page shows the Request URL to paste into Slack's Event Subscriptions.
-    await row("Helpdesk (Slack)").getByRole("link").click()
-    await page.getByRole("heading", { name: "Helpdesk (Slack)", level: 1, exact: true }).waitFor()
-    await expect(page.locator('.page-head .badge.platform[data-platform="slack"]').textContent()).resolves.toBe("Slack")
-    await expect(page.locator("#updates-mode").textContent()).resolves.toBe("Webhook")
-    await expect(page.locator("#detail-webhook-url").textContent()).resolves.toBe(webhookUrl)
-    expect(new URL(webhookUrl).pathname).toBe(`/webhooks/slack/${slackBotId}`)
-
-    // Slack delivers a channel message to that URL, signed with the app's signing secret (v0:{timestamp}:{body}).
-    const ts = `${Math.floor(Date.now() / 1000)}.000100`
-    const body = JSON.stringify({
-      type: "event_callback",
-      team_id: "T0BROWSER1",
-      api_app_id: "A0BROWSER1",
-      event_id: `Ev${Date.now()}`,
-      event_time: Math.floor(Date.now() / 1000),
-      event: {
-        type: "message",
-        channel: "C0HELPDESK",
-        channel_type: "channel",
-        user: "U0CUSTOMER",
-        text: "hello from Slack",
-        ts,
-        event_ts: ts,
-      },
-    })
-    const timestamp = String(Math.floor(Date.now() / 1000))
-    const signature = `v0=${createHmac("sha256", signingSecret).update(`v0:${timestamp}:${body}`).digest("hex")}`
-    const post = (sig: string) =>
-      fetch(webhookUrl, {
-        method: "POST",
-        headers: {
-          "content-type": "application/json",
-          "x-slack-request-timestamp": timestamp,
-          "x-slack-signature": sig,
-        },
-        body,
-      })
-    // A request not signed with the bot's secret is refused and never reaches the log.
-    const forged = await post(
-      `v0=${createHmac("sha256", "not-the-secret").update(`v0:${timestamp}:${body}`).digest("hex")}`,
-    )
-    expect(forged.status).toBe(401)
-    const delivered = await post(signature)
-    expect(delivered.status).toBe(200)
-    await page.locator('li[data-event="message.in"]').waitFor({ timeout: 15_000 })
-    await expect.poll(() => page.locator("#stat-in .value").textContent(), { timeout: 10_000 }).toBe("1")
-    // The echo went back to the channel through chat.postMessage.
-    const replies = await slackFake.waitForRequests({ account: slackToken, method: "chat.postMessage" }, 1, 15_000)
-    expect(replies[0]?.body).toMatchObject({ channel: "C0HELPDESK", text: "hello from Slack" })
-    await expect.poll(() => page.locator("#stat-out .value").textContent(), { timeout: 10_000 }).toBe("1")
-    await expect.poll(() => page.locator('li[data-event="message.in"]').count()).toBe(1)
-    // Neither secret is shown.
-    const shown = (await page.locator("dl.kv").textContent()) ?? ""
-    expect(shown).not.toContain(slackToken)
-    expect(shown).not.toContain(signingSecret)
-    await shoot("bot-detail-slack")
-
-    await page.getByRole("button", { name: "Delete", exact: true }).click()
-    await page.getByRole("dialog").getByRole("button", { name: "Delete bot" }).click()
-    await page.getByRole("heading", { name: "Messaging Integrations" }).waitFor()
-    await expect.poll(() => row("Helpdesk (Slack)").count()).toBe(0)
-    // Gone for Slack too: its Request URL no longer takes events.
-    const after = await post(signature)
-    expect(after.status).toBe(404)
-    await page.reload() // the delete toast stays long; the next test starts without it
-  })
-
-  it("adds a Discord bot through the form, sees its Gateway connected with heartbeat ACKs, a message over it, and deletes it", async () => {
-    const discordOrigin = stack.fakes.platforms.discord?.origin ?? ""
-    const fakeDiscord = async (path: string, body?: unknown) => {
-      const res = await fetch(`${discordOrigin}/__fake/${path}`, {
-        method: body === undefined ? "GET" : "POST",
-        headers: { "content-type": "application/json" },
-        body: body === undefined ? undefined : JSON.stringify(body),
-      })
-      expect(res.status, path).toBe(200)
-      return (await res.json()) as Record<string, unknown>
-    }
-    // The application's id, the key the fake signs interactions with, and a token in the fake's format (its first
-    // part the bot user's id in base64).
-    const applicationId = discordSnowflake()
-    const publicKey = String((await fakeDiscord("public-key")).publicKey)
-    const discordToken = randomDiscordToken(applicationId)
-    const described = await api<{ platforms: PlatformDescription[] }>("GET", "/api/platforms")
-    const discord = described.body.platforms.find((p) => p.platform === "discord")
-    expect(discord?.capabilities).toMatchObject({ polling: false, gateway: true })
-    const fields = discord?.credentialFields ?? []
-    expect(fields.map((f) => [f.name, f.label, f.secret])).toEqual([
-      ["applicationId", "Application ID", false],
-      ["publicKey", "Public key", false],
-      ["botToken", "Bot token", true],
-    ])
-    // Heartbeats every 500 ms for new connections, so an ACK shows within the test (Discord's are ~41 s apart).
-    await fakeDiscord("gateway/config", { heartbeatMs: 500 })
-    try {
-      await page.goto(`${stack.url}/#/new`)
-      await page.getByRole("heading", { name: "Add a bot" }).waitFor()
-      await page.getByLabel("Platform").selectOption({ label: "Discord" })
-      await page.getByRole("group", { name: "Discord credentials" }).waitFor()
-      for (const f of fields)
-        await expect(page.getByLabel(f.label, { exact: true }).getAttribute("type")).resolves.toBe(
-          f.secret ? "password" : "text",
-        )
-      await expect(page.getByLabel("Long polling").isHidden()).resolves.toBe(true)
-      await page.getByLabel("Name").fill("Community (Discord)")
-      await page.getByLabel("Echo").check()
-      await page.getByLabel("Application ID", { exact: true }).fill(applicationId)
-      await page.getByLabel("Public key", { exact: true }).fill(publicKey)
-      await page.getByLabel("Bot token", { exact: true }).fill(discordToken)
-      await shoot("add-bot-discord")
-      await page.getByRole("button", { name: "Create bot" }).click()
-      // Its Interactions Endpoint URL, for the Developer Portal.
-      const url = page.locator("#webhook-url")
-      await url.waitFor()
-      expect((await url.textContent()) ?? "").toMatch(new RegExp(`^${stack.url}/webhooks/discord/bot_[0-9a-f]{28}$`))
-
-      // Listed with its platform's name, like the others.
-      await page.getByRole("link", { name: "Integrations", exact: true }).first().click()
-      await row("Community (Discord)").waitFor()
-      await expect(row("Community (Discord)").locator(".c-platform").textContent()).resolves.toBe("Discord")
-      await expect(row("Community (Discord)").locator(".status").textContent()).resolves.toBe("Active")
-
-      // Its page shows the Gateway the bot's object holds to the fake, refreshed by the page's polling of the stats.
-      await row("Community (Discord)").getByRole("link").click()
-      await page.getByRole("heading", { name: "Community (Discord)", level: 1, exact: true }).waitFor()
-      const gatewayRow = page.locator("dl.kv dt", { hasText: /^Gateway$/ })
-      await gatewayRow.waitFor()
-      await expect
-        .poll(() => gatewayRow.evaluate((dt) => `${dt.textContent}: ${dt.nextElementSibling?.textContent}`), {
-          timeout: 15_000,
-        })
-        .toBe("Gateway: connected")
-      await expect.poll(() => page.locator("#last-heartbeat").textContent(), { timeout: 10_000 }).toBe("just now")
-      await expect(page.locator("#last-heartbeat").getAttribute("title")).resolves.not.toBe("")
-      const state = await fakeDiscord(`gateway/state?account=${encodeURIComponent(discordToken)}`)
-      expect(state.connections).toBe(1)
-      expect(Number(state.heartbeats)).toBeGreaterThan(0)
-
-      // A message over the Gateway (what `npm run sim -- discord` sends) reaches the log and the counters; the echo
-      // goes back through the REST API.
-      const said = await gatewayMessage(discordOrigin, {
-        token: discordToken,
-        channelId: "1100000000000000777",
-        text: "hello over the gateway",
-      })
-      expect(said.delivered).toBe(true)
-      await page.locator('li[data-event="message.in"]').waitFor({ timeout: 15_000 })
-      await expect.poll(() => page.locator("#stat-in .value").textContent(), { timeout: 10_000 }).toBe("1")
-      const replies = await fakeControl(discordOrigin).waitForRequests(
-        { account: discordToken, method: "messages" },
-        1,
-        15_000,
-      )
-      expect(replies[0]?.body).toMatchObject({ content: "hello over the gateway" })
-      await expect(page.locator("dl.kv").textContent()).resolves.not.toContain(discordToken)
-      await shoot("bot-detail-discord")
-
-      // Stopped: the socket is closed (with 1000) and the page says so.
-      await page.getByRole("button", { name: "Stop", exact: true }).click()
-      await expect.poll(() => page.locator("#gateway-state").textContent(), { timeout: 10_000 }).toBe("closed")
-      await expect
-        .poll(async () => (await fakeDiscord(`gateway/state?account=${encodeURIComponent(discordToken)}`)).closes)
-        .toEqual([1000])
-
-      await page.getByRole("button", { name: "Delete", exact: true }).click()
-      await page.getByRole("dialog").getByRole("button", { name: "Delete bot" }).click()
-      await page.getByRole("heading", { name: "Messaging Integrations" }).waitFor()
-      await expect.poll(() => row("Community (Discord)").count()).toBe(0)
-      await page.reload() // the delete toast stays long; the next test starts without it
-    } finally {
-      await fakeDiscord("gateway/config", { heartbeatMs: 41_250 })
-    }
-  })
+  it("adds a Discord bot through the form, sees its Gateway connected with heartbeat ACKs, a message over it, and deletes it", () =>
+    discordFromTheForm({ page, stack, session, row }))
 
   it("searches, and stops two bots in one bulk action with a confirmation and a per-bot result", async () => {
     const second = await api("POST", "/api/bots", {
