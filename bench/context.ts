@@ -56,6 +56,8 @@ export interface BenchContext {
   log(line: string): void
   /** bench/floor-worker.js, built when --floor asks for it. */
   floorBundle?: Bundle
+  /** The worker with its bots' alarms off (--handlers-off): ingest with no handler, reply or report work. */
+  handlersOffBundle?: Bundle
   /** The fakes process the (sequential) ingest runs share, reset before each run. */
   ingestFakes?: FakesHandle
 }

@@ -31,9 +31,10 @@ import { startWorker } from "./worker.ts"
 /**
  * `router`: Switchboard with Telegram bots; `slack`: Switchboard with one Slack bot (signed Events API requests);
  * `discord`: Switchboard with one Discord bot (Ed25519-signed APPLICATION_COMMAND interactions, answered deferred);
- * `floor`: bench/floor-worker.js, a route + one Durable Object RPC + one SQLite insert (see --floor).
+ * `floor`: bench/floor-worker.js, a route + one Durable Object RPC + one SQLite insert (see --floor);
+ * `handlers-off`: the router's Telegram bots in the same build with their alarms off (see --handlers-off).
  */
-export type IngestTarget = "bare" | "router" | "slack" | "discord" | "grammy" | "floor"
+export type IngestTarget = "bare" | "router" | "slack" | "discord" | "grammy" | "floor" | "handlers-off"
 
 export interface IngestRun {
   target: IngestTarget
@@ -206,7 +207,9 @@ async function measure(
       await worker.dispose()
     }
   }
-  const worker = await startWorker(ctx.bundle, { ...fakes, inspect: profileTo !== undefined })
+  const bundle = target === "handlers-off" ? ctx.handlersOffBundle : ctx.bundle
+  if (!bundle) throw new Error("the handlers-off target needs --handlers-off (its bundle)")
+  const worker = await startWorker(bundle, { ...fakes, inspect: profileTo !== undefined })
   try {
     if (target === "bare") {
       const result = await loop(

@@ -7,32 +7,19 @@ import type { Sizes } from "./context.ts"
 import type { E2eRun } from "./e2e.ts"
 import type { GatewayRun } from "./gateway.ts"
 import type { IngestRun } from "./ingest.ts"
+import { coldRun, coldSizes, latencyResults, latencySizes } from "./latency-schema.ts"
 import type { PacingRun } from "./pacing.ts"
 import type { ProfileSummary } from "./profile.ts"
 import type { QueueHeadsRound, QueueHeadsSetup, QueueHeadsSizes } from "./queue-heads.ts"
 import type { ListFigures } from "./registry.ts"
 import type { RegistryWritesRun, RegistryWritesSizes } from "./registry-writes.ts"
+import { count, figure, profileSummary, spread } from "./schema-parts.ts"
 import type { Spread } from "./stats.ts"
 
-export const SCHEMA = "switchboard-bench/7"
-
-/** A measured figure. JSON has no NaN (a percentile of no samples, a ratio over nothing): it writes null, read as NaN. */
-const figure = z.union([z.number(), z.null().transform(() => Number.NaN)])
-/** A count: requests, replies, messages, bots. */
-const count = z.int()
-
-/** Min, median and max of one figure over the rounds of a run. */
-const spread = z.strictObject({ min: figure, median: figure, max: figure })
-
-const profileSummary = z.strictObject({
-  file: z.string(),
-  sampledMs: figure,
-  byFunction: z.array(z.strictObject({ name: z.string(), file: z.string(), selfPct: figure })),
-  byFile: z.array(z.strictObject({ file: z.string(), selfPct: figure })),
-})
+export const SCHEMA = "switchboard-bench/8"
 
 const ingestRun = z.strictObject({
-  target: z.enum(["bare", "router", "slack", "discord", "grammy", "floor"]),
+  target: z.enum(["bare", "router", "slack", "discord", "grammy", "floor", "handlers-off"]),
   connections: count,
   bots: count,
   updatesPerSecond: figure,
@@ -328,6 +315,9 @@ const e2eSeries = z.strictObject({
   timeToLastReplyMs: spread,
   repliesPerSecond: spread,
   rejected429: spread,
+  /** The webhooks' time to 2xx (each run's p50 and p99). */
+  ackP50Ms: spread,
+  ackP99Ms: spread,
   peakMemoryMb: spread,
   /** CPU cores the serving process used on average over the run. */
   serverCores: spread,
@@ -467,6 +457,9 @@ const results = z.strictObject({
     queueHeadsSizes,
     /** The registry-writes scenario's sizes (bench/registry-writes.ts): one run. */
     registryWritesSizes,
+    /** Reply latency's sizes (bench/latency.ts) and the cold bots' (bench/cold.ts): one run each. */
+    latencySizes,
+    coldSizes,
   }),
   ingest: z
     .array(
@@ -500,6 +493,11 @@ const results = z.strictObject({
     /** With --floor: the floor worker over as many Durable Objects, and its ratio to one object. */
     floorManyObjects: ingestSeries.optional(),
     floorRatio: spread.optional(),
+    /** With --floor, per round: CPU ms per update over the bots, ours / the floor worker's over as many objects. */
+    cpuOverFloor: spread.optional(),
+    /** With --handlers-off: the same bots with their alarms off (ingest alone), and its CPU ratio to the floor's. */
+    handlersOff: ingestSeries.optional(),
+    cpuHandlersOffOverFloor: spread.optional(),
     list: z.strictObject({
       small: listSeries,
       large: listSeries,
@@ -524,12 +522,26 @@ const results = z.strictObject({
   queueHeads: queueHeadsResults,
   /** D1 batches of many active bots before registry hubs (Σ reports) and after (Σ hub batches), one run. */
   registryWrites: registryWritesRun,
+  /** Reply latency at light load: ours against grammY on Node, same schedule, same run (issue 17). */
+  latency: latencyResults,
+  /** The first webhook to bots whose objects are not loaded, against a second (warm) one (issue 17). */
+  cold: coldRun,
   targets: z.array(target),
   profiles: z.array(z.strictObject({ run: z.string(), summary: profileSummary })),
 })
 
 /** The scenarios `--only` can pick, and the results' sections each one writes. */
-export const scenarios = ["ingest", "e2e", "pacing", "contacts", "broadcast", "queue-heads", "registry-writes"] as const
+export const scenarios = [
+  "ingest",
+  "e2e",
+  "pacing",
+  "contacts",
+  "broadcast",
+  "queue-heads",
+  "registry-writes",
+  "latency",
+  "cold",
+] as const
 export type Scenario = (typeof scenarios)[number]
 export const sectionsOf = {
   ingest: ["ingest", "scale", "gateway"],
@@ -539,6 +551,8 @@ export const sectionsOf = {
   broadcast: ["broadcast"],
   "queue-heads": ["queueHeads"],
   "registry-writes": ["registryWrites"],
+  latency: ["latency"],
+  cold: ["cold"],
 } as const satisfies Record<Scenario, readonly (keyof z.infer<typeof results>)[]>
 
 type Full = z.infer<typeof results>
@@ -584,6 +598,7 @@ const alive: { [S in Scenario]: (r: Pick<Full, (typeof sectionsOf)[S][number] | 
       const replied = r.e2e[key].runs.every((run) => run.replies > 0)
       need(replied, "every run replied", "e2e", key, "runs")
     }
+    judged(r, need, "e2e-ack-p99", "the end-to-end time to 2xx")
   },
   pacing: (r, need) => {
     for (const key of ["telegram", "whatsapp"] as const)
@@ -623,6 +638,17 @@ const alive: { [S in Scenario]: (r: Pick<Full, (typeof sectionsOf)[S][number] | 
     for (const id of ["registry-writes-hub-rate", "registry-writes-every-interval", "registry-writes-exact"])
       judged(r, need, id)
   },
+  latency: (r, need) => {
+    for (const key of ["router", "grammy"] as const)
+      need(r.latency[key].replies > 0, "replies reached the fake", "latency", key, "replies")
+    for (const id of ["latency-p50", "latency-p99"]) judged(r, need, id)
+  },
+  cold: (r, need) => {
+    need(r.cold.cold.webhooks > 0, "cold webhooks were timed", "cold", "cold", "webhooks")
+    need(r.cold.warm.webhooks > 0, "warm webhooks were timed", "cold", "warm", "webhooks")
+    need(r.cold.replies > 0, "the bots replied", "cold", "replies")
+    judged(r, need, "cold-vs-warm")
+  },
 }
 
 /**
@@ -655,6 +681,8 @@ export const partialResultsSchema = results
     broadcast: true,
     queueHeads: true,
     registryWrites: true,
+    latency: true,
+    cold: true,
   })
   .extend({ only: z.array(z.enum(scenarios)).min(1) })
   .superRefine((r, ctx) => {

@@ -5,21 +5,27 @@
 //   --serial       run the end-to-end router and grammY runs one after the other instead of at once (slower)
 //   --floor        also measure bench/floor-worker.js (route + one Durable Object RPC + one SQLite insert): what the
 //                  runtime allows the router's architecture with none of its logic (about a minute longer)
-//   --profile      afterwards, CPU-profile the worker isolate in a 1-bot and an N-bot ingest run (not in the figures)
-//   --only a,b     only these scenarios (ingest, e2e, pacing, contacts, broadcast, queue-heads, registry-writes);
+//   --handlers-off also (implies --floor) the 200-bot ingest with the bots' alarms off: ingest alone against the floor
+//   --profile      afterwards, CPU-profile the worker isolate in a 1-bot and an N-bot ingest run (not in the figures);
+//                  and the cold bots' webhooks (in its run)
+//   --only a,b     only these scenarios (ingest, e2e, pacing, contacts, broadcast, queue-heads, registry-writes,
+//                  latency, cold);
 //                  writes the sections they fill (default bench/results.only.json), checked with partialResultsSchema;
-//                  prints the contacts, broadcast, queue-heads and registry-writes sections and the targets judged
+//                  prints the contacts, broadcast, queue-heads, registry-writes, latency and cold sections and the
+//                  targets judged
 // Contact sends (bench/contacts.ts) run after the rest: failover from a blocked Telegram chat to WhatsApp, and the same
 // messages through contacts and through the bot. Then the send queue: a 100,000-recipient broadcast with replies
 // meanwhile (bench/broadcast.ts), and the cost of choosing the next sends at 1,000 and 100,000 queued
 // (bench/queue-heads.ts). Last, the D1 batches of 1,000 active bots before and after registry hubs
-// (bench/registry-writes.ts).
+// (bench/registry-writes.ts). Then issue 17's: reply latency at light load against grammY (bench/latency.ts), and the
+// first webhook to cold bots against a warm one (bench/cold.ts).
 import { readFileSync, writeFileSync } from "node:fs"
 import { cpus, tmpdir } from "node:os"
 import { join } from "node:path"
 import { parseArgs } from "node:util"
 import { z } from "zod"
 import { type BroadcastRun, broadcastRun, fullBroadcastSizes, smokeBroadcastSizes } from "./broadcast.ts"
+import { type ColdRun, coldRun, fullColdSizes, smokeColdSizes } from "./cold.ts"
 import {
   type FailoverRun,
   failoverRuns,
@@ -34,6 +40,17 @@ import { API_LATENCY_MS, type BenchContext, fullSizes, smokeSizes, telegramLimit
 import { type E2eRun, type E2eTarget, e2eRun } from "./e2e.ts"
 import { type GatewayRun, gatewayRun } from "./gateway.ts"
 import { type IngestRun, type IngestTarget, ingestRun } from "./ingest.ts"
+import { fullLatencySizes, latencyRuns, smokeLatencySizes } from "./latency.ts"
+import {
+  cpuOverFloor,
+  judgeCold,
+  judgeIssue17,
+  judgeLatency,
+  latencyResults,
+  renderCold,
+  renderLatency,
+} from "./latency-report.ts"
+import type { LatencyResults } from "./latency-schema.ts"
 import { type PacingRun, pacingRun } from "./pacing.ts"
 import { fullQueueHeadsSizes, queueHeadsRuns, smokeQueueHeadsSizes } from "./queue-heads.ts"
 import {
@@ -64,7 +81,7 @@ import {
   scenarios,
 } from "./results-schema.ts"
 import { ratioSpread, roundSpread } from "./stats.ts"
-import { buildBundle, buildFloorBundle, root } from "./worker.ts"
+import { buildBundle, buildFloorBundle, handlersOffBundle, root } from "./worker.ts"
 
 const { values } = parseArgs({
   options: {
@@ -73,11 +90,14 @@ const { values } = parseArgs({
     profile: { type: "boolean", default: false },
     serial: { type: "boolean", default: false },
     floor: { type: "boolean", default: false },
+    "handlers-off": { type: "boolean", default: false },
     only: { type: "string" },
   },
 })
 const smoke = values.smoke ?? false
 const serial = values.serial ?? false
+const handlersOff = values["handlers-off"] ?? false
+const floor = (values.floor ?? false) || handlersOff
 const only = values.only === undefined ? undefined : parseOnly(values.only)
 const want = (scenario: Scenario) => only === undefined || only.includes(scenario)
 const out = values.out ?? join(root, "bench", `results${smoke ? ".smoke" : ""}${only ? ".only" : ""}.json`)
@@ -86,6 +106,8 @@ const contactSizes = smoke ? smokeContactSizes : fullContactSizes
 const broadcastSizes = smoke ? smokeBroadcastSizes : fullBroadcastSizes
 const queueHeadsSizes = smoke ? smokeQueueHeadsSizes : fullQueueHeadsSizes
 const registryWritesSizes = smoke ? smokeRegistryWritesSizes : fullRegistryWritesSizes
+const latencySizes = smoke ? smokeLatencySizes : fullLatencySizes
+const coldSizes = smoke ? smokeColdSizes : fullColdSizes
 const started = Date.now()
 const log = (line: string) => process.stderr.write(`[bench +${Math.round((Date.now() - started) / 1000)}s] ${line}\n`)
 
@@ -118,7 +140,8 @@ function parseOnly(list: string): Scenario[] {
 log("building the worker bundle (wrangler deploy --dry-run)")
 const bundle = buildBundle()
 const ctx: BenchContext = { bundle, sizes, log }
-if (values.floor) ctx.floorBundle = await buildFloorBundle(bundle)
+if (floor) ctx.floorBundle = await buildFloorBundle(bundle)
+if (handlersOff) ctx.handlersOffBundle = handlersOffBundle(bundle)
 
 try {
   const push = <T>(map: Map<string, T[]>, key: string, value: T) => map.set(key, [...(map.get(key) ?? []), value])
@@ -130,7 +153,7 @@ try {
   const scaleConnections = sizes.connections.at(-1) ?? 64
   for (let round = 1; want("ingest") && round <= sizes.rounds; round++) {
     for (const connections of sizes.connections) {
-      const targets: IngestTarget[] = values.floor
+      const targets: IngestTarget[] = floor
         ? ["bare", "floor", "router", "slack", "discord", "grammy"]
         : ["bare", "router", "slack", "discord", "grammy"]
       for (const target of targets) {
@@ -142,12 +165,15 @@ try {
     const run = await ingestRun(ctx, "router", scaleConnections, sizes.scaleBots)
     log(`ingest round ${round} router@${scaleConnections} over ${sizes.scaleBots} bots: ${run.updatesPerSecond}/s`)
     push(ingest, "scale", run)
-    if (values.floor) {
-      const floor = await ingestRun(ctx, "floor", scaleConnections, sizes.scaleBots)
-      log(
-        `ingest round ${round} floor@${scaleConnections} over ${sizes.scaleBots} objects: ${floor.updatesPerSecond}/s`,
-      )
-      push(ingest, "scale-floor", floor)
+    if (floor) {
+      const run = await ingestRun(ctx, "floor", scaleConnections, sizes.scaleBots)
+      log(`ingest round ${round} floor@${scaleConnections} over ${sizes.scaleBots} objects: ${run.updatesPerSecond}/s`)
+      push(ingest, "scale-floor", run)
+    }
+    if (handlersOff) {
+      const run = await ingestRun(ctx, "handlers-off", scaleConnections, sizes.scaleBots)
+      log(`ingest round ${round} handlers off over ${sizes.scaleBots} bots: ${run.updatesPerSecond}/s`)
+      push(ingest, "scale-off", run)
     }
     const g = await gatewayRun(ctx)
     log(
@@ -262,6 +288,26 @@ try {
     )
   }
 
+  // 10 and 11 (issue 17): reply latency at light load, ours and grammY's at once; then cold bots, alone.
+  let latency: LatencyResults | undefined
+  if (want("latency")) {
+    log(`latency: ${latencySizes.bots} bots × ${latencySizes.chatsPerBot} chats, ours and grammY's at once`)
+    latency = latencyResults(await latencyRuns(ctx, latencySizes))
+    log(
+      `latency: p50 ${latency.router.p50Ms} vs ${latency.grammy.p50Ms} ms, p99 ${latency.router.p99Ms} vs ${latency.grammy.p99Ms} ms`,
+    )
+  }
+  let cold: ColdRun | undefined
+  if (want("cold")) {
+    log(`cold: ${coldSizes.bots} bots, restarted on their storage`)
+    const file = values.profile ? join(tmpdir(), "switchboard-cold-bots.cpuprofile") : undefined
+    cold = await coldRun(ctx, coldSizes, file)
+    log(
+      `cold: p50 ${cold.cold.p50Ms} ms (warm ${cold.warm.p50Ms}), p99 ${cold.cold.p99Ms} ms (warm ${cold.warm.p99Ms})`,
+    )
+    if (cold.profile) log(`profile of the cold webhooks: ${cold.profile.file}`)
+  }
+
   const profiles: BenchResults["profiles"] = []
   if (values.profile && want("ingest")) {
     for (const bots of [1, sizes.scaleBots]) {
@@ -303,6 +349,8 @@ try {
       broadcastSizes,
       queueHeadsSizes,
       registryWritesSizes,
+      latencySizes,
+      coldSizes,
     },
     profiles,
   }
@@ -340,13 +388,20 @@ try {
       oneBot: ingestSeries(runsOf(`router@${scaleConnections}`)),
       manyBots: ingestSeries(runsOf("scale")),
       ratio: roundSpread(ratioSpread(rate(runsOf("scale")), rate(runsOf(`router@${scaleConnections}`))), 3),
-      ...(values.floor
+      ...(floor
         ? {
             floorManyObjects: ingestSeries(runsOf("scale-floor")),
             floorRatio: roundSpread(
               ratioSpread(rate(runsOf("scale-floor")), rate(runsOf(`floor@${scaleConnections}`))),
               3,
             ),
+            cpuOverFloor: cpuOverFloor(runsOf("scale"), runsOf("scale-floor")),
+          }
+        : {}),
+      ...(handlersOff
+        ? {
+            handlersOff: ingestSeries(runsOf("scale-off")),
+            cpuHandlersOffOverFloor: cpuOverFloor(runsOf("scale-off"), runsOf("scale-floor")),
           }
         : {}),
       list: {
@@ -400,16 +455,25 @@ try {
     ...(broadcast ? judgeBroadcast(broadcast) : []),
     ...(queueHeads ? judgeQueueHeads(queueHeads, queueHeadsSizes) : []),
     ...(registryWrites ? judgeRegistryWrites(registryWrites) : []),
+    ...(latency ? judgeLatency(latency) : []),
+    ...(cold ? judgeCold(cold) : []),
+    ...judgeIssue17(
+      { ...(want("ingest") ? ingestSections() : {}), ...(want("e2e") ? { e2e: e2eSection() } : {}) },
+      sizes.e2e.bots * sizes.pacing.telegramPerSecond,
+    ),
   ]
   const sections = () => [
     ...(contacts ? renderContacts(contacts, contactSizes) : []),
     ...(broadcast ? ["", ...renderBroadcast(broadcast, broadcastSizes)] : []),
     ...(queueHeads ? ["", ...renderQueueHeads(queueHeads, queueHeadsSizes)] : []),
     ...(registryWrites ? ["", ...renderRegistryWrites(registryWrites, registryWritesSizes)] : []),
+    ...(latency ? ["", ...renderLatency(latency, latencySizes)] : []),
+    ...(cold ? ["", ...renderCold(cold, coldSizes)] : []),
   ]
 
   if (only === undefined) {
-    if (!pacing || !contacts || !broadcast || !queueHeads || !registryWrites) throw new Error("a scenario did not run")
+    if (!pacing || !contacts || !broadcast || !queueHeads || !registryWrites || !latency || !cold)
+      throw new Error("a scenario did not run")
     const body: Omit<BenchResults, "targets"> = {
       ...common,
       ...ingestSections(),
@@ -419,30 +483,37 @@ try {
       broadcast,
       queueHeads,
       registryWrites,
+      latency,
+      cold,
     }
     body.durationS = Math.round((Date.now() - started) / 1000)
     const results: BenchResults = { ...body, targets: [...judge(body), ...laterTargets()] }
     writeFileSync(out, `${JSON.stringify(results, null, 2)}\n`)
     process.stdout.write(`${withContactsSection(renderTable(results), sections())}\n`)
   } else {
-    const partial: PartialResults = {
-      ...common,
-      only,
+    const ran = {
       ...(want("ingest") ? ingestSections() : {}),
       ...(want("e2e") ? { e2e: e2eSection() } : {}),
       ...(pacing ? { pacing: pacingSection(pacing) } : {}),
+    }
+    const partial: PartialResults = {
+      ...common,
+      only,
+      ...ran,
       ...(contacts ? { contacts } : {}),
       ...(broadcast ? { broadcast } : {}),
       ...(queueHeads ? { queueHeads } : {}),
       ...(registryWrites ? { registryWrites } : {}),
-      targets: laterTargets(),
+      ...(latency ? { latency } : {}),
+      ...(cold ? { cold } : {}),
+      targets: [...judge(ran), ...laterTargets()],
     }
     partial.durationS = Math.round((Date.now() - started) / 1000)
     writeFileSync(out, `${JSON.stringify(partial, null, 2)}\n`)
     const skipped = scenarios.filter((s) => !want(s))
     const lines = [
       `Switchboard bench ${smoke ? "(SMOKE: tiny sizes, figures mean nothing) " : ""}· --only ${only.join(",")} (not run: ${skipped.join(", ") || "none"}) · ${partial.date}`,
-      "Sections 1-5 of the table and their targets are not printed with --only: what ran of them is in the JSON.",
+      "Sections 1-5 of the table are not printed with --only (what ran of them is in the JSON); their targets are.",
       "",
       ...sections(),
       "",

@@ -81,6 +81,24 @@ const broken: [string, (r: Record<string, unknown>) => void][] = [
     (r) => Object.assign(r, { targets: Array.isArray(r.targets) ? r.targets.filter(without("registry-writes")) : [] }),
   ],
   ["the registry writes sizes missing", (r) => Reflect.deleteProperty(at(r, "config"), "registryWritesSizes")],
+  [
+    "the end-to-end time to 2xx not judged",
+    (r) => Object.assign(r, { targets: Array.isArray(r.targets) ? r.targets.filter(without("e2e-ack")) : [] }),
+  ],
+  ["the reply latency missing", (r) => delete r.latency],
+  ["a latency target whose replies never came", (r) => Object.assign(at(r, "latency", "grammy"), { replies: 0 })],
+  [
+    "the reply latency not judged",
+    (r) => Object.assign(r, { targets: Array.isArray(r.targets) ? r.targets.filter(without("latency-")) : [] }),
+  ],
+  ["the latency sizes missing", (r) => Reflect.deleteProperty(at(r, "config"), "latencySizes")],
+  ["the cold bots missing", (r) => delete r.cold],
+  ["cold webhooks never timed", (r) => Object.assign(at(r, "cold", "cold"), { webhooks: 0 })],
+  ["warm webhooks never timed", (r) => Object.assign(at(r, "cold", "warm"), { webhooks: 0 })],
+  [
+    "the cold bots not judged",
+    (r) => Object.assign(r, { targets: Array.isArray(r.targets) ? r.targets.filter(without("cold-vs-warm")) : [] }),
+  ],
 ]
 
 /** A partial file (`--only queue-heads`) with one thing broken: each must fail the partial schema. */
@@ -101,20 +119,30 @@ function at(v: unknown, ...path: (string | number)[]): object {
   return found
 }
 
-test("the bench runs every scenario and writes results that parse with the schema", () => {
+test("the bench runs every scenario (and the handlers-off ingest) and writes results that parse with the schema", () => {
   const dir = mkdtempSync(join(tmpdir(), "switchboard-bench-smoke-"))
   try {
     const out = join(dir, "results.json")
-    const run = spawnSync(process.execPath, [join(import.meta.dirname, "run.ts"), "--smoke", "--out", out], {
-      encoding: "utf8",
-      timeout: 240_000,
-    })
+    const run = spawnSync(
+      process.execPath,
+      [join(import.meta.dirname, "run.ts"), "--smoke", "--handlers-off", "--out", out],
+      { encoding: "utf8", timeout: 360_000 },
+    )
     assert.equal(run.status, 0, `bench --smoke exited ${run.status}:\n${run.stderr.slice(-2000)}`)
     assert.match(run.stdout, /^Targets$/m, "the table was printed")
+    assert.match(run.stdout, /^10\. Reply latency/m, "the reply latency section was printed")
+    assert.match(run.stdout, /^11\. Cold bots/m, "the cold bots section was printed")
+    assert.match(run.stdout, /handlers off \(bots' alarms off/, "the handlers-off ingest was printed")
     const text = readFileSync(out, "utf8")
     const parsed = resultsSchema.safeParse(JSON.parse(text))
     assert.ok(parsed.success, parsed.error && z.prettifyError(parsed.error))
     assert.equal(parsed.data.schema, SCHEMA)
+    const off = parsed.data.scale.handlersOff
+    assert.ok(
+      off?.runs.every((r) => r.target === "handlers-off" && r.ok > 0 && r.repliesSent === 0),
+      "handlers off",
+    )
+    assert.ok(parsed.data.scale.cpuOverFloor && parsed.data.scale.cpuHandlersOffOverFloor, "CPU ratios to the floor")
     for (const [what, breakIt] of broken) {
       const results = JSON.parse(text)
       breakIt(results)

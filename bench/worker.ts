@@ -2,7 +2,7 @@
 // whose proxy caps throughput: DESIGN.md §7), with D1 migrated, a JWT for the API, and the runtime's peak memory.
 import { spawnSync } from "node:child_process"
 import { randomBytes } from "node:crypto"
-import { mkdtempSync, readdirSync, readFileSync, rmSync } from "node:fs"
+import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from "node:fs"
 import { tmpdir } from "node:os"
 import { join } from "node:path"
 import { build } from "esbuild"
@@ -16,6 +16,8 @@ export interface Bundle {
   dir: string
   /** The entry module inside `dir`. */
   main: string
+  /** Modules the entry imports (inside `dir`), when it is a wrapper of another entry. */
+  imports?: string[]
   durableObjects: Record<string, { className: string; useSQLite: boolean }>
   /** Whether the worker has the registry (D1, migrated at start). */
   registry: boolean
@@ -77,6 +79,29 @@ export async function buildFloorBundle(main: Bundle): Promise<Bundle> {
   }
 }
 
+/**
+ * `--handlers-off`: the same build with its bots' alarms switched off, so a webhook stores its update (and sets the
+ * alarm once) and nothing handles it, replies or reports: ingest alone. A module next to the bundle's entry that
+ * re-exports it with BotDurableObject's `alarm()` a no-op (the product has no such switch; nothing in src/ changes).
+ * Cleaned up with the main bundle's directory.
+ */
+export function handlersOffBundle(main: Bundle): Bundle {
+  const entry = "handlers-off.js"
+  writeFileSync(
+    join(main.dir, entry),
+    [
+      `export * from "./${main.main}"`,
+      `export { default } from "./${main.main}"`,
+      `import { BotDurableObject as Product } from "./${main.main}"`,
+      "export class BotDurableObject extends Product {",
+      "  async alarm() {}",
+      "}",
+      "",
+    ].join("\n"),
+  )
+  return { ...main, main: entry, imports: [main.main], cleanup: () => undefined }
+}
+
 /** Children of this process whose command is workerd. */
 function workerdChildren(): Set<number> {
   const out = new Set<number>()
@@ -119,6 +144,18 @@ export interface WorkerConfig {
   vars?: Record<string, string>
   /** Businesses to mint admin tokens for, besides bench and acme. */
   businesses?: string[]
+  /** Keep D1 and the Durable Objects' storage in this directory (a restart on it finds every bot, every object cold). */
+  persistDir?: string
+  /** The secrets to start with (a restart on `persistDir` must decrypt what the first start sealed); else random. */
+  keys?: WorkerKeys
+  /** D1 is already migrated (a restart on `persistDir`). */
+  migrated?: boolean
+}
+
+export interface WorkerKeys {
+  jwtSecret: string
+  encryptionKey: string
+  whatsappAppSecret: string
 }
 
 export interface RunningWorker {
@@ -132,6 +169,8 @@ export interface RunningWorker {
   token(business: string): string
   /** Worker log lines at warn or error level (a healthy run has none). */
   problems: string[]
+  /** The secrets it was started with (to restart on the same persisted storage). */
+  keys: WorkerKeys
   peakMemoryMb(): number
   dispose(): Promise<void>
 }
@@ -181,8 +220,12 @@ export function startWorker(bundle: Bundle, config: WorkerConfig): Promise<Runni
 async function start(bundle: Bundle, config: WorkerConfig): Promise<RunningWorker> {
   const port = await freePort()
   const origin = `http://127.0.0.1:${port}`
-  const jwtSecret = randomBytes(32).toString("base64url")
-  const tokens = await mintTokens(jwtSecret, config.businesses)
+  const keys: WorkerKeys = config.keys ?? {
+    jwtSecret: randomBytes(32).toString("base64url"),
+    encryptionKey: randomBytes(32).toString("base64"),
+    whatsappAppSecret: randomBytes(16).toString("hex"),
+  }
+  const tokens = await mintTokens(keys.jwtSecret, config.businesses)
   const problems: string[] = []
   const before = workerdChildren()
   const mf = new Miniflare(
@@ -191,20 +234,25 @@ async function start(bundle: Bundle, config: WorkerConfig): Promise<RunningWorke
       port,
       ...(config.inspect ? { inspectorPort: 0 } : {}),
       logRequests: false,
+      ...(config.persistDir ? { resourcePersistencePath: config.persistDir } : {}),
       handleStructuredLogs: (log) => {
         if ((log.level === "warn" || log.level === "error") && problems.length < 50) problems.push(log.message)
       },
-      modules: true,
-      modulesRoot: bundle.dir,
-      scriptPath: join(bundle.dir, bundle.main),
+      // A wrapper entry names its modules (Miniflare does not follow the entry's imports); the bundle is one module.
+      ...(bundle.imports
+        ? {
+            modulesRoot: bundle.dir,
+            modules: [bundle.main, ...bundle.imports].map((m) => ({ type: "ESModule", path: join(bundle.dir, m) })),
+          }
+        : { modules: true, modulesRoot: bundle.dir, scriptPath: join(bundle.dir, bundle.main) }),
       compatibilityDate: bundle.compatibilityDate,
       compatibilityFlags: bundle.compatibilityFlags,
       d1Databases: { DB: "switchboard-bench" },
       durableObjects: bundle.durableObjects,
       bindings: {
-        JWT_SECRET: jwtSecret,
-        ENCRYPTION_KEY: randomBytes(32).toString("base64"),
-        WHATSAPP_APP_SECRET: randomBytes(16).toString("hex"),
+        JWT_SECRET: keys.jwtSecret,
+        ENCRYPTION_KEY: keys.encryptionKey,
+        WHATSAPP_APP_SECRET: keys.whatsappAppSecret,
         PUBLIC_BASE_URL: origin,
         TELEGRAM_API_BASE: config.telegramApiBase,
         WHATSAPP_API_BASE: config.whatsappApiBase,
@@ -221,7 +269,7 @@ async function start(bundle: Bundle, config: WorkerConfig): Promise<RunningWorke
     }),
   )
   await mf.ready
-  if (bundle.registry) await migrate(mf)
+  if (bundle.registry && !config.migrated) await migrate(mf)
   const pids = [...workerdChildren()].filter((p) => !before.has(p))
   const pid = pids[0]
   if (pid === undefined || pids.length !== 1) {
@@ -240,6 +288,7 @@ async function start(bundle: Bundle, config: WorkerConfig): Promise<RunningWorke
       return token
     },
     problems,
+    keys,
     peakMemoryMb: () => peakMemoryMb(pid),
     dispose: () => mf.dispose(),
   }
