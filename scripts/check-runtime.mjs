@@ -10,7 +10,9 @@ const problems = []
 if (plugin.dependencies.wrangler !== wrangler.version)
   problems.push(`wrangler ${wrangler.version}, but @cloudflare/vitest-plugin pins ${plugin.dependencies.wrangler}`)
 if (plugin.dependencies.miniflare !== wrangler.dependencies.miniflare)
-  problems.push(`wrangler uses miniflare ${wrangler.dependencies.miniflare}, the test plugin ${plugin.dependencies.miniflare}`)
+  problems.push(
+    `wrangler uses miniflare ${wrangler.dependencies.miniflare}, the test plugin ${plugin.dependencies.miniflare}`,
+  )
 const miniflare = manifest("miniflare")
 if (miniflare.dependencies.workerd !== wrangler.dependencies.workerd)
   problems.push(`wrangler uses workerd ${wrangler.dependencies.workerd}, miniflare ${miniflare.dependencies.workerd}`)
@@ -19,4 +21,6 @@ if (problems.length > 0) {
   console.error("Set package.json's wrangler to the version @cloudflare/vitest-plugin pins, then npm install.")
   process.exit(1)
 }
-console.log(`runtime: wrangler ${wrangler.version}, miniflare ${miniflare.version}, workerd ${wrangler.dependencies.workerd}`)
+console.log(
+  `runtime: wrangler ${wrangler.version}, miniflare ${miniflare.version}, workerd ${wrangler.dependencies.workerd}`,
+)
