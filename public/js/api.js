@@ -55,6 +55,9 @@ const TOKEN_KEY = "switchboard.token"
 /** @typedef {import("./api-types").Routing} Routing */
 /** @typedef {import("./api-types").RoutingRule} RoutingRule */
 /** @typedef {Required<import("./api-types").OptOutSettings>} OptOutSettings */
+/** @typedef {import("./api-types").AlertSettings} AlertSettings */
+/** @typedef {import("./api-types").AlertSettingsInput} AlertSettingsInput */
+/** @typedef {import("./api-types").AlertSettingsWritten} AlertSettingsWritten */
 /** @typedef {import("./api-types").Broadcast} Broadcast */
 /** @typedef {import("./api-types").BroadcastSummary} BroadcastSummary */
 /** @typedef {Responses["GET /v1/bots/{id}/broadcasts"]} BroadcastPage */
@@ -289,6 +292,12 @@ export const api = {
   optOut: () => request("GET", "/api/settings/opt-out"),
   /** @param {OptOutSettings} body @returns {Promise<OptOutSettings>} */
   putOptOut: (body) => request("PUT", "/api/settings/opt-out", body),
+  /** @returns {Promise<AlertSettings>} */
+  alertSettings: () => request("GET", "/api/settings/alerts"),
+  /** The first URL saved issues the signing secret, in this answer only. @param {AlertSettingsInput} body @returns {Promise<AlertSettingsWritten>} */
+  putAlertSettings: (body) => request("PUT", "/api/settings/alerts", body),
+  /** @returns {Promise<Responses["POST /v1/settings/alerts/rotate-secret"]>} */
+  rotateAlertSecret: () => request("POST", "/api/settings/alerts/rotate-secret"),
   /** @param {string} botId @param {URLSearchParams} query @returns {Promise<BroadcastPage>} */
   listBroadcasts: (botId, query) => request("GET", `/api/bots/${enc(botId)}/broadcasts?${query}`),
   /** @param {string} botId @param {string} id @returns {Promise<{ broadcast: Broadcast }>} */

@@ -1,6 +1,7 @@
 // @ts-check
 // Dashboard entry: hash router and header. Each page renders into a fresh view that replaces <main> only when it is
 // ready and still the current route, so a slow answer never paints over a newer page.
+import { renderAlerts } from "./alerts.js"
 import { renderAnalytics } from "./analytics.js"
 import { ApiError, session, setUnauthorizedHandler } from "./api.js"
 import { renderBots } from "./bots.js"
@@ -110,6 +111,7 @@ function pick({ parts, query }) {
   if (section === "contacts" && id && !sub) return { title: "Contact", page: (view) => renderContact(view, id) }
   if (section === "contacts" && !id) return { title: "Contacts", page: renderContacts }
   if (section === "routing" && !id) return { title: "Routing", page: renderRouting }
+  if (section === "settings" && id === "alerts" && !sub) return { title: "Alerts", page: renderAlerts }
   if (section === "new" && !id) return { title: "Add a bot", page: (view) => renderForm(view, null) }
   if (section === "bots" && id && sub === "broadcasts" && item === "new")
     return { title: "New broadcast", page: (view) => renderComposer(view, id) }
