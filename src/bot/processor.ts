@@ -6,7 +6,7 @@
 import { handlers } from "../handlers"
 import { DEFAULT_MAX_HISTORY } from "../handlers/ai"
 import type { HandlerContext } from "../handlers/types"
-import { Signal } from "../lib/async"
+import { nextTurn, Signal } from "../lib/async"
 import { backoffDelay } from "../lib/backoff"
 import { abortableFetch } from "../lib/http"
 import type { UrlPolicy } from "../lib/url-guard"
@@ -57,6 +57,8 @@ export interface ProcessorPort {
 const HANDLER_MAX_ATTEMPTS = 6
 const INBOX_BATCH = 200
 const HANDLER_CONCURRENCY = 16
+/** Events handled between two turns of the event loop (see handleInbox). */
+const HANDLED_PER_TURN = 16
 const HEADS_BATCH = 100
 /** Don't hold the alarm open waiting for a pacing slot further away than this; schedule a new alarm instead. */
 const MAX_IDLE_WAIT_MS = 1_500
@@ -157,9 +159,14 @@ export class Processor {
     const waiting = this.bot.inbox.waiting(now)
     // Group by chat: a chat's events are handled in arrival order, different chats in parallel.
     const byChat = new Map<string, PendingEvent[]>()
-    for (const item of due) byChat.set(item.chatId, [...(byChat.get(item.chatId) ?? []), item])
+    for (const item of due) {
+      const chat = byChat.get(item.chatId)
+      if (chat) chat.push(item)
+      else byChat.set(item.chatId, [item])
+    }
     const chats = [...byChat.values()]
     let handled = 0
+    let sinceTurn = 0
     const worker = async () => {
       for (let chat = chats.shift(); chat; chat = chats.shift()) {
         for (const item of chat) {
@@ -167,6 +174,8 @@ export class Processor {
           if ((waiting.get(item.chatId) ?? Number.POSITIVE_INFINITY) < item.seq) break // behind a retry
           if (!(await this.handleOne(loaded, item))) break // a retry holds the rest of this chat back
           handled++
+          // An instant handler (echo) resolves as a microtask: a batch would be one long task without these turns.
+          if (++sinceTurn % HANDLED_PER_TURN === 0) await nextTurn()
         }
       }
     }

@@ -35,3 +35,8 @@ export class Signal {
     this.next = null
   }
 }
+
+/** Resolves on a later turn of the event loop (a macrotask): what is waiting for the thread (requests, I/O) runs first. */
+export function nextTurn(): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, 0))
+}
