@@ -8,17 +8,9 @@
 // violation.
 import type { Page } from "playwright-core"
 import { afterAll, beforeAll, describe, expect, it } from "vitest"
+import type { AlertSettingsWritten } from "../../public/js/api-types.d.ts"
 import { createSession } from "./harness.ts"
 import type { Stack } from "./stack.ts"
-
-interface AlertSettings {
-  url: string | null
-  queueDepth: number
-  failureRate: number
-  minAttempts: number
-  secretSet: boolean
-  signingSecret?: string
-}
 
 const session = createSession()
 const { shoot, devSignIn, api, nav } = session
@@ -38,7 +30,7 @@ const text = (selector: string) => page.locator(selector).textContent()
 const saveButton = () => page.getByRole("button", { name: "Save alert settings" })
 const rotateButton = () => page.getByRole("button", { name: "Rotate secret", exact: true })
 const settings = async () => {
-  const res = await api<AlertSettings>("GET", "/api/settings/alerts")
+  const res = await api<AlertSettingsWritten>("GET", "/api/settings/alerts")
   expect(res.status).toBe(200)
   return res.body
 }
@@ -195,7 +187,7 @@ describe("the Alerts settings page", () => {
   })
 
   it("lets a viewer read the settings, with the URL's query values hidden, and change nothing", async () => {
-    const saved = await api<AlertSettings>("PUT", "/api/settings/alerts", { url: PUBLIC_URL, queueDepth: 700 })
+    const saved = await api<AlertSettingsWritten>("PUT", "/api/settings/alerts", { url: PUBLIC_URL, queueDepth: 700 })
     expect(saved.status).toBe(200)
     expect(saved.body.signingSecret).toBeUndefined() // the secret exists: a save issues none
     await devSignIn("viewer")

@@ -4,6 +4,7 @@
 import { evictDurableObject } from "cloudflare:test"
 import { Webhook } from "standardwebhooks"
 import { describe, expect, it } from "vitest"
+import type { AlertSettingsWritten } from "../../public/js/api-types.d.ts"
 import { hmacSha256Hex } from "../fakes/builders"
 import { api, tokenFor, uniqueBusiness } from "../helpers"
 import { botStub, createTelegramBot, eventually, fakes } from "../messaging-helpers"
@@ -21,15 +22,6 @@ interface Received {
   headers: Record<string, string>
   body: AlertBody
   raw: string
-}
-
-interface Settings {
-  url: string | null
-  queueDepth: number
-  failureRate: number
-  minAttempts: number
-  secretSet: boolean
-  signingSecret?: string
 }
 
 const uniqueName = () => `al${crypto.randomUUID().slice(0, 8)}`
@@ -58,7 +50,7 @@ async function behave(name: string, behaviour: Record<string, unknown>) {
 }
 
 const putAlerts = (token: string, body: Record<string, unknown>) =>
-  api<Settings>("PUT", "/api/settings/alerts", { token, body })
+  api<AlertSettingsWritten>("PUT", "/api/settings/alerts", { token, body })
 
 /** A business with alerts to a fresh receiver: its admin token, the receiver's name and the secret issued once. */
 async function businessWithAlerts(settings: Record<string, unknown> = {}) {
@@ -94,7 +86,7 @@ describe("alert settings API", () => {
   it("keeps settings per business, shows the secret once, and refuses private URLs before storing anything", async () => {
     const business = uniqueBusiness("alerts")
     const admin = await tokenFor(business)
-    const defaults = await api<Settings>("GET", "/api/settings/alerts", { token: admin })
+    const defaults = await api<AlertSettingsWritten>("GET", "/api/settings/alerts", { token: admin })
     expect(defaults.status).toBe(200)
     expect(defaults.body).toEqual({ url: null, queueDepth: 1000, failureRate: 0.2, minAttempts: 20, secretSet: false })
 
@@ -114,7 +106,9 @@ describe("alert settings API", () => {
       expect(refused.status, url).toBe(422)
       expect(refused.text).toMatch(/url/)
     }
-    expect((await api<Settings>("GET", "/api/settings/alerts", { token: admin })).body).toEqual(defaults.body)
+    expect((await api<AlertSettingsWritten>("GET", "/api/settings/alerts", { token: admin })).body).toEqual(
+      defaults.body,
+    )
     expect(await received(name)).toEqual([])
     for (const bad of [{ queueDepth: 0 }, { failureRate: 1.5 }, { failureRate: 0 }, { minAttempts: 2.5 }])
       expect((await putAlerts(admin, { url: receiverUrl(name), ...bad })).status, JSON.stringify(bad)).toBe(422)
@@ -125,7 +119,7 @@ describe("alert settings API", () => {
     const secret = created.body.signingSecret
     expect(secret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/)
     // Never again: not on a read, not on a later write.
-    const read = await api<Settings>("GET", "/api/settings/alerts", { token: admin })
+    const read = await api<AlertSettingsWritten>("GET", "/api/settings/alerts", { token: admin })
     expect(read.body).toEqual({
       url: receiverUrl(name),
       queueDepth: 50,
@@ -143,7 +137,7 @@ describe("alert settings API", () => {
       secretSet: true,
     })
     // Rotation issues a new one, once.
-    const rotated = await api<Settings>("POST", "/api/settings/alerts/rotate-secret", { token: admin })
+    const rotated = await api<AlertSettingsWritten>("POST", "/api/settings/alerts/rotate-secret", { token: admin })
     expect(rotated.status).toBe(200)
     expect(rotated.body.signingSecret).toMatch(/^whsec_[A-Za-z0-9+/]{43}=$/)
     expect(rotated.body.signingSecret).not.toBe(secret)
@@ -151,9 +145,13 @@ describe("alert settings API", () => {
 
     // Tenancy: the business is the token's; another business sees and changes only its own.
     const other = await tokenFor(uniqueBusiness("other"))
-    expect((await api<Settings>("GET", "/api/settings/alerts", { token: other })).body).toEqual(defaults.body)
+    expect((await api<AlertSettingsWritten>("GET", "/api/settings/alerts", { token: other })).body).toEqual(
+      defaults.body,
+    )
     expect((await putAlerts(other, { url: null, queueDepth: 7 })).status).toBe(200)
-    expect((await api<Settings>("GET", "/api/settings/alerts", { token: admin })).body.queueDepth).toBe(1000)
+    expect((await api<AlertSettingsWritten>("GET", "/api/settings/alerts", { token: admin })).body.queueDepth).toBe(
+      1000,
+    )
     // Viewers read (the URL without query values) but cannot write or rotate.
     const viewer = await tokenFor(business, "viewer")
     expect((await api("GET", "/api/settings/alerts", { token: viewer })).status).toBe(200)

@@ -2,27 +2,12 @@
 // POST /api/bots/:id/messages/:messageId/retry (a failed message queued again as a new message), against the fake
 // Telegram with failures injected.
 import { describe, expect, it } from "vitest"
+import type { Responses } from "../../public/js/api-types.d.ts"
 import { telegramTextUpdate } from "../fakes/builders"
 import { api, tokenFor, uniqueBusiness } from "../helpers"
 import { createTelegramBot, eventually, fakes, postTelegramUpdate } from "../messaging-helpers"
 
-interface OutboxMessage {
-  id: string
-  chatId: string
-  status: string
-  attempts: number
-  error: string | null
-  source: string
-  preview: string
-  retryOf: string | null
-  retriedAs: string | null
-  createdAt: string
-  updatedAt: string
-}
-interface Page {
-  messages: OutboxMessage[]
-  nextCursor: string | null
-}
+type Page = Responses["GET /v1/bots/{id}/messages"]
 
 const list = (botId: string, token: string, query = "") =>
   api<Page>("GET", `/api/bots/${botId}/messages${query ? `?${query}` : ""}`, { token })
