@@ -1,8 +1,10 @@
 /** All D1 SQL for businesses and bots. Rows are parsed with zod into StoredBot; routes never see raw rows. */
+
 import { z } from "zod"
 import { type DomainError, notFound } from "../lib/domain-error"
 import { err, ok, type Result } from "../lib/result"
 import { type Platform, platformSchema } from "../providers"
+import { KeysetQuery } from "./keyset"
 import { type BotConfig, type BotStatus, botConfigSchema, botStatuses, type StoredBot } from "./schemas"
 
 const botRowSchema = z.object({
@@ -83,9 +85,6 @@ export interface BotPatch {
   statusReason?: string | null
 }
 
-/** Escapes LIKE wildcards so a search for "50%" finds the literal text. */
-const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`
-
 export function createBotRepository(db: D1Database) {
   return {
     /** Businesses are created on first write: the JWT is the source of truth for who they are. */
@@ -132,31 +131,12 @@ export function createBotRepository(db: D1Database) {
 
     /** Keyset pagination on the (business_id, [filter], id DESC) indexes: a deep page costs what the first does. */
     async list(businessId: string, filter: ListFilter): Promise<{ bots: StoredBot[]; hasMore: boolean }> {
-      const where = ["business_id = ?"]
-      const params: (string | number)[] = [businessId]
-      if (filter.platform) {
-        where.push("platform = ?")
-        params.push(filter.platform)
-      }
-      if (filter.status) {
-        where.push("status = ?")
-        params.push(filter.status)
-      }
-      if (filter.q) {
-        where.push("name LIKE ? ESCAPE '\\' COLLATE NOCASE")
-        params.push(likePattern(filter.q))
-      }
-      if (filter.after) {
-        where.push("id < ?")
-        params.push(filter.after)
-      }
-      params.push(filter.limit + 1)
-      const { results } = await db
-        .prepare(`SELECT ${COLUMNS} FROM bots WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`)
-        .bind(...params)
-        .all()
-      const bots = results.slice(0, filter.limit).map(toStoredBot)
-      return { bots, hasMore: results.length > filter.limit }
+      const { rows, hasMore } = await new KeysetQuery(businessId)
+        .when(filter.platform, "platform = ?")
+        .when(filter.status, "status = ?")
+        .nameLike(filter.q)
+        .page(db, { table: "bots", columns: COLUMNS }, filter.after, filter.limit)
+      return { bots: rows.map(toStoredBot), hasMore }
     },
 
     async update(

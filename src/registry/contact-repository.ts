@@ -1,4 +1,5 @@
 /** All D1 SQL for contacts, their identities and the business's settings; rows are parsed with zod into domain types. */
+
 import { z } from "zod"
 import { type DomainError, notFound } from "../lib/domain-error"
 import { err, ok, type Result } from "../lib/result"
@@ -12,6 +13,7 @@ import {
   type Routing,
   routingSchema,
 } from "./contact-schemas"
+import { KeysetQuery } from "./keyset"
 
 const contactRowSchema = z.object({
   id: z.string(),
@@ -109,9 +111,6 @@ export interface ContactListFilter {
   /** Id of the last contact of the previous page (pages go newest first). */
   after?: string | undefined
 }
-
-/** Escapes LIKE wildcards so a search for "50%" finds the literal text. */
-const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`
 
 /** The answer when a chat (identity) is already another contact's: a chat reaches one person of the business. */
 export const identityTaken = (message: string): DomainError => ({
@@ -225,37 +224,28 @@ export function createContactRepository(db: D1Database) {
 
     /** Keyset pagination on (business_id, id DESC); the identity filters are subqueries on their indexes. */
     async list(businessId: string, filter: ContactListFilter): Promise<{ contacts: Contact[]; hasMore: boolean }> {
-      const where = ["business_id = ?"]
-      const params: (string | number)[] = [businessId]
-      const when = (value: string | undefined, sql: string, ...bound: string[]) => {
-        if (!value) return
-        where.push(sql)
-        params.push(...(bound.length > 0 ? bound : [value]))
-      }
       const has = (condition: string) =>
         `EXISTS (SELECT 1 FROM contact_identities i WHERE i.contact_id = contacts.id AND ${condition})`
-      when(filter.q, "name LIKE ? ESCAPE '\\' COLLATE NOCASE", likePattern(filter.q ?? ""))
-      when(filter.tag, "EXISTS (SELECT 1 FROM json_each(contacts.tags) WHERE json_each.value = ?)")
+      const query = new KeysetQuery(businessId)
+        .nameLike(filter.q)
+        .when(filter.tag, "EXISTS (SELECT 1 FROM json_each(contacts.tags) WHERE json_each.value = ?)")
       if (filter.botId && filter.chatId)
-        when(filter.botId, has("i.bot_id = ? AND i.chat_id = ?"), filter.botId, filter.chatId)
-      else {
-        when(filter.botId, has("i.bot_id = ?"))
-        when(filter.chatId, has("i.chat_id = ?"))
-      }
-      when(filter.platform, has("i.platform = ?"))
-      when(filter.after, "id < ?")
-      params.push(filter.limit + 1)
-      const { results } = await db
-        .prepare(`SELECT ${CONTACT_COLUMNS} FROM contacts WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`)
-        .bind(...params)
-        .all()
-      const page = results.slice(0, filter.limit).map((raw) => contactRowSchema.parse(raw))
+        query.when(filter.botId, has("i.bot_id = ? AND i.chat_id = ?"), filter.botId, filter.chatId)
+      else query.when(filter.botId, has("i.bot_id = ?")).when(filter.chatId, has("i.chat_id = ?"))
+      query.when(filter.platform, has("i.platform = ?"))
+      const { rows, hasMore } = await query.page(
+        db,
+        { table: "contacts", columns: CONTACT_COLUMNS },
+        filter.after,
+        filter.limit,
+      )
+      const page = rows.map((raw) => contactRowSchema.parse(raw))
       const identities = await identitiesOf(
         businessId,
         page.map((r) => r.id),
       )
       const contacts = page.map((r) => toContact(r, identities.get(r.id) ?? []))
-      return { contacts, hasMore: results.length > filter.limit }
+      return { contacts, hasMore }
     },
 
     /** Which contact of the business holds each of these identities (keyed by `identityKey`). */

@@ -1,7 +1,9 @@
 /** All D1 SQL for message templates; rows are parsed with zod into domain types. */
+
 import { z } from "zod"
 import { type DomainError, notFound } from "../lib/domain-error"
 import { err, ok, type Result } from "../lib/result"
+import { KeysetQuery } from "./keyset"
 import {
   slackFormSchema,
   type Template,
@@ -74,9 +76,6 @@ function conflictOr(cause: unknown, name: string): Result<never, DomainError> {
   throw cause
 }
 
-/** Escapes LIKE wildcards so a search for "50%" finds the literal text. */
-const likePattern = (q: string) => `%${q.replace(/[\\%_]/g, (ch) => `\\${ch}`)}%`
-
 export function createTemplateRepository(db: D1Database) {
   /** The template, or `not_found` when it is missing or another business's. */
   async function get(businessId: string, id: string): Promise<Result<Template, DomainError>> {
@@ -104,22 +103,10 @@ export function createTemplateRepository(db: D1Database) {
 
     /** Keyset pagination on (business_id, id DESC). */
     async list(businessId: string, filter: TemplateListFilter): Promise<{ templates: Template[]; hasMore: boolean }> {
-      const where = ["business_id = ?"]
-      const params: (string | number)[] = [businessId]
-      if (filter.q) {
-        where.push("name LIKE ? ESCAPE '\\' COLLATE NOCASE")
-        params.push(likePattern(filter.q))
-      }
-      if (filter.after) {
-        where.push("id < ?")
-        params.push(filter.after)
-      }
-      params.push(filter.limit + 1)
-      const { results } = await db
-        .prepare(`SELECT ${COLUMNS} FROM templates WHERE ${where.join(" AND ")} ORDER BY id DESC LIMIT ?`)
-        .bind(...params)
-        .all()
-      return { templates: results.slice(0, filter.limit).map(toTemplate), hasMore: results.length > filter.limit }
+      const { rows, hasMore } = await new KeysetQuery(businessId)
+        .nameLike(filter.q)
+        .page(db, { table: "templates", columns: COLUMNS }, filter.after, filter.limit)
+      return { templates: rows.map(toTemplate), hasMore }
     },
 
     /**
