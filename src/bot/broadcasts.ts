@@ -246,7 +246,7 @@ export class Broadcaster {
       broadcastId: b.id,
     })
     if (!queued.ok || queued.value.duplicate) {
-      this.store.skip(b.id, r.chatId, "duplicate", now)
+      this.store.skip(b.id, r.chatId, queued.ok ? "duplicate" : queued.error.message, now)
       return false
     }
     return true

@@ -50,6 +50,9 @@ export class Outbox {
       originAt?: number
     },
   ): Result<Enqueued, DomainError> {
+    // Nothing goes in that `heads` could not read back: one unreadable row would hold its chat's queue for good.
+    const valid = outboundMessageSchema.safeParse(message)
+    if (!valid.success) return err(invalidMessage(valid.error))
     const body = JSON.stringify(message)
     if (opts.idempotencyKey) {
       const existing = this.sql
@@ -123,12 +126,18 @@ export class Outbox {
     return picked.flatMap((p) => {
       const r = rows.get(p.seq)
       if (!r) return []
+      const message = readMessage(r.message)
+      if (!message.ok) {
+        // Stored before enqueue checked messages (or damaged): it fails alone instead of stopping its chat.
+        this.markFailed(r.id, message.error, now)
+        return []
+      }
       return [
         {
           id: r.id,
           seq: r.seq,
           chatId: r.chat_id,
-          message: outboundMessageSchema.parse(JSON.parse(r.message)),
+          message: message.value,
           attempts: r.attempts,
           rateLimited: r.rate_limited,
           readyAt: p.readyAt,
@@ -349,4 +358,26 @@ export class Outbox {
       olderThan,
     )
   }
+}
+
+function invalidMessage(error: z.ZodError): DomainError {
+  const fields = error.issues.map((i) => ({ path: i.path.join("."), message: i.message }))
+  const first = fields[0]
+  return {
+    kind: "invalid",
+    message: `Not a message the queue can send: ${first ? `${first.path || "message"}: ${first.message}` : "invalid"}`,
+    fields,
+  }
+}
+
+function readMessage(stored: string): Result<OutboundMessage, string> {
+  let json: unknown
+  try {
+    json = JSON.parse(stored)
+  } catch {
+    return err("unreadable stored message: not JSON")
+  }
+  const parsed = outboundMessageSchema.safeParse(json)
+  if (parsed.success) return ok(parsed.data)
+  return err(`unreadable stored message: ${parsed.error.issues[0]?.message ?? "invalid"}`)
 }

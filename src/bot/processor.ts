@@ -240,11 +240,17 @@ export class Processor {
     }
     const { replies, remember } = result.value
     const isGroup = event.conversation === "group"
+    const refused: string[] = []
     this.bot.storage.transactionSync(() => {
       for (const [i, reply] of replies.entries()) {
         // The platform's way to answer this event (Discord: through the interaction), when it has one.
         const addressed = loaded.provider.addressReply?.(event, reply, i) ?? reply
-        this.bot.outbox.enqueue(addressed, { source: "reply", now: Date.now(), originAt: item.receivedAt })
+        const queued = this.bot.outbox.enqueue(addressed, {
+          source: "reply",
+          now: Date.now(),
+          originAt: item.receivedAt,
+        })
+        if (!queued.ok) refused.push(queued.error.message)
       }
       if (isGroup) this.bot.outbox.setChatFreeAt(event.chatId, 0, true)
       if (direct) this.bot.people.noteInbound(event.chatId, wroteAt(event, now), event.userName)
@@ -256,6 +262,11 @@ export class Processor {
         )
       this.bot.inbox.done(item.eventId)
     })
+    for (const message of refused)
+      this.bot.log("error", "handler.reply_refused", `${handlerType} handler's reply was not sent: ${message}`, {
+        eventId: item.eventId,
+        requestId: requestIdOf(event),
+      })
     this.bot.log(
       "info",
       "message.in",

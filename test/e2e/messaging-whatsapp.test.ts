@@ -1,9 +1,10 @@
 // End to end on WhatsApp: verification challenge, signed webhooks (per bot and app-level), replies, receipts, pair limits.
-import { env, SELF } from "cloudflare:test"
+import { env, runInDurableObject, SELF } from "cloudflare:test"
 import { describe, expect, it } from "vitest"
 import { whatsappStatusEvent, whatsappTextEvent } from "../fakes/builders"
 import { api } from "../helpers"
 import {
+  botStub,
   createWhatsAppBot,
   eventually,
   fakes,
@@ -224,5 +225,54 @@ describe("whatsapp round trip", () => {
     })
     expect(failed.error).toMatch(/window_closed/)
     expect(failed.attempts).toBe(1)
+  })
+})
+
+describe("a reply the queue cannot send", () => {
+  it("is refused at the queue and logged; the bot's other chats are answered (found by the fuzz suite: one such reply stopped the whole queue)", async () => {
+    const bot = await createWhatsAppBot()
+    // WhatsApp never sends such an id, but the webhook is signed and takes it: the echo would go to a 200-character
+    // chat, which no send accepts (chat ids are at most 128 characters).
+    const odd = whatsappTextEvent({ phoneNumberId: bot.phoneNumberId, from: "1".repeat(200), text: "odd" })
+    expect((await postWhatsApp(bot.webhookUrl, odd, bot.appSecret)).status).toBe(200)
+    const normal = whatsappTextEvent({ phoneNumberId: bot.phoneNumberId, from: "15550007777", text: "after" })
+    expect((await postWhatsApp(bot.webhookUrl, normal, bot.appSecret)).status).toBe(200)
+    await fakes.whatsapp.waitForRequests({ account: bot.phoneNumberId, method: "messages" }, 1)
+    expect((await sent(bot)).map((b) => [b.to, b.text?.body])).toEqual([["15550007777", "after"]])
+    const logs = await api<{ logs: { event: string; message: string; level: string }[] }>(
+      "GET",
+      `/api/bots/${bot.id}/logs`,
+      { token: bot.admin },
+    )
+    const refused = logs.body.logs.find((l) => l.event === "handler.reply_refused")
+    expect(refused).toMatchObject({ level: "error" })
+    expect(refused?.message).toMatch(/chatId/)
+  })
+
+  it("fails an unreadable stored message alone; the next message of its chat goes", async () => {
+    const bot = await createWhatsAppBot()
+    await whatsappPersonWrote(bot, "15550007778")
+    // A row no current code writes (queued before messages were checked, or damaged): its chat's oldest open one.
+    await runInDurableObject(botStub(bot.id), (_, state) => {
+      state.storage.sql.exec(
+        `INSERT INTO outbox (id, chat_id, message, status, next_at, source, created_at, updated_at, lane)
+         VALUES ('msg_unreadable', '15550007778', '{"chatId":"15550007778","text":"   "}', 'queued', 0, 'api', 0, 0, 1)`,
+      )
+    })
+    const res = await api<{ id: string }>("POST", `/api/bots/${bot.id}/messages`, {
+      token: bot.admin,
+      body: { chatId: "15550007778", text: "behind it" },
+    })
+    expect(res.status).toBe(202)
+    await eventually(async () => ((await sent(bot)).some((m) => m.text?.body === "behind it") ? true : undefined))
+    const row = await runInDurableObject(botStub(bot.id), (_, state) =>
+      state.storage.sql
+        .exec<{ status: string; last_error: string }>(
+          "SELECT status, last_error FROM outbox WHERE id = 'msg_unreadable'",
+        )
+        .one(),
+    )
+    expect(row.status).toBe("failed")
+    expect(row.last_error).toMatch(/unreadable stored message/)
   })
 })
