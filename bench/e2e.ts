@@ -1,10 +1,12 @@
 // End to end: a burst of Telegram updates over many bots and chats, delivered as Telegram would, until every echo
 // reply has reached the fake Telegram. Checks that no reply is lost or duplicated and that each chat's order holds.
+import { join } from "node:path"
 import { randomTelegramToken } from "../test/fakes/client.ts"
 import type { RecordedRequest } from "../test/fakes/types.ts"
 import { createTelegramBots, SECRET_HEADER, spawnFakes, startGrammyPeer, telegramUpdate } from "./api.ts"
 import { API_LATENCY_MS, type BenchContext, telegramLimits } from "./context.ts"
 import { cpuSeconds, type DeliveryBot, deliverLikeTelegram } from "./load.ts"
+import { profiled } from "./profile.ts"
 import { percentile, round, sleep } from "./stats.ts"
 import { startWorker } from "./worker.ts"
 
@@ -83,12 +85,15 @@ export async function e2eRun(ctx: BenchContext, target: E2eTarget): Promise<E2eR
   let pid: number
   let problems: string[] = []
   let stop: () => Promise<void>
+  let inspectorUrl: string | undefined
+  const bundlePath = join(ctx.bundle.dir, ctx.bundle.main)
   if (target === "router") {
-    const worker = await startWorker(ctx.bundle, fakes)
+    const worker = await startWorker(ctx.bundle, { ...fakes, inspect: process.env.BENCH_E2E_PROFILE !== undefined })
     const refs = await createTelegramBots(worker, fakes.telegram, bots)
     endpoints = refs.map((r) => ({ url: r.webhookUrl, secret: r.secret, token: r.token }))
     memory = () => worker.peakMemoryMb()
     pid = worker.pid
+    inspectorUrl = worker.inspectorUrl
     problems = worker.problems
     stop = () => worker.dispose()
   } else {
@@ -124,11 +129,16 @@ export async function e2eRun(ctx: BenchContext, target: E2eTarget): Promise<E2eR
     const deadline = started + deadlineMs
     const delivered = deliverLikeTelegram(delivery, maxConnections, deadline)
     // Wait for the last reply: the fake's accepted count, polled.
-    for (;;) {
-      const stats = await Promise.all(endpoints.map((e) => fakes.telegram.stats(e.token)))
-      if (stats.reduce((n, s) => n + s.accepted, 0) >= expected || Date.now() > deadline) break
-      await sleep(200)
+    const waitForLast = async () => {
+      for (;;) {
+        const stats = await Promise.all(endpoints.map((e) => fakes.telegram.stats(e.token)))
+        if (stats.reduce((n, s) => n + s.accepted, 0) >= expected || Date.now() > deadline) break
+        await sleep(200)
+      }
     }
+    const profileTo = process.env.BENCH_E2E_PROFILE
+    if (profileTo && inspectorUrl) await profiled(inspectorUrl, bundlePath, profileTo, waitForLast)
+    else await waitForLast()
     const serverCpuS = cpuSeconds(pid) - cpuAtStart
     const acks = await delivered
     await sleep(API_LATENCY_MS + 100) // the fake records an outcome once its latency has passed
@@ -142,6 +152,15 @@ export async function e2eRun(ctx: BenchContext, target: E2eTarget): Promise<E2eR
         stats: await fakes.telegram.stats(e.token),
       })),
     )
+    if (process.env.BENCH_E2E_TIMELINE === "1" && target === "router") {
+      for (const e of endpoints) {
+        const reqs = await fakes.telegram.requests({ account: e.token, method: "sendMessage" })
+        const ok = reqs.filter((r) => r.outcome === "ok").map((r) => r.at - started)
+        const rej = reqs.filter((r) => r.outcome === 429).map((r) => r.at - started)
+        const perSec = Array.from({ length: Math.ceil(Math.max(...ok) / 1000) }, (_, i) => ok.filter((t) => t >= i * 1000 && t < (i + 1) * 1000).length)
+        console.error(`TIMELINE first=${Math.min(...ok)} last=${Math.max(...ok)} 429at=${JSON.stringify(rej)} perSec=${perSec.join(",")}`)
+      }
+    }
     const sum = (f: (x: (typeof perBot)[number]) => number) => perBot.reduce((n, x) => n + f(x), 0)
     const distinct = sum((x) => x.checked.distinct)
     const accepted = sum((x) => x.checked.accepted)

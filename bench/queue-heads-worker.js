@@ -5,7 +5,7 @@
 // away an empty call's time. Plain JS: bench/ is typechecked for Node, and this runs in workerd.
 import { DurableObject } from "cloudflare:workers"
 import { Outbox } from "../src/bot/outbox.ts"
-import { candidateRow, parseOwner } from "../src/bot/outbox-rows.ts"
+import { claimedRow, parseOwner } from "../src/bot/outbox-rows.ts"
 import { QueueHeads } from "../src/bot/queue-heads.ts"
 import { migrate } from "../src/bot/storage.ts"
 import { outboundMessageSchema } from "../src/providers/types.ts"
@@ -13,8 +13,8 @@ import { outboundMessageSchema } from "../src/providers/types.ts"
 /**
  * The send queue's pick before the head index: Outbox.heads as it was before commit 4a2b3a9 (git show
  * 4a2b3a9^:src/bot/outbox.ts), a correlated MIN per chat over the outbox; its WHERE is `reference()` of
- * test/storage/queue-heads.test.ts. Its rows are parsed as Outbox.heads parses its own, so both do the same work
- * per row (it also selects `origin_at`, which the rows' parser has required since the reply-latency sketches).
+ * test/storage/queue-heads.test.ts. Its rows are parsed as Outbox.heads then parsed its own (each row's message
+ * too); Outbox.heads now reads index rows only and the content of the one message sent is read by Outbox.claim.
  */
 const OLD_HEADS = `SELECT o.id, o.seq, o.chat_id, o.message, o.attempts, o.rate_limited, o.created_at, o.origin_at, o.owner,
          MAX(o.next_at, COALESCE(c.free_at, 0)) AS ready_at, COALESCE(c.is_group, 0) AS is_group
@@ -55,7 +55,7 @@ export class HeadsBench extends DurableObject {
 
   /** Claims the first `count` sendable heads, as a drain with that many sends in flight has. */
   inFlight({ count, now }) {
-    for (const m of this.outbox.heads(count, now)) this.outbox.markSending(m.id, now)
+    for (const head of this.outbox.heads(count, now)) this.outbox.claim(head, now)
     return this.depth()
   }
 
@@ -90,7 +90,7 @@ export class HeadsBench extends DurableObject {
       .exec(OLD_HEADS, limit)
       .toArray()
       .map((raw) => {
-        const r = candidateRow.parse(raw)
+        const r = claimedRow.parse(raw)
         return {
           id: r.id,
           seq: r.seq,
@@ -98,8 +98,8 @@ export class HeadsBench extends DurableObject {
           message: outboundMessageSchema.parse(JSON.parse(r.message)),
           attempts: r.attempts,
           rateLimited: r.rate_limited,
-          readyAt: r.ready_at,
-          isGroup: r.is_group === 1,
+          readyAt: raw.ready_at,
+          isGroup: raw.is_group === 1,
           createdAt: r.created_at,
           originAt: r.origin_at,
           owner: parseOwner(r.owner),

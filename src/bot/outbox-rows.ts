@@ -66,15 +66,14 @@ export const viewRow = z.object({
   template_ref: z.string().nullable(),
 })
 
-export const candidateRow = z.object({
+/** A message as `Outbox.claim` reads it back when it takes it for sending. */
+export const claimedRow = z.object({
   id: z.string(),
   seq: z.number(),
   chat_id: z.string(),
   message: z.string(),
   attempts: z.number(),
   rate_limited: z.number(),
-  ready_at: z.number(),
-  is_group: z.number(),
   created_at: z.number(),
   origin_at: z.number().nullable(),
   owner: z.string().nullable(),

@@ -9,7 +9,7 @@ import { type DeliveryStatus, type OutboundMessage, outboundMessageSchema } from
 import { templateRefSchema } from "../registry/template-schemas"
 import { type MessageOwner, messageOwnerSchema } from "./notices"
 import {
-  candidateRow,
+  claimedRow,
   type Enqueued,
   type MessageView,
   messageStatuses,
@@ -19,7 +19,7 @@ import {
   rank,
   viewRow,
 } from "./outbox-rows"
-import { laneOf, QueueHeads } from "./queue-heads"
+import { type HeadRef, laneOf, QueueHeads } from "./queue-heads"
 
 export class Outbox {
   private readonly index: QueueHeads
@@ -103,51 +103,47 @@ export class Outbox {
 
   /**
    * The oldest open message of each chat whose chat has nothing in flight, in the order to send them (see
-   * QueueHeads.pick). Only a chat's head is sendable, which keeps per-chat order through retries.
+   * QueueHeads.pick). Only a chat's head is sendable, which keeps per-chat order through retries. Index rows only:
+   * a drain reads many more heads than the pacer lets it send, so the content is read by `claim`, for the one sent.
    */
-  heads(limit: number, now = Date.now()): QueuedMessage[] {
-    const picked = this.index.pick(limit, now)
-    if (picked.length === 0) return []
-    const rows = new Map(
-      this.sql
-        .exec(
-          `SELECT o.id, o.seq, o.chat_id, o.message, o.attempts, o.rate_limited, o.created_at, o.origin_at, o.owner,
-                  0 AS ready_at, COALESCE(c.is_group, 0) AS is_group
-           FROM outbox o LEFT JOIN chats c ON c.chat_id = o.chat_id
-           WHERE o.seq IN (SELECT value FROM json_each(?))`,
-          JSON.stringify(picked.map((p) => p.seq)),
-        )
-        .toArray()
-        .map((raw) => {
-          const r = candidateRow.parse(raw)
-          return [r.seq, r] as const
-        }),
-    )
-    return picked.flatMap((p) => {
-      const r = rows.get(p.seq)
-      if (!r) return []
-      const message = readMessage(r.message)
-      if (!message.ok) {
-        // Stored before enqueue checked messages (or damaged): it fails alone instead of stopping its chat.
-        this.markFailed(r.id, message.error, now)
-        return []
-      }
-      return [
-        {
-          id: r.id,
-          seq: r.seq,
-          chatId: r.chat_id,
-          message: message.value,
-          attempts: r.attempts,
-          rateLimited: r.rate_limited,
-          readyAt: p.readyAt,
-          isGroup: r.is_group === 1,
-          createdAt: r.created_at,
-          originAt: r.origin_at,
-          owner: parseOwner(r.owner),
-        },
-      ]
-    })
+  heads(limit: number, now = Date.now()): HeadRef[] {
+    return this.index.pick(limit, now)
+  }
+
+  /**
+   * Claims a head for sending and reads it: null when it is no longer queued (withdrawn, held, cancelled) or its
+   * stored content cannot be read (then it fails alone instead of stopping its chat).
+   */
+  claim(head: HeadRef, now: number): QueuedMessage | null {
+    const raw = this.sql
+      .exec(
+        `UPDATE outbox SET status = 'sending', updated_at = ? WHERE seq = ? AND status = 'queued'
+         RETURNING id, seq, chat_id, message, attempts, rate_limited, created_at, origin_at, owner`,
+        now,
+        head.seq,
+      )
+      .toArray()[0]
+    if (raw === undefined) return null
+    const r = claimedRow.parse(raw)
+    this.index.remove(r.chat_id) // its head is in flight now: the chat waits for it (what `refresh` would find)
+    const message = readMessage(r.message)
+    if (!message.ok) {
+      this.markFailed(r.id, message.error, now)
+      return null
+    }
+    return {
+      id: r.id,
+      seq: r.seq,
+      chatId: r.chat_id,
+      message: message.value,
+      attempts: r.attempts,
+      rateLimited: r.rate_limited,
+      readyAt: head.readyAt,
+      isGroup: head.isGroup,
+      createdAt: r.created_at,
+      originAt: r.origin_at,
+      owner: parseOwner(r.owner),
+    }
   }
 
   /** Earliest time anything queued could be sent (ignores the bot-wide pause, which the caller adds). */
@@ -155,7 +151,7 @@ export class Outbox {
     return this.index.nextReadyAt()
   }
 
-  /** Claims a queued message for sending; false when it is no longer queued (withdrawn, held, cancelled). */
+  /** Claims a queued message for sending by id; false when it is no longer queued. `claim` is the drain's way. */
   markSending(id: string, now: number): boolean {
     return (
       this.changed(

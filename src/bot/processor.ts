@@ -22,6 +22,7 @@ import { keywordAction, optInOrOut } from "./opt-out"
 import type { Outbox, QueuedMessage } from "./outbox"
 import { Pacer } from "./pacer"
 import { type People, wroteAt } from "./people"
+import type { HeadRef } from "./queue-heads"
 import { decide, RETRY_BACKOFF } from "./retry-policy"
 import type { UnsealedBot } from "./runtime"
 
@@ -292,7 +293,7 @@ export class Processor {
     pacer.pauseBot(this.bot.pausedUntil()) // a pause survives eviction: it is stored, not only in memory
     const inFlight = this.inFlight
     let sent = 0
-    let batch: QueuedMessage[] = []
+    let batch: HeadRef[] = []
     let seenEpoch = this.epoch
     let seenUrgent = this.bot.outbox.urgentCount
     while (!this.halted && Date.now() < deadline) {
@@ -301,7 +302,18 @@ export class Processor {
         seenUrgent = this.bot.outbox.urgentCount
         batch = []
       }
-      if (batch.length === 0) batch = this.bot.outbox.heads(HEADS_BATCH).filter((m) => !inFlight.has(m.chatId))
+      const now = Date.now()
+      if (batch.length === 0) {
+        // Nothing can start before the bot's next slot, whatever the heads say: read them when it opens, not each
+        // time a reply is queued meanwhile (in a burst that was once per event, each read a few queries).
+        const slot = pacer.earliest(0, now)
+        if (slot > now) {
+          if ((slot - now > MAX_IDLE_WAIT_MS && inFlight.size === 0) || this.inboxDue()) break
+          await this.waitForSlot(slot - now)
+          continue
+        }
+        batch = this.bot.outbox.heads(HEADS_BATCH).filter((m) => !inFlight.has(m.chatId))
+      }
       const next = batch[0]
       if (!next) {
         // The queue ran dry: running broadcasts may have more recipients to put in line.
@@ -310,13 +322,12 @@ export class Processor {
         await Promise.race([...inFlight.values(), this.queued.wait()])
         continue
       }
-      const now = Date.now()
       const start = pacer.earliest(next.readyAt, now)
       if (start > now) {
         if (start - now > MAX_IDLE_WAIT_MS && inFlight.size === 0) break
         // New events arrived while we wait for a slot: go handle them now (the sends in flight go on meanwhile).
         if (this.inboxDue()) break
-        await Promise.race([sleep(Math.min(start - now, MAX_IDLE_WAIT_MS)), ...inFlight.values(), this.queued.wait()])
+        await this.waitForSlot(start - now)
         if (this.epoch !== seenEpoch) {
           batch = [] // a retry or pause may have changed what's ready first
           seenEpoch = this.epoch
@@ -325,13 +336,19 @@ export class Processor {
       }
       batch.shift()
       // Taken out of line since it was picked (withdrawn, a paused or cancelled broadcast): not sent, no slot used.
-      if (!this.bot.outbox.markSending(next.id, now)) continue
-      const freeAt = pacer.claim(now, next.isGroup)
+      const item = this.bot.outbox.claim(next, now)
+      if (!item) continue
+      const freeAt = pacer.claim(now, item.isGroup)
       sent++
-      const job = this.sendOne(loaded, next, freeAt).finally(() => inFlight.delete(next.chatId))
-      inFlight.set(next.chatId, job)
+      const job = this.sendOne(loaded, item, freeAt).finally(() => inFlight.delete(item.chatId))
+      inFlight.set(item.chatId, job)
     }
     return sent
+  }
+
+  /** Until `ms` pass, a send in flight ends (its chat may go next) or something is queued. */
+  private waitForSlot(ms: number): Promise<unknown> {
+    return Promise.race([sleep(Math.min(ms, MAX_IDLE_WAIT_MS)), ...this.inFlight.values(), this.queued.wait()])
   }
 
   private inboxDue(): boolean {

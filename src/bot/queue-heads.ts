@@ -16,10 +16,23 @@ export function laneOf(source: string): Lane {
   return lanes.send
 }
 
+/** A chat's next message, as the index knows it: enough to pace and order it, not its content (see Outbox.claim). */
 export interface HeadRef {
   seq: number
+  chatId: string
   readyAt: number
+  isGroup: boolean
 }
+
+const HEAD_COLUMNS = `SELECT h.seq, h.chat_id, h.ready_at, COALESCE(c.is_group, 0) AS is_group
+  FROM heads h LEFT JOIN chats c ON c.chat_id = h.chat_id`
+type HeadRow = { seq: number; chat_id: string; ready_at: number; is_group: number }
+const toRef = (r: HeadRow): HeadRef => ({
+  seq: r.seq,
+  chatId: String(r.chat_id),
+  readyAt: r.ready_at,
+  isGroup: r.is_group === 1,
+})
 
 export class QueueHeads {
   constructor(private readonly sql: SqlStorage) {}
@@ -37,6 +50,11 @@ export class QueueHeads {
     )
   }
 
+  /** The chat has nothing to pick: its oldest open message went in flight. */
+  remove(chatId: string): void {
+    this.sql.exec("DELETE FROM heads WHERE chat_id = ?", chatId)
+  }
+
   /** The chat may not be sent to before `at` (pacing, a 429): its head waits at least that long. */
   delay(chatId: string, at: number): void {
     this.sql.exec("UPDATE heads SET ready_at = MAX(ready_at, ?) WHERE chat_id = ?", at, chatId)
@@ -52,26 +70,26 @@ export class QueueHeads {
       if (out.length >= limit) break
       out.push(
         ...this.sql
-          .exec<{ seq: number; ready_at: number }>(
-            "SELECT seq, ready_at FROM heads WHERE lane = ? AND ready_at <= ? ORDER BY ready_at, seq LIMIT ?",
+          .exec<HeadRow>(
+            `${HEAD_COLUMNS} WHERE h.lane = ? AND h.ready_at <= ? ORDER BY h.ready_at, h.seq LIMIT ?`,
             lane,
             now,
             limit - out.length,
           )
           .toArray()
-          .map((r) => ({ seq: r.seq, readyAt: r.ready_at })),
+          .map(toRef),
       )
     }
     if (out.length < limit)
       out.push(
         ...this.sql
-          .exec<{ seq: number; ready_at: number }>(
-            "SELECT seq, ready_at FROM heads WHERE ready_at > ? ORDER BY ready_at, seq LIMIT ?",
+          .exec<HeadRow>(
+            `${HEAD_COLUMNS} WHERE h.ready_at > ? ORDER BY h.ready_at, h.seq LIMIT ?`,
             now,
             limit - out.length,
           )
           .toArray()
-          .map((r) => ({ seq: r.seq, readyAt: r.ready_at })),
+          .map(toRef),
       )
     return out
   }
