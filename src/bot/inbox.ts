@@ -1,5 +1,6 @@
 /** The durable, de-duplicated inbox: webhook events land here before the 200 and are handled later by the alarm. */
 import { z } from "zod"
+import { wellFormed } from "../lib/encoding"
 import { type InboundMessage, inboundMessageSchema } from "../providers/types"
 
 const inboxRow = z.object({
@@ -28,7 +29,9 @@ export class Inbox {
   /** Inserts unseen events; returns how many were new. Call inside a storage transaction. */
   accept(events: InboundMessage[], now: number): { fresh: InboundMessage[]; duplicates: number } {
     const fresh: InboundMessage[] = []
-    for (const event of events) {
+    for (const given of events) {
+      // Ids are bound as SQL text: a lone surrogate would be stored as bytes that read back as another string.
+      const event = withSqlSafeIds(given)
       const written = this.sql.exec(
         `INSERT INTO inbox (event_id, received_at, chat_id, event, state, next_at)
          VALUES (?, ?, ?, ?, 'pending', ?) ON CONFLICT (event_id) DO NOTHING`,
@@ -69,7 +72,7 @@ export class Inbox {
           attempts: r.attempts,
           receivedAt: r.received_at,
         })
-      else this.fail(r.event_id, `stored event is unreadable: ${event.error.issues[0]?.message ?? "invalid"}`)
+      else this.fail(r.seq, `stored event is unreadable: ${event.error.issues[0]?.message ?? "invalid"}`)
     }
     return out
   }
@@ -92,25 +95,17 @@ export class Inbox {
     return out
   }
 
-  done(eventId: string): void {
-    this.sql.exec("UPDATE inbox SET state = 'done', event = '', error = NULL WHERE event_id = ?", eventId)
+  /** Handled. Events are addressed by their row (`seq`): the key read back is the key written. */
+  done(seq: number): void {
+    this.sql.exec("UPDATE inbox SET state = 'done', event = '', error = NULL WHERE rowid = ?", seq)
   }
 
-  retry(eventId: string, at: number, error: string): void {
-    this.sql.exec(
-      "UPDATE inbox SET attempts = attempts + 1, next_at = ?, error = ? WHERE event_id = ?",
-      at,
-      error,
-      eventId,
-    )
+  retry(seq: number, at: number, error: string): void {
+    this.sql.exec("UPDATE inbox SET attempts = attempts + 1, next_at = ?, error = ? WHERE rowid = ?", at, error, seq)
   }
 
-  fail(eventId: string, error: string): void {
-    this.sql.exec(
-      "UPDATE inbox SET state = 'failed', attempts = attempts + 1, error = ? WHERE event_id = ?",
-      error,
-      eventId,
-    )
+  fail(seq: number, error: string): void {
+    this.sql.exec("UPDATE inbox SET state = 'failed', attempts = attempts + 1, error = ? WHERE rowid = ?", error, seq)
   }
 
   pendingCount(): number {
@@ -132,4 +127,10 @@ function parseJson(text: string): unknown {
   } catch {
     return null
   }
+}
+
+function withSqlSafeIds(event: InboundMessage): InboundMessage {
+  const eventId = wellFormed(event.eventId)
+  const chatId = wellFormed(event.chatId)
+  return eventId === event.eventId && chatId === event.chatId ? event : { ...event, eventId, chatId }
 }

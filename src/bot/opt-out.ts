@@ -58,7 +58,7 @@ export async function optInOrOut(
       const addressed = loaded.provider.addressReply?.(event, reply, 0) ?? reply
       bot.outbox.enqueue(addressed, { source: "reply", now, originAt: item.receivedAt })
     }
-    bot.inbox.done(item.eventId)
+    bot.inbox.done(item.seq)
     return flipped
   })
   const what = action === "stop" ? "opted out" : "opted back in"

@@ -3,6 +3,7 @@ export { type Enqueued, type MessageStatus, type MessageView, messageStatuses, t
 
 import { z } from "zod"
 import type { DomainError } from "../lib/domain-error"
+import { wellFormed } from "../lib/encoding"
 import { newId } from "../lib/ids"
 import { err, ok, type Result } from "../lib/result"
 import { type DeliveryStatus, type OutboundMessage, outboundMessageSchema } from "../providers/types"
@@ -39,7 +40,7 @@ export class Outbox {
    * an `idempotency_conflict` when it is not (a client bug that must not send the wrong text silently).
    */
   enqueue(
-    message: OutboundMessage,
+    given: OutboundMessage,
     opts: {
       source: string
       idempotencyKey?: string | undefined
@@ -51,8 +52,11 @@ export class Outbox {
     },
   ): Result<Enqueued, DomainError> {
     // Nothing goes in that `heads` could not read back: one unreadable row would hold its chat's queue for good.
-    const valid = outboundMessageSchema.safeParse(message)
+    const valid = outboundMessageSchema.safeParse(given)
     if (!valid.success) return err(invalidMessage(valid.error))
+    // The chat is a key of the queue's tables: bound as SQL text it must read back as written (see wellFormed).
+    const chatId = wellFormed(given.chatId)
+    const message = chatId === given.chatId ? given : { ...given, chatId }
     const body = JSON.stringify(message)
     if (opts.idempotencyKey) {
       const existing = this.sql

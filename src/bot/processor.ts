@@ -205,7 +205,7 @@ export class Processor {
             },
           )
         }
-        this.bot.inbox.done(item.eventId)
+        this.bot.inbox.done(item.seq)
         return applied?.owner !== undefined && applied.owner !== null
       })
       if (owed) this.bot.noticed()
@@ -226,14 +226,14 @@ export class Processor {
     if (!result.ok) {
       const { retryable, message } = result.error
       if (retryable && item.attempts + 1 < HANDLER_MAX_ATTEMPTS) {
-        this.bot.inbox.retry(item.eventId, Date.now() + backoffDelay(item.attempts + 1, RETRY_BACKOFF), message)
+        this.bot.inbox.retry(item.seq, Date.now() + backoffDelay(item.attempts + 1, RETRY_BACKOFF), message)
         this.bot.log("warn", "handler.retry", `${handlerType} handler failed, will retry: ${message}`, {
           eventId: item.eventId,
           requestId: requestIdOf(event),
         })
         return false
       }
-      this.bot.inbox.fail(item.eventId, message)
+      this.bot.inbox.fail(item.seq, message)
       this.bot.counters.add("failed", Date.now())
       const failed = { eventId: item.eventId, requestId: requestIdOf(event) }
       this.bot.log("error", "handler.failed", `${handlerType} handler gave up: ${message}`, failed)
@@ -261,7 +261,7 @@ export class Processor {
           remember,
           loaded.snapshot.config.handler.maxHistory ?? DEFAULT_MAX_HISTORY,
         )
-      this.bot.inbox.done(item.eventId)
+      this.bot.inbox.done(item.seq)
     })
     for (const message of refused)
       this.bot.log("error", "handler.reply_refused", `${handlerType} handler's reply was not sent: ${message}`, {

@@ -35,3 +35,12 @@ export function fromBase64Url(s: string): Uint8Array<ArrayBuffer> | null {
 export function randomToken(bytes = 32): string {
   return toBase64Url(crypto.getRandomValues(new Uint8Array(bytes)))
 }
+
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/g
+
+/**
+ * `s` with each lone UTF-16 surrogate replaced by U+FFFD (ES2024's String#toWellFormed). A JSON body can carry one
+ * (`"\ud800"`); bound as SQL text it is stored as bytes that read back as a different string, so a key written
+ * with it is never found again.
+ */
+export const wellFormed = (s: string): string => s.replace(LONE_SURROGATE, "\ufffd")

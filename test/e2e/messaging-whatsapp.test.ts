@@ -276,3 +276,28 @@ describe("a reply the queue cannot send", () => {
     expect(row.last_error).toMatch(/unreadable stored message/)
   })
 })
+
+describe("an event id that does not survive the round trip through SQLite", () => {
+  it("is handled once: a message id holding a lone surrogate gets one echo, and the queue does not grow (found by the fuzz suite: such an event was handled again and again)", async () => {
+    const bot = await createWhatsAppBot()
+    // JSON escapes let a signed body carry a lone UTF-16 surrogate, which is not valid UTF-8: SQLite stores
+    // something that reads back as a different string.
+    const odd = whatsappTextEvent({
+      phoneNumberId: bot.phoneNumberId,
+      from: "15550007779",
+      text: "odd id",
+      id: "wamid.\ud800x",
+    })
+    expect((await postWhatsApp(bot.webhookUrl, odd, bot.appSecret)).status).toBe(200)
+    const barrier = whatsappTextEvent({ phoneNumberId: bot.phoneNumberId, from: "15550007779", text: "barrier" })
+    expect((await postWhatsApp(bot.webhookUrl, barrier, bot.appSecret)).status).toBe(200)
+    // Per-chat order: the barrier's echo comes after every echo of the odd message.
+    await eventually(async () => ((await sent(bot)).some((m) => m.text?.body === "barrier") ? true : undefined))
+    expect((await sent(bot)).map((m) => m.text?.body)).toEqual(["odd id", "barrier"])
+    const rows = await runInDurableObject(botStub(bot.id), (_, state) => ({
+      outbox: state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM outbox").one().n,
+      pending: state.storage.sql.exec<{ n: number }>("SELECT COUNT(*) AS n FROM inbox WHERE state = 'pending'").one().n,
+    }))
+    expect(rows).toEqual({ outbox: 2, pending: 0 })
+  })
+})
