@@ -156,9 +156,21 @@ export async function e2eRun(ctx: BenchContext, target: E2eTarget): Promise<E2eR
       for (const e of endpoints) {
         const reqs = await fakes.telegram.requests({ account: e.token, method: "sendMessage" })
         const ok = reqs.filter((r) => r.outcome === "ok").map((r) => r.at - started)
-        const rej = reqs.filter((r) => r.outcome === 429).map((r) => r.at - started)
-        const perSec = Array.from({ length: Math.ceil(Math.max(...ok) / 1000) }, (_, i) => ok.filter((t) => t >= i * 1000 && t < (i + 1) * 1000).length)
-        console.error(`TIMELINE first=${Math.min(...ok)} last=${Math.max(...ok)} 429at=${JSON.stringify(rej)} perSec=${perSec.join(",")}`)
+        const chatOf = (r: RecordedRequest) => (isRecord(r.body) ? String(r.body.chat_id) : "")
+        const rej = reqs
+          .filter((r) => r.outcome === 429)
+          .map((r) => {
+            const prior = reqs.filter((q) => q.outcome === "ok" && q.at <= r.at && q.at > r.at - 1000)
+            const sameChat = prior.filter((q) => chatOf(q) === chatOf(r)).map((q) => r.at - q.at)
+            return `${r.at - started}:${sameChat.length > 0 ? `chat(${sameChat.join("/")}ms)` : `bot(${prior.length})`}`
+          })
+        const perSec = Array.from(
+          { length: Math.ceil(Math.max(...ok) / 1000) },
+          (_, i) => ok.filter((t) => t >= i * 1000 && t < (i + 1) * 1000).length,
+        )
+        console.error(
+          `TIMELINE first=${Math.min(...ok)} last=${Math.max(...ok)} 429at=${JSON.stringify(rej)} perSec=${perSec.join(",")}`,
+        )
       }
     }
     const sum = (f: (x: (typeof perBot)[number]) => number) => perBot.reduce((n, x) => n + f(x), 0)
