@@ -12,6 +12,9 @@ export const RATE_HEADROOM = 0.97
 /** Platforms count a bot's sends in a sliding window of this length. */
 export const RATE_WINDOW_MS = 1000
 
+/** Round trips remembered for the quickest one (see Pacer.arrived). */
+const TRIPS_KEPT = 64
+
 /**
  * Pacing state for one bot: the earliest time the next send may start, bot-wide and per chat.
  *
@@ -26,9 +29,16 @@ export class Pacer {
   private nextBotSlot = 0
   private pausedUntil = 0
   private lastClaim = Number.NEGATIVE_INFINITY
-  /** Start times of the last `budget` sends, oldest first (a ring). */
-  private readonly recent: number[] = []
-  private oldest = 0
+  /**
+   * The last sends (a ring of twice the budget): each one's start, and its round trip once its answer is back
+   * (`arrived`). A send that left late can arrive after sends that started after it, so the window is judged over
+   * more than the last `budget` starts.
+   */
+  private readonly recent: { start: number; trip: number | null }[] = []
+  private nextRecent = 0
+  /** Round trips of the last sends (a ring): the shortest is what a send that was not held up takes. */
+  private readonly trips: number[] = []
+  private nextTrip = 0
 
   constructor(private readonly limits: RateLimits) {}
 
@@ -72,18 +82,39 @@ export class Pacer {
     return at + gap + Math.min(CHAT_MARGIN_MS, gap * 0.05)
   }
 
-  /** When the window holds fewer than `budget` sends again (0: it does now). */
+  /**
+   * A send that started at `startedAt` was answered at `answeredAt`; returns how much later than the quickest
+   * recent send it arrived, as far as can be told. Platforms count by arrival, and a send can leave late: a busy
+   * thread, a slow storage commit holding it. The platform then sees it together with the sends that left on
+   * time, more in one window than we started in any (each such burst was a 429 and a second's pause of the bot).
+   * So the window counts it from its estimated arrival: the start plus its round trip beyond the quickest one.
+   */
+  arrived(startedAt: number, answeredAt: number): number {
+    const trip = Math.max(0, answeredAt - startedAt)
+    this.trips[this.nextTrip] = trip
+    this.nextTrip = (this.nextTrip + 1) % TRIPS_KEPT
+    const sent = this.recent.find((r) => r.start === startedAt && r.trip === null)
+    if (sent) sent.trip = trip
+    return trip - Math.min(...this.trips)
+  }
+
+  /**
+   * When fewer than `budget` sends are in the window again (0: they are now): each send counts for a window from
+   * its estimated arrival (its start, plus its round trip beyond the quickest recent one), so the `budget`-th
+   * latest arrival must have left it. The quickest trip is judged now, not when each answer came: the first
+   * answers after an idle spell may all have been held up.
+   */
   private windowOpensAt(): number {
     if (this.recent.length < this.budget) return 0
-    return (this.recent[this.oldest] ?? 0) + RATE_WINDOW_MS
+    const quickest = this.trips.length > 0 ? Math.min(...this.trips) : 0
+    const arrivals = this.recent
+      .map((r) => r.start + (r.trip === null ? 0 : Math.max(0, r.trip - quickest)))
+      .sort((a, b) => a - b)
+    return (arrivals[arrivals.length - this.budget] ?? 0) + RATE_WINDOW_MS
   }
 
   private remember(at: number): void {
-    if (this.recent.length < this.budget) {
-      this.recent.push(at)
-      return
-    }
-    this.recent[this.oldest] = at
-    this.oldest = (this.oldest + 1) % this.budget
+    this.recent[this.nextRecent] = { start: at, trip: null }
+    this.nextRecent = (this.nextRecent + 1) % (2 * this.budget)
   }
 }

@@ -340,7 +340,7 @@ export class Processor {
       if (!item) continue
       const freeAt = pacer.claim(now, item.isGroup)
       sent++
-      const job = this.sendOne(loaded, item, freeAt).finally(() => inFlight.delete(item.chatId))
+      const job = this.sendOne(loaded, item, freeAt, now).finally(() => inFlight.delete(item.chatId))
       inFlight.set(item.chatId, job)
     }
     return sent
@@ -356,15 +356,17 @@ export class Processor {
     return at !== null && at <= Date.now()
   }
 
-  private async sendOne(loaded: UnsealedBot, item: QueuedMessage, freeAt: number): Promise<void> {
+  private async sendOne(loaded: UnsealedBot, item: QueuedMessage, freeAt: number, claimedAt: number): Promise<void> {
     const { provider, runtime } = loaded
     const started = Date.now()
     const result = await provider.send(item.message, runtime, { fetch: this.fetch, timeoutMs: 10_000 })
     const now = Date.now()
+    // The platform saw it: a send that arrived late is counted, and its chat spaced, from when it arrived.
+    const late = result.ok || result.error.kind === "rate_limited" ? (this.pacer?.arrived(claimedAt, now) ?? 0) : 0
     if (result.ok) {
       this.bot.storage.transactionSync(() => {
         this.bot.outbox.markSent(item.id, result.value.platformMessageId, now)
-        this.bot.outbox.setChatFreeAt(item.chatId, freeAt)
+        this.bot.outbox.setChatFreeAt(item.chatId, freeAt + late)
         this.bot.counters.add("outbound", now, 1, now - item.createdAt)
         this.bot.counters.time("send", now, now - started)
         if (item.originAt !== null) this.bot.counters.time("reply", now, now - item.originAt)

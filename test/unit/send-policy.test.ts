@@ -152,6 +152,40 @@ describe("Pacer", () => {
     for (const [i, s] of starts.entries()) if (i > 0) expect(s - (starts[i - 1] ?? 0)).toBeGreaterThan(6.25 - 1e-6)
   })
 
+  it("counts a send that left late from its arrival, so a stall does not put more in the platform's window", () => {
+    // Every 2 s the thread stalls for 150 ms: sends started then leave when it ends, together. Each answer is back
+    // 100 ms after arrival and is reported (arrived) before the next send is claimed, as the drain sees it.
+    const run = (report: boolean) => {
+      const pacer = new Pacer({ perChatIntervalMs: 0, perBotPerSecond: 30 })
+      const arrivals: number[] = []
+      let pending: { start: number; answered: number }[] = []
+      let t = now
+      for (let i = 0; i < 600; i++) {
+        for (;;) {
+          const next = pacer.earliest(0, t)
+          const back = pending.filter((p) => p.answered <= next)
+          t = next
+          if (back.length === 0) break
+          if (report) for (const p of back) pacer.arrived(p.start, p.answered)
+          pending = pending.filter((p) => p.answered > next)
+        }
+        pacer.claim(t, false)
+        const phase = (t - now) % 2000
+        const arrival = t + (phase < 150 ? 150 - phase : 0) + 5
+        arrivals.push(arrival)
+        pending.push({ start: t, answered: arrival + 100 })
+      }
+      const inWindow = (a: number) => arrivals.filter((x) => x > a - 1000 && x <= a).length
+      const last = arrivals.at(-1) ?? now
+      return { worst: Math.max(...arrivals.map(inWindow)), rate: (599 / (last - (arrivals[0] ?? now))) * 1000 }
+    }
+    // Counting starts only, the platform saw more than its 30 in one second (a 429 and a second's pause).
+    expect(run(false).worst).toBeGreaterThan(30)
+    const reported = run(true)
+    expect(reported.worst).toBeLessThanOrEqual(30)
+    expect(reported.rate).toBeGreaterThan(30 * 0.9)
+  })
+
   it("holds group chats to the per-minute group limit and honours a bot pause", () => {
     const pacer = new Pacer({ perChatIntervalMs: 1000, perBotPerSecond: 30, perGroupPerMinute: 20 })
     expect(pacer.claim(now, true)).toBe(now + 3000 + CHAT_MARGIN_MS)
