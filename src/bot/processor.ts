@@ -78,6 +78,10 @@ export class Processor {
   private readonly inFlight = new Map<string, Promise<void>>()
   /** Wakes a drain waiting for a slot or an in-flight send: something new was queued or came in. */
   private readonly queued = new Signal()
+  /** Whether the inbox side of a run is handling events: a drain with nothing to send waits for their replies. */
+  private handling = false
+  /** Counts what may have queued sends (handled events, nudges): a run starts a new drain only when it moved. */
+  private kicks = 0
   /** Aborts every platform and handler call of the current run when the bot is deleted. */
   private readonly abort = new AbortController()
   private current: Promise<number> | null = null
@@ -111,19 +115,43 @@ export class Processor {
     const loaded = await this.bot.load()
     this.halted = this.stopped
     let worked = 0
-    while (!this.stopped && Date.now() < deadline) {
-      const handled = await this.handleInbox(loaded, deadline)
-      const sent = this.bot.snapshot()?.status === "active" ? await this.drain(loaded, deadline) : 0
-      if (handled === 0 && sent === 0 && this.inFlight.size === 0) break
-      worked += handled + sent
-      if (handled === 0 && sent === 0) await Promise.race([...this.inFlight.values(), this.queued.wait()])
+    // The queue drains beside the inbox: a batch of events being handled does not hold back the sends due meanwhile
+    // (under a burst, each batch once kept a bot from sending for most of a second). A drain that ended starts again
+    // only once something was queued since (a handled event's replies, a nudge): each pass does real work.
+    let draining: Promise<void> | null = null
+    let drainedAt = -1
+    try {
+      while (!this.stopped && Date.now() < deadline) {
+        if (!draining && this.kicks !== drainedAt && this.bot.snapshot()?.status === "active")
+          draining = this.drain(loaded, deadline).then((sent) => {
+            worked += sent
+            drainedAt = this.kicks
+            draining = null
+          })
+        this.handling = true
+        const handled = await this.handleInbox(loaded, deadline)
+        this.handling = false
+        worked += handled
+        if (handled > 0) continue
+        if (!draining && this.inFlight.size === 0) {
+          if (this.kicks === drainedAt || this.bot.snapshot()?.status !== "active") break
+          continue // something was queued since the last drain ended: drain again
+        }
+        this.queued.fire() // a drain waiting for this side's replies: there are none for now
+        await Promise.race([draining ?? Promise.race(this.inFlight.values()), this.queued.wait()])
+      }
+    } finally {
+      this.handling = false
+      this.queued.fire()
     }
-    await Promise.all(this.inFlight.values()) // a drain that broke off for new events left its sends running
+    await draining
+    await Promise.all(this.inFlight.values())
     return worked
   }
 
   /** A send was queued while a drain may be waiting: look at the queue again now, not after the wait. */
   nudge(): void {
+    this.kicks++
     this.queued.fire()
   }
 
@@ -175,6 +203,8 @@ export class Processor {
           if ((waiting.get(item.chatId) ?? Number.POSITIVE_INFINITY) < item.seq) break // behind a retry
           if (!(await this.handleOne(loaded, item))) break // a retry holds the rest of this chat back
           handled++
+          this.kicks++
+          this.queued.fire() // its replies are in line: a drain waiting for work takes them
           // An instant handler (echo) resolves as a microtask: a batch would be one long task without these turns.
           if (++sinceTurn % HANDLED_PER_TURN === 0) await nextTurn()
         }
@@ -308,7 +338,7 @@ export class Processor {
         // time a reply is queued meanwhile (in a burst that was once per event, each read a few queries).
         const slot = pacer.earliest(0, now)
         if (slot > now) {
-          if ((slot - now > MAX_IDLE_WAIT_MS && inFlight.size === 0) || this.inboxDue()) break
+          if (slot - now > MAX_IDLE_WAIT_MS && inFlight.size === 0) break
           await this.waitForSlot(slot - now)
           continue
         }
@@ -318,15 +348,14 @@ export class Processor {
       if (!next) {
         // The queue ran dry: running broadcasts may have more recipients to put in line.
         if (this.bot.refill(Date.now()) > 0) continue
-        if (inFlight.size === 0 || this.inboxDue()) break
+        // Nothing to send: wait while events are being handled (their replies come next) or sends are in flight.
+        if (inFlight.size === 0 && !this.handling) break
         await Promise.race([...inFlight.values(), this.queued.wait()])
         continue
       }
       const start = pacer.earliest(next.readyAt, now)
       if (start > now) {
         if (start - now > MAX_IDLE_WAIT_MS && inFlight.size === 0) break
-        // New events arrived while we wait for a slot: go handle them now (the sends in flight go on meanwhile).
-        if (this.inboxDue()) break
         await this.waitForSlot(start - now)
         if (this.epoch !== seenEpoch) {
           batch = [] // a retry or pause may have changed what's ready first
@@ -349,11 +378,6 @@ export class Processor {
   /** Until `ms` pass, a send in flight ends (its chat may go next) or something is queued. */
   private waitForSlot(ms: number): Promise<unknown> {
     return Promise.race([sleep(Math.min(ms, MAX_IDLE_WAIT_MS)), ...this.inFlight.values(), this.queued.wait()])
-  }
-
-  private inboxDue(): boolean {
-    const at = this.bot.inbox.nextDueAt()
-    return at !== null && at <= Date.now()
   }
 
   private async sendOne(loaded: UnsealedBot, item: QueuedMessage, freeAt: number, claimedAt: number): Promise<void> {
