@@ -155,19 +155,6 @@ export class Outbox {
     return this.index.nextReadyAt()
   }
 
-  /** Claims a queued message for sending by id; false when it is no longer queued. `claim` is the drain's way. */
-  markSending(id: string, now: number): boolean {
-    return (
-      this.changed(
-        this.sql.exec(
-          "UPDATE outbox SET status = 'sending', updated_at = ? WHERE id = ? AND status = 'queued' RETURNING chat_id",
-          now,
-          id,
-        ),
-      ) > 0
-    )
-  }
-
   markSent(id: string, platformMessageId: string, now: number): void {
     this.changed(
       this.sql.exec(

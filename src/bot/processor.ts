@@ -1,8 +1,4 @@
-/**
- * The alarm's work: run handlers for inbox events (per-chat order, chats in parallel), then drain the
- * send queue concurrently across chats, paced by the platform's limits and the queue policy.
- */
-
+/** The alarm's work: handle inbox events (per-chat order, chats in parallel) and, beside it, drain the paced send queue. */
 import { handlers } from "../handlers"
 import { DEFAULT_MAX_HISTORY } from "../handlers/ai"
 import type { HandlerContext } from "../handlers/types"
@@ -17,14 +13,15 @@ import type { ChatHistory } from "./chat-history"
 import type { Counters } from "./counters"
 import { type DryRun, dryRun, handlerContext } from "./handler-context"
 import type { Inbox, PendingEvent } from "./inbox"
-import { failOwned, type Notices } from "./notices"
+import type { Notices } from "./notices"
 import { keywordAction, optInOrOut } from "./opt-out"
 import type { Outbox, QueuedMessage } from "./outbox"
 import { Pacer } from "./pacer"
 import { type People, wroteAt } from "./people"
 import type { HeadRef } from "./queue-heads"
-import { decide, RETRY_BACKOFF } from "./retry-policy"
+import { RETRY_BACKOFF } from "./retry-policy"
 import type { UnsealedBot } from "./runtime"
+import { recordSend } from "./send-outcome"
 
 /** What the processor may touch of its Durable Object: a narrow port, since a DO's public methods are its RPC surface. */
 export interface ProcessorPort {
@@ -387,66 +384,15 @@ export class Processor {
     const now = Date.now()
     // The platform saw it: a send that arrived late is counted, and its chat spaced, from when it arrived.
     const late = result.ok || result.error.kind === "rate_limited" ? (this.pacer?.arrived(claimedAt, now) ?? 0) : 0
-    if (result.ok) {
-      this.bot.storage.transactionSync(() => {
-        this.bot.outbox.markSent(item.id, result.value.platformMessageId, now)
-        this.bot.outbox.setChatFreeAt(item.chatId, freeAt + late)
-        this.bot.counters.add("outbound", now, 1, now - item.createdAt)
-        this.bot.counters.time("send", now, now - started)
-        if (item.originAt !== null) this.bot.counters.time("reply", now, now - item.originAt)
-        this.bot.notices.tell(item.owner, "sent", null, item.id, now)
-      })
-      if (item.owner) this.bot.noticed()
-      return
+    const effect = recordSend(this.bot, item, result, { started, now, chatFreeAt: freeAt + late })
+    if (effect.kind === "reordered") this.epoch++
+    if (effect.kind === "paused") {
+      this.epoch++
+      this.pacer?.pauseBot(effect.until)
     }
-    const error = result.error
-    const decision = decide(error, { attempts: item.attempts, rateLimited: item.rateLimited }, now)
-    switch (decision.type) {
-      case "retry":
-        this.epoch++
-        if (error.kind === "rate_limited") this.bot.counters.add("rateLimited", now)
-        this.bot.outbox.markRetry(item.id, decision.at, decision.countsAsAttempt, decision.reason, now)
-        if (decision.pause === "chat") this.bot.outbox.setChatFreeAt(item.chatId, decision.at)
-        if (decision.pause === "bot") {
-          this.bot.pauseUntil(decision.at)
-          this.pacer?.pauseBot(decision.at)
-          this.bot.outbox.setChatFreeAt(item.chatId, decision.at)
-        }
-        this.bot.log("warn", "send.retry", `Send to ${item.chatId} will be retried: ${decision.reason}`, {
-          messageId: item.id,
-        })
-        return
-      case "fail":
-        this.bot.storage.transactionSync(() => {
-          this.bot.outbox.markFailed(item.id, decision.reason, now)
-          this.bot.counters.add("failed", now)
-          this.bot.notices.tell(item.owner, "failed", decision.reason, item.id, now)
-        })
-        if (item.owner) this.bot.noticed()
-        this.bot.log("error", "send.failed", `Send to ${item.chatId} failed: ${decision.reason}`, {
-          messageId: item.id,
-        })
-        return
-      case "redirect":
-        this.epoch++
-        this.bot.outbox.redirectChat(item.chatId, decision.chatId, now)
-        this.bot.log("info", "send.redirected", `Chat ${item.chatId} moved to ${decision.chatId}`, {
-          messageId: item.id,
-        })
-        return
-      case "stop_bot":
-        this.halted = true
-        // A contact send's hop fails (its next channel takes over); anything else waits for the bot to be fixed.
-        this.bot.storage.transactionSync(() => {
-          if (item.owner) {
-            this.bot.outbox.markFailed(item.id, decision.reason, now)
-            this.bot.notices.tell(item.owner, "failed", decision.reason, item.id, now)
-          } else this.bot.outbox.requeue(item.id, now)
-          failOwned(this.bot.outbox, this.bot.notices, `bot unusable: ${decision.reason}`, now)
-        })
-        this.bot.noticed()
-        await this.bot.halt(decision.reason)
-        return
+    if (effect.kind === "halted") {
+      this.halted = true
+      await this.bot.halt(effect.reason)
     }
   }
 }

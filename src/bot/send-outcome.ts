@@ -1,0 +1,81 @@
+/** What a send's answer does to the queue: sent, retried later (a pause for a 429), failed, redirected, or the bot halted. */
+import type { Result } from "../lib/result"
+import type { ProviderError, SentRef } from "../providers/types"
+import { failOwned } from "./notices"
+import type { QueuedMessage } from "./outbox"
+import type { ProcessorPort } from "./processor"
+import { decide } from "./retry-policy"
+
+/** What the drain must do after: re-read what is ready (a retry, a redirect), pause its pacer, or stop sending. */
+export type SendEffect =
+  | { kind: "none" }
+  | { kind: "reordered" }
+  | { kind: "paused"; until: number }
+  | { kind: "halted"; reason: string }
+
+export interface SendTiming {
+  /** When the call started and when its answer came. */
+  started: number
+  now: number
+  /** When the chat may be sent to again (its gap from the estimated arrival). */
+  chatFreeAt: number
+}
+
+/** Writes the outcome of one send (the row, the chat's spacing, counters, a contact send's notice and the log). */
+export function recordSend(
+  bot: ProcessorPort,
+  item: QueuedMessage,
+  result: Result<SentRef, ProviderError>,
+  { started, now, chatFreeAt }: SendTiming,
+): SendEffect {
+  if (result.ok) {
+    bot.storage.transactionSync(() => {
+      bot.outbox.markSent(item.id, result.value.platformMessageId, now)
+      bot.outbox.setChatFreeAt(item.chatId, chatFreeAt)
+      bot.counters.add("outbound", now, 1, now - item.createdAt)
+      bot.counters.time("send", now, now - started)
+      if (item.originAt !== null) bot.counters.time("reply", now, now - item.originAt)
+      bot.notices.tell(item.owner, "sent", null, item.id, now)
+    })
+    if (item.owner) bot.noticed()
+    return { kind: "none" }
+  }
+  const error = result.error
+  const decision = decide(error, { attempts: item.attempts, rateLimited: item.rateLimited }, now)
+  switch (decision.type) {
+    case "retry": {
+      if (error.kind === "rate_limited") bot.counters.add("rateLimited", now)
+      bot.outbox.markRetry(item.id, decision.at, decision.countsAsAttempt, decision.reason, now)
+      if (decision.pause !== "none") bot.outbox.setChatFreeAt(item.chatId, decision.at)
+      if (decision.pause === "bot") bot.pauseUntil(decision.at)
+      bot.log("warn", "send.retry", `Send to ${item.chatId} will be retried: ${decision.reason}`, {
+        messageId: item.id,
+      })
+      return decision.pause === "bot" ? { kind: "paused", until: decision.at } : { kind: "reordered" }
+    }
+    case "fail":
+      bot.storage.transactionSync(() => {
+        bot.outbox.markFailed(item.id, decision.reason, now)
+        bot.counters.add("failed", now)
+        bot.notices.tell(item.owner, "failed", decision.reason, item.id, now)
+      })
+      if (item.owner) bot.noticed()
+      bot.log("error", "send.failed", `Send to ${item.chatId} failed: ${decision.reason}`, { messageId: item.id })
+      return { kind: "none" }
+    case "redirect":
+      bot.outbox.redirectChat(item.chatId, decision.chatId, now)
+      bot.log("info", "send.redirected", `Chat ${item.chatId} moved to ${decision.chatId}`, { messageId: item.id })
+      return { kind: "reordered" }
+    case "stop_bot":
+      // A contact send's hop fails (its next channel takes over); anything else waits for the bot to be fixed.
+      bot.storage.transactionSync(() => {
+        if (item.owner) {
+          bot.outbox.markFailed(item.id, decision.reason, now)
+          bot.notices.tell(item.owner, "failed", decision.reason, item.id, now)
+        } else bot.outbox.requeue(item.id, now)
+        failOwned(bot.outbox, bot.notices, `bot unusable: ${decision.reason}`, now)
+      })
+      bot.noticed()
+      return { kind: "halted", reason: decision.reason }
+  }
+}
