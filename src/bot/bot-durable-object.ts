@@ -340,7 +340,7 @@ export class BotDurableObject extends DurableObject<Env> {
     const written = await this.parts.intake.submit(cursor === undefined ? { events, now } : { events, now, cursor })
     if (!written.ok) throw written.error
     if (written.value.fresh > 0) {
-      this.parts.processor.nudge() // a drain waiting on its sends goes to handle them now
+      this.parts.processor.eventsArrived() // a run waiting on its sends handles them now
       await this.schedule(now)
       await this.parts.rollups.noteActivity(now, true)
     }

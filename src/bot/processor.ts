@@ -2,7 +2,7 @@
 import { handlers } from "../handlers"
 import { DEFAULT_MAX_HISTORY } from "../handlers/ai"
 import type { HandlerContext } from "../handlers/types"
-import { nextTurn, Signal } from "../lib/async"
+import { nextTurn, Signal, sleep } from "../lib/async"
 import { backoffDelay } from "../lib/backoff"
 import { abortableFetch } from "../lib/http"
 import type { UrlPolicy } from "../lib/url-guard"
@@ -61,8 +61,6 @@ const HEADS_BATCH = 100
 /** Don't hold the alarm open waiting for a pacing slot further away than this; schedule a new alarm instead. */
 const MAX_IDLE_WAIT_MS = 1_500
 
-const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms))
-
 export class Processor {
   private pacer: Pacer | null = null
   private pacedFor: UnsealedBot | null = null
@@ -71,10 +69,11 @@ export class Processor {
   private halted = false
   /** Set for good by `stop` (the bot is being deleted). */
   private stopped = false
-  /** Sends under way, by chat: a drain that breaks off to handle new events leaves them running. */
+  /** Sends under way, by chat. */
   private readonly inFlight = new Map<string, Promise<void>>()
-  /** Wakes a drain waiting for a slot or an in-flight send: something new was queued or came in. */
+  /** Wake a drain waiting for a slot (something was queued), and a run waiting for events (some were stored). */
   private readonly queued = new Signal()
+  private readonly arrived = new Signal()
   /** Whether the inbox side of a run is handling events: a drain with nothing to send waits for their replies. */
   private handling = false
   /** Counts what may have queued sends (handled events, nudges): a run starts a new drain only when it moved. */
@@ -112,9 +111,8 @@ export class Processor {
     const loaded = await this.bot.load()
     this.halted = this.stopped
     let worked = 0
-    // The queue drains beside the inbox: a batch of events being handled does not hold back the sends due meanwhile
-    // (under a burst, each batch once kept a bot from sending for most of a second). A drain that ended starts again
-    // only once something was queued since (a handled event's replies, a nudge): each pass does real work.
+    // The queue drains beside the inbox, so a batch of events does not hold back the sends due meanwhile. A drain
+    // that ended starts again only once something was queued since (replies, a nudge): each pass does real work.
     let draining: Promise<void> | null = null
     let drainedAt = -1
     try {
@@ -130,12 +128,13 @@ export class Processor {
         this.handling = false
         worked += handled
         if (handled > 0) continue
-        if (!draining && this.inFlight.size === 0) {
-          if (this.kicks === drainedAt || this.bot.snapshot()?.status !== "active") break
-          continue // something was queued since the last drain ended: drain again
+        if (!draining) {
+          if (this.kicks !== drainedAt && this.bot.snapshot()?.status === "active") continue // queued since: drain
+          if (this.inFlight.size === 0) break
         }
         this.queued.fire() // a drain waiting for this side's replies: there are none for now
-        await Promise.race([draining ?? Promise.race(this.inFlight.values()), this.queued.wait()])
+        if (draining) await Promise.race([draining, this.arrived.wait()])
+        else await Promise.race([...this.inFlight.values(), this.arrived.wait(), this.queued.wait()])
       }
     } finally {
       this.handling = false
@@ -151,6 +150,9 @@ export class Processor {
     this.kicks++
     this.queued.fire()
   }
+
+  /** Events were stored while a run may be waiting: handle them now. */
+  eventsArrived = (): void => this.arrived.fire()
 
   /** When the alarm should fire next, or null when nothing waits. */
   nextWakeAt(): number | null {
