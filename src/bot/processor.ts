@@ -202,8 +202,7 @@ export class Processor {
           if ((waiting.get(item.chatId) ?? Number.POSITIVE_INFINITY) < item.seq) break // behind a retry
           if (!(await this.handleOne(loaded, item))) break // a retry holds the rest of this chat back
           handled++
-          this.kicks++
-          this.queued.fire() // its replies are in line: a drain waiting for work takes them
+          this.nudge() // its replies are in line: a drain waiting for work takes them
           // An instant handler (echo) resolves as a microtask: a batch would be one long task without these turns.
           if (++sinceTurn % HANDLED_PER_TURN === 0) await nextTurn()
         }
