@@ -2,7 +2,7 @@
 export { type Enqueued, type MessageStatus, type MessageView, messageStatuses, type QueuedMessage } from "./outbox-rows"
 
 import { z } from "zod"
-import type { DomainError } from "../lib/domain-error"
+import { type DomainError, fieldErrors } from "../lib/domain-error"
 import { wellFormed } from "../lib/encoding"
 import { newId } from "../lib/ids"
 import { err, ok, type Result } from "../lib/result"
@@ -348,7 +348,7 @@ export class Outbox {
 }
 
 function invalidMessage(error: z.ZodError): DomainError {
-  const fields = error.issues.map((i) => ({ path: i.path.join("."), message: i.message }))
+  const fields = fieldErrors(error)
   const first = fields[0]
   return {
     kind: "invalid",

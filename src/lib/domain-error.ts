@@ -3,10 +3,20 @@
  * Only the HTTP layer turns them into statuses (`src/lib/errors.ts`).
  */
 
+import type { z } from "zod"
+
 /** A field a form can show an error next to: `path` is dotted, from the request body's root. */
 export interface FieldError {
   path: string
   message: string
+}
+
+/** A schema's issues as field errors; `prefix` is where the parsed value sits in the body. */
+export function fieldErrors(error: z.ZodError, prefix: PropertyKey[] = []): FieldError[] {
+  return error.issues.map((issue) => ({
+    path: [...prefix, ...issue.path].map(String).join("."),
+    message: issue.message,
+  }))
 }
 
 export type DomainError =

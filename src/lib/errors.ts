@@ -1,7 +1,7 @@
 /** The one error the HTTP layer throws; `app.onError` renders it as `{ error: { code, message } }`. */
 import type { ContentfulStatusCode } from "hono/utils/http-status"
 import type { z } from "zod"
-import type { DomainError, FieldError } from "./domain-error"
+import { type DomainError, type FieldError, fieldErrors } from "./domain-error"
 import type { Result } from "./result"
 
 export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 422 | 429 | 500 | 502 | 503
@@ -39,10 +39,7 @@ export function validationError(
   where = "body",
   prefix: PropertyKey[] = [],
 ): { body: ErrorBody; status: ContentfulStatusCode } {
-  const fields = error.issues.map((issue) => ({
-    path: [...prefix, ...issue.path].map(String).join("."),
-    message: issue.message,
-  }))
+  const fields = fieldErrors(error, prefix)
   const first = fields[0]
   const message = first
     ? `Invalid ${where}: ${first.path ? `${first.path}: ` : ""}${first.message}`

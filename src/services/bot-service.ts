@@ -9,7 +9,7 @@ import { apiBaseFor, LIFECYCLE_IO, openSecrets } from "../bot/runtime"
 import { botStub, routeStub } from "../bot/stubs"
 import { type Env, outboundUrlPolicy, publicBaseUrl } from "../env"
 import { seal } from "../lib/crypto"
-import { type DomainError, type FieldError, invalid } from "../lib/domain-error"
+import { type DomainError, type FieldError, fieldErrors, invalid } from "../lib/domain-error"
 import { randomToken } from "../lib/encoding"
 import { newId } from "../lib/ids"
 import { err, ok, type Result } from "../lib/result"
@@ -45,11 +45,7 @@ export interface BotWrite {
 function parseCredentials(provider: MessagingProvider, raw: Record<string, unknown>) {
   const parsed = provider.credentialsSchema.safeParse(raw)
   if (parsed.success) return ok(parsed.data)
-  const fields: FieldError[] = parsed.error.issues.map((issue) => ({
-    path: ["credentials", ...issue.path].map(String).join("."),
-    message: issue.message,
-  }))
-  return err(fields)
+  return err(fieldErrors(parsed.error, ["credentials"]))
 }
 
 /** Every field's problem in one error (a form shows them all at once); the message names the first. */
