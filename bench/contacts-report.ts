@@ -1,6 +1,7 @@
 // What the contact scenarios (bench/contacts.ts) become: their series (min/median/max over rounds), their targets and
 // their section of the printed table, which goes in before the targets.
 import type { ContactSizes, FailoverRun, SendsRun } from "./contacts.ts"
+import { num, row, sp } from "./format.ts"
 import type { ContactsResults, FailoverSeries, SendsSeries, Target } from "./results-schema.ts"
 import { ratioSpread, roundSpread, type Spread, spread } from "./stats.ts"
 
@@ -83,17 +84,7 @@ export function judgeContacts(c: ContactsResults): Target[] {
 
 // ---- the table ----
 
-const num = (v: number, digits = 0) =>
-  Number.isFinite(v)
-    ? v.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
-    : "n/a"
-const sp = (s: Spread, digits = 0) => `${num(s.median, digits)} (${num(s.min, digits)}–${num(s.max, digits)})`
 const seconds = (s: Spread): Spread => ({ min: s.min / 1000, median: s.median / 1000, max: s.max / 1000 })
-const row = (cells: [string, number][]) =>
-  cells
-    .map(([text, width]) => text.padEnd(width))
-    .join(" ")
-    .trimEnd()
 
 export function renderContacts(c: ContactsResults, sizes: ContactSizes): string[] {
   const out: string[] = []

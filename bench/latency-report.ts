@@ -2,6 +2,7 @@
 // extra lines of sections 2 and 4 (the end-to-end run's time to 2xx, the 200-bot CPU against the floor worker with
 // and without handlers), and the targets of the issue.
 import type { ColdRun, ColdSizes } from "./cold.ts"
+import { num, sp } from "./format.ts"
 import type { LatencyRun, LatencySizes } from "./latency.ts"
 import type { LatencyResults } from "./latency-schema.ts"
 import type { BenchResults, Target } from "./results-schema.ts"
@@ -22,12 +23,6 @@ export const E2E_429 = 10
 export const INGEST_FLOOR = 0.9
 /** CPU ms per update over 200 bots, ours / the floor worker's over 200 objects. */
 export const CPU_FLOOR = 1.2
-
-const num = (v: number, digits = 0) =>
-  Number.isFinite(v)
-    ? v.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
-    : "n/a"
-const sp = (s: Spread, digits = 0) => `${num(s.median, digits)} (${num(s.min, digits)}–${num(s.max, digits)})`
 
 export function latencyResults(runs: LatencyRun[]): LatencyResults {
   const router = runs.find((r) => r.target === "router")

@@ -2,9 +2,10 @@
 // (min/median/max over rounds, ratios per round), their targets and their sections of the printed table (7 and 8),
 // which go in before the targets like the contacts section.
 import type { BroadcastRun, BroadcastSizes } from "./broadcast.ts"
+import { num, row, sp } from "./format.ts"
 import type { QueueHeadsResult, QueueHeadsRound, QueueHeadsSizes, Way } from "./queue-heads.ts"
 import type { QueueHeadsResults, Target } from "./results-schema.ts"
-import { ratioSpread, round, roundSpread, type Spread, spread } from "./stats.ts"
+import { ratioSpread, round, roundSpread, spread } from "./stats.ts"
 
 /** The share of the allowed rate a broadcast must reach, as pacing's. */
 export const BROADCAST_RATE = 0.95
@@ -83,17 +84,6 @@ export function judgeQueueHeads(q: QueueHeadsResults, sizes: QueueHeadsSizes): T
 }
 
 // ---- the table ----
-
-const num = (v: number, digits = 0) =>
-  Number.isFinite(v)
-    ? v.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
-    : "n/a"
-const sp = (s: Spread, digits = 0) => `${num(s.median, digits)} (${num(s.min, digits)}–${num(s.max, digits)})`
-const row = (cells: [string, number][]) =>
-  cells
-    .map(([text, width]) => text.padEnd(width))
-    .join(" ")
-    .trimEnd()
 
 export function renderBroadcast(b: BroadcastRun, sizes: BroadcastSizes): string[] {
   const out: string[] = []

@@ -1,5 +1,7 @@
 // What the registry-writes scenario (bench/registry-writes.ts) becomes: the arithmetic at 1,000 to 100,000 active
 // bots, its targets, and its section of the printed table (9).
+
+import { num, row } from "./format.ts"
 import type { RegistryWritesRun, RegistryWritesSizes } from "./registry-writes.ts"
 import type { Target } from "./results-schema.ts"
 import { round } from "./stats.ts"
@@ -68,16 +70,6 @@ export function judgeRegistryWrites(r: RegistryWritesRun): Target[] {
 }
 
 // ---- the table ----
-
-const num = (v: number, digits = 0) =>
-  Number.isFinite(v)
-    ? v.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
-    : "n/a"
-const row = (cells: [string, number][]) =>
-  cells
-    .map(([text, width]) => text.padEnd(width))
-    .join(" ")
-    .trimEnd()
 
 export function renderRegistryWrites(r: RegistryWritesRun, sizes: RegistryWritesSizes): string[] {
   const hubMs = (r.flushMs * PRODUCTION_HUB_MS) / PRODUCTION_FLUSH_MS

@@ -1,6 +1,7 @@
 // What a run's figures become: the series of each scenario (min/median/max over rounds), the targets the project holds
 // itself to, and the printed table. The JSON's shape is bench/results-schema.ts.
 import type { E2eRun } from "./e2e.ts"
+import { num, sp } from "./format.ts"
 import type { GatewayRun } from "./gateway.ts"
 import type { IngestRun } from "./ingest.ts"
 import { e2eAckLine, scaleCpuLines } from "./latency-report.ts"
@@ -136,11 +137,6 @@ export function judge(r: Partial<Pick<BenchResults, "ingest" | "gateway" | "e2e"
 
 // ---- the table ----
 
-const num = (v: number, digits = 0) =>
-  Number.isFinite(v)
-    ? v.toLocaleString("en-US", { maximumFractionDigits: digits, minimumFractionDigits: digits })
-    : "n/a"
-const sp = (s: Spread, digits = 0) => `${num(s.median, digits)} (${num(s.min, digits)}–${num(s.max, digits)})`
 const pad = (text: string, width: number) => text.padEnd(width)
 const mark = (pass: boolean) => (pass ? "ok  " : "MISS")
 
