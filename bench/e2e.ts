@@ -10,6 +10,14 @@ import { profiled } from "./profile.ts"
 import { percentile, round, sleep } from "./stats.ts"
 import { startWorker } from "./worker.ts"
 
+/** The same burst's webhooks against the floor worker (--floor): the runtime's own time to 2xx for this delivery. */
+export interface E2eAckFloorRun {
+  delivered: number
+  failedDeliveries: number
+  ackP50Ms: number
+  ackP99Ms: number
+}
+
 /** `grammy-unlimited`: the fake enforces no limits, so grammY sends as fast as it likes (a reference, not a target). */
 export type E2eTarget = "router" | "grammy" | "grammy-unlimited"
 
@@ -172,6 +180,23 @@ export async function e2eRun(ctx: BenchContext, target: E2eTarget): Promise<E2eR
           `TIMELINE first=${Math.min(...ok)} last=${Math.max(...ok)} 429at=${JSON.stringify(rej)} perSec=${perSec.join(",")}`,
         )
       }
+      // Acknowledgements by the second they were posted in: how many, and their p50 / p99 / max.
+      const bySecond = new Map<number, number[]>()
+      for (const [i, ms] of acks.latencies.entries()) {
+        const second = Math.floor(((acks.postedAt[i] ?? started) - started) / 1000)
+        bySecond.set(second, [...(bySecond.get(second) ?? []), ms])
+      }
+      // Acks over a second, per bot: whether one bot's batch was held up as a whole (as in the runtime's own floor).
+      const slow = new Map<number, number[]>()
+      for (const [i, ms] of acks.latencies.entries())
+        if (ms > 1000) slow.set(acks.botOf[i] ?? -1, [...(slow.get(acks.botOf[i] ?? -1) ?? []), ms])
+      console.error(
+        `ACKS over 1 s: ${[...slow].map(([bot, list]) => `bot ${bot}: ${list.length} (max ${Math.round(Math.max(...list))} ms)`).join(", ") || "none"}`,
+      )
+      for (const [second, list] of [...bySecond].sort((a, b) => a[0] - b[0]))
+        console.error(
+          `ACKS s=${second} n=${list.length} p50=${round(percentile(list, 50))} p99=${round(percentile(list, 99))} max=${round(Math.max(...list))}`,
+        )
     }
     const sum = (f: (x: (typeof perBot)[number]) => number) => perBot.reduce((n, x) => n + f(x), 0)
     const distinct = sum((x) => x.checked.distinct)
@@ -197,6 +222,39 @@ export async function e2eRun(ctx: BenchContext, target: E2eTarget): Promise<E2eR
     }
   } finally {
     await stop()
+    await fakes.close()
+  }
+}
+
+/**
+ * The end-to-end burst's webhooks, delivered the same way (`maxConnections` per bot, a chat's next update after its
+ * previous 2xx), against the floor worker: a route, one Durable Object per bot, one insert through the same group
+ * commit, no handler and no reply. What the runtime itself takes to answer this delivery on this machine, alone.
+ */
+export async function e2eAckFloor(ctx: BenchContext, roundNo: number): Promise<E2eAckFloorRun> {
+  if (!ctx.floorBundle) throw new Error("the end-to-end ack floor needs --floor (its bundle)")
+  const { bots, chatsPerBot, updatesPerChat, maxConnections, deadlineMs } = ctx.sizes.e2e
+  const fakes = await spawnFakes(API_LATENCY_MS)
+  const worker = await startWorker(ctx.floorBundle, fakes)
+  try {
+    const delivery: DeliveryBot[] = Array.from({ length: bots }, (_, b) => ({
+      url: `${worker.origin}/floor/e2e-${roundNo}-${b}`,
+      headers: { "content-type": "application/json" },
+      chats: Array.from({ length: chatsPerBot }, (_, c) =>
+        Array.from({ length: updatesPerChat }, (_, k) =>
+          telegramUpdate(c * updatesPerChat + k + 1, 10_000 + c, textOf(10_000 + c, k + 1)),
+        ),
+      ),
+    }))
+    const acks = await deliverLikeTelegram(delivery, maxConnections, Date.now() + deadlineMs)
+    return {
+      delivered: acks.delivered,
+      failedDeliveries: acks.failedAttempts,
+      ackP50Ms: round(percentile(acks.latencies, 50)),
+      ackP99Ms: round(percentile(acks.latencies, 99)),
+    }
+  } finally {
+    await worker.dispose()
     await fakes.close()
   }
 }

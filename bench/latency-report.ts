@@ -130,8 +130,15 @@ export function judgeIssue17(r: Partial<Pick<BenchResults, "ingest" | "scale" | 
 }
 
 /** Section 2's line: the webhooks' time to 2xx during the end-to-end runs. */
-export function e2eAckLine(e: BenchResults["e2e"]): string {
-  return `      time to 2xx ms, p50 / p99: Switchboard ${sp(e.router.ackP50Ms, 1)} / ${sp(e.router.ackP99Ms, 1)}   grammY + auto-retry ${sp(e.grammy.ackP50Ms, 1)} / ${sp(e.grammy.ackP99Ms, 1)}`
+export function e2eAckLine(e: BenchResults["e2e"]): string[] {
+  const out = [
+    `      time to 2xx ms, p50 / p99: Switchboard ${sp(e.router.ackP50Ms, 1)} / ${sp(e.router.ackP99Ms, 1)}   grammY + auto-retry ${sp(e.grammy.ackP50Ms, 1)} / ${sp(e.grammy.ackP99Ms, 1)}`,
+  ]
+  if (e.ackFloor && e.ackP99OverFloor)
+    out.push(
+      `      the same webhooks to the floor worker (alone): p50 / p99 ${sp(e.ackFloor.ackP50Ms, 1)} / ${sp(e.ackFloor.ackP99Ms, 1)}; Switchboard's p99 / floor's ${sp(e.ackP99OverFloor, 2)}`,
+    )
+  return out
 }
 
 /** Section 4's lines: CPU per update over the bots against the floor worker, with handlers and without. */

@@ -168,6 +168,10 @@ export interface DeliveryResult {
   abandoned: number
   /** Time-to-200 of every acknowledged delivery, ms. */
   latencies: number[]
+  /** When each of those deliveries was posted (epoch ms), in the same order. */
+  postedAt: number[]
+  /** And the index of the bot each went to. */
+  botOf: number[]
 }
 
 /**
@@ -180,8 +184,15 @@ export async function deliverLikeTelegram(
   maxConnections: number,
   deadline: number,
 ): Promise<DeliveryResult> {
-  const result: DeliveryResult = { delivered: 0, failedAttempts: 0, abandoned: 0, latencies: [] }
-  const perBot = async (bot: DeliveryBot) => {
+  const result: DeliveryResult = {
+    delivered: 0,
+    failedAttempts: 0,
+    abandoned: 0,
+    latencies: [],
+    postedAt: [],
+    botOf: [],
+  }
+  const perBot = async (bot: DeliveryBot, botIndex: number) => {
     const http = client(maxConnections)
     const pending = bot.chats.map((updates) => [...updates])
     const worker = async () => {
@@ -190,10 +201,13 @@ export async function deliverLikeTelegram(
           let failures = 0
           for (;;) {
             if (Date.now() > deadline) return
+            const postedAt = Date.now()
             const answer = await http.request("POST", bot.url, bot.headers, body)
             if (answer.status >= 200 && answer.status < 300) {
               result.delivered++
               result.latencies.push(answer.ms)
+              result.postedAt.push(postedAt)
+              result.botOf.push(botIndex)
               break
             }
             result.failedAttempts++
@@ -206,7 +220,7 @@ export async function deliverLikeTelegram(
     await Promise.all(Array.from({ length: Math.min(maxConnections, pending.length) }, worker))
     http.close()
   }
-  await Promise.all(bots.map(perBot))
+  await Promise.all(bots.map((bot, i) => perBot(bot, i)))
   result.abandoned = bots.reduce((n, b) => n + b.chats.flat().length, 0) - result.delivered
   return result
 }

@@ -271,7 +271,7 @@ export function renderTable(r: BenchResults): string {
   out.push(
     `      router/grammY replies/s ${sp(e2e.routerOverGrammy, 2)}   * reference only: sends faster than Telegram allows`,
   )
-  out.push(e2eAckLine(e2e))
+  out.push(...e2eAckLine(e2e))
   out.push("")
   out.push(
     `3. Pacing: ${num(r.pacing.telegram.messages)} messages to as many chats via the send API; the fake answers 429 above the limit`,

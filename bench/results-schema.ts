@@ -512,6 +512,17 @@ const results = z.strictObject({
     grammy: e2eSeries,
     grammyUnlimited: e2eSeries,
     routerOverGrammy: spread,
+    /** With --floor: the same burst's webhooks against the floor worker, alone, each round; and ours over it. */
+    ackFloor: z
+      .strictObject({
+        runs: z
+          .array(z.strictObject({ delivered: count, failedDeliveries: count, ackP50Ms: figure, ackP99Ms: figure }))
+          .min(1),
+        ackP50Ms: spread,
+        ackP99Ms: spread,
+      })
+      .optional(),
+    ackP99OverFloor: spread.optional(),
   }),
   pacing: z.strictObject({ telegram: pacingRun, whatsapp: pacingRun, peakMemoryMb: figure, serverCores: figure }),
   /** Contact sends: failover from a blocked Telegram chat to WhatsApp, and contact sends against bot sends. */

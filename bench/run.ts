@@ -37,7 +37,7 @@ import {
 } from "./contacts.ts"
 import { contactsResults, judgeContacts, renderContacts, withContactsSection } from "./contacts-report.ts"
 import { API_LATENCY_MS, type BenchContext, fullSizes, smokeSizes, telegramLimits } from "./context.ts"
-import { type E2eRun, type E2eTarget, e2eRun } from "./e2e.ts"
+import { type E2eAckFloorRun, type E2eRun, type E2eTarget, e2eAckFloor, e2eRun } from "./e2e.ts"
 import { type GatewayRun, gatewayRun } from "./gateway.ts"
 import { type IngestRun, type IngestTarget, ingestRun } from "./ingest.ts"
 import { fullLatencySizes, latencyRuns, smokeLatencySizes } from "./latency.ts"
@@ -80,7 +80,7 @@ import {
   type Scenario,
   scenarios,
 } from "./results-schema.ts"
-import { ratioSpread, roundSpread } from "./stats.ts"
+import { ratioSpread, roundSpread, spread } from "./stats.ts"
 import { buildBundle, buildFloorBundle, handlersOffBundle, root } from "./worker.ts"
 
 const { values } = parseArgs({
@@ -191,6 +191,7 @@ try {
   // in each round the router and the grammY peer take the same burst at the same time (--serial: one after the
   // other). The no-limits reference is CPU-bound for its few seconds, so it runs alone, once.
   const e2e = new Map<string, E2eRun[]>()
+  const e2eAckFloors: E2eAckFloorRun[] = []
   const e2eLog = (round: number, run: E2eRun) =>
     log(
       `e2e round ${round} ${run.target}: last reply ${run.timeToLastReplyMs} ms, lost ${run.lost}, 429s ${run.rejected429}`,
@@ -204,6 +205,12 @@ try {
     for (const run of runs) {
       e2eLog(round, run)
       push(e2e, run.target, run)
+    }
+    // With --floor: the same delivery against the floor worker, alone (the pair above shares the machine).
+    if (ctx.floorBundle) {
+      const f = await e2eAckFloor(ctx, round)
+      log(`e2e round ${round} floor worker: time to 2xx p50 ${f.ackP50Ms} ms, p99 ${f.ackP99Ms} ms`)
+      e2eAckFloors.push(f)
     }
   }
   const e2eOf = (key: string) => e2e.get(key) ?? []
@@ -443,6 +450,22 @@ try {
       ),
       3,
     ),
+    ...(e2eAckFloors.length > 0
+      ? {
+          ackFloor: {
+            runs: e2eAckFloors,
+            ackP50Ms: spread(e2eAckFloors.map((f) => f.ackP50Ms)),
+            ackP99Ms: spread(e2eAckFloors.map((f) => f.ackP99Ms)),
+          },
+          ackP99OverFloor: roundSpread(
+            ratioSpread(
+              e2eOf("router").map((r) => r.ackP99Ms),
+              e2eAckFloors.map((f) => f.ackP99Ms),
+            ),
+            2,
+          ),
+        }
+      : {}),
   })
   const pacingSection = (p: NonNullable<typeof pacing>): BenchResults["pacing"] => {
     const [telegram, whatsapp] = p.runs

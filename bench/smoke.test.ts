@@ -143,6 +143,11 @@ test("the bench runs every scenario (and the handlers-off ingest) and writes res
       "handlers off",
     )
     assert.ok(parsed.data.scale.cpuOverFloor && parsed.data.scale.cpuHandlersOffOverFloor, "CPU ratios to the floor")
+    assert.match(run.stdout, /the same webhooks to the floor worker/, "the end-to-end ack floor was printed")
+    assert.ok(
+      parsed.data.e2e.ackFloor?.runs.every((r) => r.delivered > 0) && parsed.data.e2e.ackP99OverFloor,
+      "the end-to-end webhooks against the floor worker",
+    )
     for (const [what, breakIt] of broken) {
       const results = JSON.parse(text)
       breakIt(results)

@@ -16,7 +16,6 @@ import {
 } from "./broadcast-store"
 import type { Outbox } from "./outbox"
 import type { People } from "./people"
-import { QueueHeads } from "./queue-heads"
 
 /** Messages of one broadcast in line at a time: enough to keep any platform's rate busy between refills. */
 export const FEED_WINDOW = 2_000
@@ -82,11 +81,9 @@ export interface BroadcastPort {
 
 export class Broadcaster {
   readonly store: BroadcastStore
-  private readonly heads: QueueHeads
 
   constructor(private readonly port: BroadcastPort) {
     this.store = new BroadcastStore(port.sql)
-    this.heads = new QueueHeads(port.sql)
   }
 
   handle(req: BroadcastRequest, now: number): Result<BroadcastView, DomainError> {
@@ -188,9 +185,7 @@ export class Broadcaster {
 
   private control(row: BroadcastRow, action: "pause" | "resume" | "cancel", now: number): DomainError | null {
     const refuse = (what: string) => invalid("action", `cannot ${action} a broadcast that is ${row.status}${what}`)
-    const touched = (chats: string[]) => {
-      for (const chat of new Set(chats)) this.heads.refresh(chat)
-    }
+    const touched = (chats: string[]) => this.port.outbox.refreshHeads(chats)
     switch (action) {
       case "pause":
         if (row.status !== "running" && row.status !== "scheduled") return refuse("")

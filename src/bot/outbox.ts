@@ -299,6 +299,11 @@ export class Outbox {
     )
   }
 
+  /** Chats whose open messages changed outside the outbox (a broadcast held or released them): their heads again. */
+  refreshHeads(chats: Iterable<string>): void {
+    for (const chat of new Set(chats)) this.index.refresh(chat)
+  }
+
   /** Refreshes the head of every chat an update touched (its `RETURNING chat_id` rows); returns how many rows. */
   private changed(cursor: SqlStorageCursor<Record<string, SqlStorageValue>>): number {
     const rows = cursor.toArray()

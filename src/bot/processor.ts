@@ -117,13 +117,13 @@ export class Processor {
     let drainedAt = -1
     try {
       while (!this.stopped && Date.now() < deadline) {
+        this.handling = true // before the drain starts: finding no replies yet, it waits for the batch's first
         if (!draining && this.kicks !== drainedAt && this.bot.snapshot()?.status === "active")
           draining = this.drain(loaded, deadline).then((sent) => {
             worked += sent
             drainedAt = this.kicks
             draining = null
           })
-        this.handling = true
         const handled = await this.handleInbox(loaded, deadline)
         this.handling = false
         worked += handled

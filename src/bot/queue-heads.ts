@@ -35,12 +35,20 @@ const toRef = (r: HeadRow): HeadRef => ({
 })
 
 export class QueueHeads {
+  /**
+   * True only while the table is known to hold no row: set by a pick that found none, cleared by a `refresh` that wrote
+   * one (the only way a row is added). A drain looks again after every send, and on a short queue most looks find
+   * nothing. Rollback-safe: while it stays true every write here is a no-op, so undoing them changes nothing. Needs
+   * every write to go through this one instance (the outbox's) and picks outside write transactions, as they are.
+   */
+  private empty = false
+
   constructor(private readonly sql: SqlStorage) {}
 
   /** Recomputes a chat's row from its oldest open message (none when it is in flight or nothing is open). */
   refresh(chatId: string): void {
     this.sql.exec("DELETE FROM heads WHERE chat_id = ?", chatId)
-    this.sql.exec(
+    const inserted = this.sql.exec(
       `INSERT INTO heads (chat_id, seq, lane, ready_at)
        SELECT o.chat_id, o.seq, o.lane, MAX(o.next_at, COALESCE((SELECT free_at FROM chats WHERE chat_id = o.chat_id), 0))
        FROM (SELECT chat_id, seq, lane, next_at, status FROM outbox
@@ -48,6 +56,7 @@ export class QueueHeads {
        WHERE o.status = 'queued'`,
       chatId,
     )
+    if (inserted.rowsWritten > 0) this.empty = false
   }
 
   /** The chat has nothing to pick: its oldest open message went in flight. */
@@ -65,6 +74,7 @@ export class QueueHeads {
    * (each lane soonest first), then the soonest of the rest. Each read is an index range, whatever the queue holds.
    */
   pick(limit: number, now: number): HeadRef[] {
+    if (this.empty) return []
     const out: HeadRef[] = []
     for (const lane of LANE_ORDER) {
       if (out.length >= limit) break
@@ -91,6 +101,7 @@ export class QueueHeads {
           .toArray()
           .map(toRef),
       )
+    this.empty = out.length === 0
     return out
   }
 

@@ -1,4 +1,5 @@
-// Security headers (src/lib/security-headers.ts) on the worker's answers: health, OpenAPI, the /docs page, API errors.
+// Security headers (src/lib/security-headers.ts) on the worker's answers: health, OpenAPI, the /docs page, API errors,
+// and webhooks (served by their own app: src/index.ts sends /webhooks/... there).
 import { SELF } from "cloudflare:test"
 import { describe, expect, it } from "vitest"
 import { SECURITY_HEADERS } from "../../src/lib/security-headers"
@@ -30,6 +31,22 @@ describe("security headers", () => {
     const res = await get(path)
     await res.arrayBuffer()
     expect(res.status).toBe(status)
+    expectSecurityHeaders(res)
+  })
+
+  it.each([
+    ["GET", "/webhooks/telegram/not-a-bot-id", 404],
+    ["POST", "/webhooks/no-such-platform/bot_01a22d4a7d3200008dfd55dcd55d", 404],
+    ["POST", "/webhooks/telegram/bot_01a22d4a7d3200008dfd55dcd55d", 404], // well-formed, but no such bot
+  ])("on %s %s, with its request id and the error shape (%i)", async (method, path, status) => {
+    const res = await SELF.fetch(`https://switchboard.test${path}`, {
+      method,
+      headers: { "x-request-id": "webhook-req-1", "content-type": "application/json" },
+      ...(method === "POST" ? { body: "{}" } : {}),
+    })
+    expect(res.status).toBe(status)
+    expect(await res.json()).toMatchObject({ error: { code: "not_found" } })
+    expect(res.headers.get("x-request-id")).toBe("webhook-req-1")
     expectSecurityHeaders(res)
   })
 

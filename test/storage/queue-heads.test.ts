@@ -147,6 +147,8 @@ describe("the queue's head index", () => {
       outbox.setChatFreeAt("l", 5_000) // a paced chat: not ready at 1,000
       expect([bulk, api, reply, later].every((r) => r.ok)).toBe(true)
       expect(outbox.heads(10, 1_000).map((h) => h.chatId)).toEqual(["r", "a", "b", "l"])
+      expect(outbox.heads(3, 1_000).map((h) => h.chatId)).toEqual(["r", "a", "b"])
+      expect(outbox.heads(10, 50).map((h) => h.chatId)).toEqual(["b", "a", "r", "l"]) // none ready: soonest first
       expect(outbox.nextReadyAt()).toBe(100)
       // A second message of a chat waits behind its head, whatever its lane.
       outbox.enqueue({ chatId: "b", text: "reply to b" }, { source: "reply", now: 500 })
@@ -156,6 +158,35 @@ describe("the queue's head index", () => {
           .filter((h) => h.chatId === "b")
           .map((h) => outbox.claim(h, 1_000)?.message.text),
       ).toEqual(["bulk"])
+    })
+  })
+
+  it("never hides a message behind a pick that found the queue empty", async () => {
+    await runInDurableObject(scratchBot(), async (_instance, state) => {
+      const sql = state.storage.sql
+      migrate(sql)
+      const outbox = new Outbox(sql)
+      expect(outbox.heads(10, 1_000)).toEqual([])
+      const first = outbox.enqueue({ chatId: "x", text: "one" }, { source: "reply", now: 100 })
+      const [head] = outbox.heads(10, 1_000)
+      expect(head?.chatId).toBe("x")
+      if (!first.ok || !head) throw new Error("not queued")
+      expect(outbox.claim(head, 1_000)?.message.text).toBe("one")
+      outbox.enqueue({ chatId: "x", text: "behind" }, { source: "reply", now: 200 })
+      expect(outbox.heads(10, 1_000)).toEqual([]) // its chat's head is in flight: nothing to pick
+      outbox.markSent(first.value.id, "p1", 1_100)
+      const [next] = outbox.heads(10, 1_200)
+      expect(next && outbox.claim(next, 1_200)?.message.text).toBe("behind")
+      expect(outbox.heads(10, 1_200)).toEqual([])
+      // Whatever way a message comes back into line, the next pick sees it.
+      outbox.enqueue({ chatId: "y", text: "two" }, { source: "api", now: 1_300 })
+      expect(outbox.heads(10, 2_000).map((h) => h.chatId)).toEqual(["y"])
+      const [y] = outbox.heads(10, 2_000)
+      const claimed = y && outbox.claim(y, 2_000)
+      expect(outbox.heads(10, 2_000)).toEqual([])
+      if (!claimed) throw new Error("not claimed")
+      outbox.requeue(claimed.id, 2_500)
+      expect(outbox.heads(10, 3_000).map((h) => h.chatId)).toEqual(["y"])
     })
   })
 })
