@@ -22,21 +22,31 @@ export function keywordAction(text: string, settings: OptOutSettings): KeywordAc
 }
 
 export class OptOutSettingsCache {
-  private cached: { businessId: string; at: number; value: OptOutSettings } | null = null
+  /** The last read, or the one under way: a run handles many events at once, and they all share one D1 query. */
+  private cached: { businessId: string; at: number; value: Promise<OptOutSettings> } | null = null
 
   constructor(private readonly db: D1Database) {}
 
-  async get(businessId: string, now: number): Promise<OptOutSettings> {
+  get(businessId: string, now: number): Promise<OptOutSettings> {
     const c = this.cached
     if (c && c.businessId === businessId && now - c.at < CACHE_MS) return c.value
+    const value = this.read(businessId)
+    const entry = { businessId, at: now, value }
+    this.cached = entry
+    // A failed read is not kept: the next event asks again.
+    value.catch(() => {
+      if (this.cached === entry) this.cached = null
+    })
+    return value
+  }
+
+  private async read(businessId: string): Promise<OptOutSettings> {
     const row = await this.db
       .prepare("SELECT opt_out FROM business_settings WHERE business_id = ?1")
       .bind(businessId)
       .first<{ opt_out: string }>()
     const parsed = row ? optOutSettingsSchema.safeParse(JSON.parse(row.opt_out)) : null
-    const value = parsed?.success ? parsed.data : optOutSettingsSchema.parse({})
-    this.cached = { businessId, at: now, value }
-    return value
+    return parsed?.success ? parsed.data : optOutSettingsSchema.parse({})
   }
 }
 
