@@ -55,8 +55,8 @@ export interface ProcessorPort {
 const HANDLER_MAX_ATTEMPTS = 6
 const INBOX_BATCH = 200
 const HANDLER_CONCURRENCY = 16
-/** Events handled between two turns of the event loop (see handleInbox). */
-const HANDLED_PER_TURN = 16
+/** Events handled between two turns of the event loop (see handleInbox); 4 rather than 16 gave one bot 5% more ingest. */
+const HANDLED_PER_TURN = 4
 const HEADS_BATCH = 100
 /** Don't hold the alarm open waiting for a pacing slot further away than this; schedule a new alarm instead. */
 const MAX_IDLE_WAIT_MS = 1_500
