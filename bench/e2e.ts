@@ -52,6 +52,15 @@ interface Endpoint {
 
 const textOf = (chat: number, k: number) => `c${chat} m${k}`
 
+/** One bot's share of the burst: per chat, its updates in the order Telegram must deliver them. */
+function burstChats({ chatsPerBot, updatesPerChat }: BenchContext["sizes"]["e2e"]): string[][] {
+  return Array.from({ length: chatsPerBot }, (_, c) =>
+    Array.from({ length: updatesPerChat }, (_, k) =>
+      telegramUpdate(c * updatesPerChat + k + 1, 10_000 + c, textOf(10_000 + c, k + 1)),
+    ),
+  )
+}
+
 function isRecord(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null && !Array.isArray(v)
 }
@@ -125,11 +134,7 @@ export async function e2eRun(ctx: BenchContext, target: E2eTarget): Promise<E2eR
     const delivery: DeliveryBot[] = endpoints.map((e) => ({
       url: e.url,
       headers: { "content-type": "application/json", [SECRET_HEADER]: e.secret },
-      chats: Array.from({ length: chatsPerBot }, (_, c) =>
-        Array.from({ length: updatesPerChat }, (_, k) =>
-          telegramUpdate(c * updatesPerChat + k + 1, 10_000 + c, textOf(10_000 + c, k + 1)),
-        ),
-      ),
+      chats: burstChats(ctx.sizes.e2e),
     }))
     const expected = bots * chatsPerBot * updatesPerChat
     const started = Date.now()
@@ -182,14 +187,17 @@ export async function e2eRun(ctx: BenchContext, target: E2eTarget): Promise<E2eR
       }
       // Acknowledgements by the second they were posted in: how many, and their p50 / p99 / max.
       const bySecond = new Map<number, number[]>()
-      for (const [i, ms] of acks.latencies.entries()) {
-        const second = Math.floor(((acks.postedAt[i] ?? started) - started) / 1000)
-        bySecond.set(second, [...(bySecond.get(second) ?? []), ms])
-      }
       // Acks over a second, per bot: whether one bot's batch was held up as a whole (as in the runtime's own floor).
       const slow = new Map<number, number[]>()
-      for (const [i, ms] of acks.latencies.entries())
-        if (ms > 1000) slow.set(acks.botOf[i] ?? -1, [...(slow.get(acks.botOf[i] ?? -1) ?? []), ms])
+      const add = (m: Map<number, number[]>, key: number, ms: number) => {
+        const list = m.get(key)
+        if (list) list.push(ms)
+        else m.set(key, [ms])
+      }
+      for (const [i, ms] of acks.latencies.entries()) {
+        add(bySecond, Math.floor(((acks.postedAt[i] ?? started) - started) / 1000), ms)
+        if (ms > 1000) add(slow, acks.botOf[i] ?? -1, ms)
+      }
       console.error(
         `ACKS over 1 s: ${[...slow].map(([bot, list]) => `bot ${bot}: ${list.length} (max ${Math.round(Math.max(...list))} ms)`).join(", ") || "none"}`,
       )
@@ -231,20 +239,16 @@ export async function e2eRun(ctx: BenchContext, target: E2eTarget): Promise<E2eR
  * previous 2xx), against the floor worker: a route, one Durable Object per bot, one insert through the same group
  * commit, no handler and no reply. What the runtime itself takes to answer this delivery on this machine, alone.
  */
-export async function e2eAckFloor(ctx: BenchContext, roundNo: number): Promise<E2eAckFloorRun> {
+export async function e2eAckFloor(ctx: BenchContext): Promise<E2eAckFloorRun> {
   if (!ctx.floorBundle) throw new Error("the end-to-end ack floor needs --floor (its bundle)")
-  const { bots, chatsPerBot, updatesPerChat, maxConnections, deadlineMs } = ctx.sizes.e2e
+  const { bots, maxConnections, deadlineMs } = ctx.sizes.e2e
   const fakes = await spawnFakes(API_LATENCY_MS)
   const worker = await startWorker(ctx.floorBundle, fakes)
   try {
     const delivery: DeliveryBot[] = Array.from({ length: bots }, (_, b) => ({
-      url: `${worker.origin}/floor/e2e-${roundNo}-${b}`,
+      url: `${worker.origin}/floor/e2e-${b}`,
       headers: { "content-type": "application/json" },
-      chats: Array.from({ length: chatsPerBot }, (_, c) =>
-        Array.from({ length: updatesPerChat }, (_, k) =>
-          telegramUpdate(c * updatesPerChat + k + 1, 10_000 + c, textOf(10_000 + c, k + 1)),
-        ),
-      ),
+      chats: burstChats(ctx.sizes.e2e),
     }))
     const acks = await deliverLikeTelegram(delivery, maxConnections, Date.now() + deadlineMs)
     return {

@@ -129,8 +129,8 @@ export function judgeIssue17(r: Partial<Pick<BenchResults, "ingest" | "scale" | 
   return t
 }
 
-/** Section 2's line: the webhooks' time to 2xx during the end-to-end runs. */
-export function e2eAckLine(e: BenchResults["e2e"]): string[] {
+/** Section 2's lines: the webhooks' time to 2xx in the end-to-end runs, and the floor worker's for that delivery. */
+export function e2eAckLines(e: BenchResults["e2e"]): string[] {
   const out = [
     `      time to 2xx ms, p50 / p99: Switchboard ${sp(e.router.ackP50Ms, 1)} / ${sp(e.router.ackP99Ms, 1)}   grammY + auto-retry ${sp(e.grammy.ackP50Ms, 1)} / ${sp(e.grammy.ackP99Ms, 1)}`,
   ]

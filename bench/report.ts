@@ -4,7 +4,7 @@ import type { E2eRun } from "./e2e.ts"
 import { num, sp } from "./format.ts"
 import type { GatewayRun } from "./gateway.ts"
 import type { IngestRun } from "./ingest.ts"
-import { e2eAckLine, scaleCpuLines } from "./latency-report.ts"
+import { e2eAckLines, scaleCpuLines } from "./latency-report.ts"
 import type { ListFigures } from "./registry.ts"
 import type { BenchResults, E2eSeries, GatewaySeries, IngestSeries, ListSeries, Target } from "./results-schema.ts"
 import { round, roundSpread, type Spread, spread } from "./stats.ts"
@@ -271,7 +271,7 @@ export function renderTable(r: BenchResults): string {
   out.push(
     `      router/grammY replies/s ${sp(e2e.routerOverGrammy, 2)}   * reference only: sends faster than Telegram allows`,
   )
-  out.push(...e2eAckLine(e2e))
+  out.push(...e2eAckLines(e2e))
   out.push("")
   out.push(
     `3. Pacing: ${num(r.pacing.telegram.messages)} messages to as many chats via the send API; the fake answers 429 above the limit`,

@@ -208,7 +208,7 @@ try {
     }
     // With --floor: the same delivery against the floor worker, alone (the pair above shares the machine).
     if (ctx.floorBundle) {
-      const f = await e2eAckFloor(ctx, round)
+      const f = await e2eAckFloor(ctx)
       log(`e2e round ${round} floor worker: time to 2xx p50 ${f.ackP50Ms} ms, p99 ${f.ackP99Ms} ms`)
       e2eAckFloors.push(f)
     }

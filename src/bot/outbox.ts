@@ -307,7 +307,7 @@ export class Outbox {
   /** Refreshes the head of every chat an update touched (its `RETURNING chat_id` rows); returns how many rows. */
   private changed(cursor: SqlStorageCursor<Record<string, SqlStorageValue>>): number {
     const rows = cursor.toArray()
-    for (const chat of new Set(rows.map((r) => String(r.chat_id)))) this.index.refresh(chat)
+    this.refreshHeads(rows.map((r) => String(r.chat_id)))
     return rows.length
   }
 
