@@ -151,6 +151,13 @@ const migrations: string[] = [
   `ALTER TABLE outbox ADD COLUMN retry_of TEXT;
    ALTER TABLE outbox ADD COLUMN retried_as TEXT;
    CREATE INDEX outbox_failed ON outbox (seq) WHERE status = 'failed';`,
+  // Ready heads go by rank (queue-heads.ts): their ready time less a second for each message waiting behind them
+  // (up to 59), so a chat with a long backlog is not left to drain alone at its per-chat pace after the rest.
+  `ALTER TABLE heads ADD COLUMN rank_at INTEGER NOT NULL DEFAULT 0;
+   UPDATE heads SET rank_at = ready_at - 1000 * (MIN(60,
+     (SELECT COUNT(*) FROM outbox o WHERE o.chat_id = heads.chat_id AND o.status IN ('queued', 'sending'))) - 1);
+   DROP INDEX heads_by_lane;
+   CREATE INDEX heads_by_rank ON heads (lane, rank_at, seq);`,
 ]
 
 /** Whether this object's schema was ever created (it is, on the first configure: never for an unknown id). */

@@ -5,30 +5,39 @@ import { runInDurableObject } from "cloudflare:test"
 import fc from "fast-check"
 import { describe, expect, it } from "vitest"
 import { Outbox } from "../../src/bot/outbox"
+import { BACKLOG_CAP, BACKLOG_WEIGHT_MS } from "../../src/bot/queue-heads"
 import { migrate } from "../../src/bot/storage"
 import { botStub } from "../messaging-helpers"
 
 const scratchBot = () => botStub(`heads-${crypto.randomUUID()}`)
 
-/** The definition the index must agree with: a correlated MIN per chat over the outbox (the old, scanning query). */
-function reference(sql: SqlStorage): { seq: number; readyAt: number }[] {
+/**
+ * The definition the index must agree with: a correlated MIN per chat over the outbox (the old, scanning query), and
+ * each head's rank from its chat's open messages.
+ */
+function reference(sql: SqlStorage): Head[] {
   return sql
-    .exec<{ seq: number; ready_at: number }>(
-      `SELECT o.seq, MAX(o.next_at, COALESCE(c.free_at, 0)) AS ready_at
+    .exec<{ seq: number; ready_at: number; rank_at: number }>(
+      `SELECT o.seq, MAX(o.next_at, COALESCE(c.free_at, 0)) AS ready_at,
+         MAX(o.next_at, COALESCE(c.free_at, 0)) - ${BACKLOG_WEIGHT_MS} * (MIN(${BACKLOG_CAP},
+           (SELECT COUNT(*) FROM outbox b WHERE b.chat_id = o.chat_id AND b.status IN ('queued', 'sending'))) - 1)
+           AS rank_at
        FROM outbox o LEFT JOIN chats c ON c.chat_id = o.chat_id
        WHERE o.status = 'queued'
          AND o.seq = (SELECT MIN(i.seq) FROM outbox i WHERE i.chat_id = o.chat_id AND i.status IN ('queued', 'sending'))
        ORDER BY o.seq`,
     )
     .toArray()
-    .map((r) => ({ seq: r.seq, readyAt: r.ready_at }))
+    .map((r) => ({ seq: r.seq, readyAt: r.ready_at, rankAt: r.rank_at }))
 }
 
-function indexed(sql: SqlStorage): { seq: number; readyAt: number }[] {
+type Head = { seq: number; readyAt: number; rankAt: number }
+
+function indexed(sql: SqlStorage): Head[] {
   return sql
-    .exec<{ seq: number; ready_at: number }>("SELECT seq, ready_at FROM heads ORDER BY seq")
+    .exec<{ seq: number; ready_at: number; rank_at: number }>("SELECT seq, ready_at, rank_at FROM heads ORDER BY seq")
     .toArray()
-    .map((r) => ({ seq: r.seq, readyAt: r.ready_at }))
+    .map((r) => ({ seq: r.seq, readyAt: r.ready_at, rankAt: r.rank_at }))
 }
 
 type Op =
@@ -135,7 +144,7 @@ describe("the queue's head index", () => {
     )
   })
 
-  it("picks ready replies first, then single sends, then bulk, each soonest first, then what is not ready yet", async () => {
+  it("picks ready replies first, then single sends, then bulk; when none is ready, the one ready soonest", async () => {
     await runInDurableObject(scratchBot(), async (_instance, state) => {
       const sql = state.storage.sql
       migrate(sql)
@@ -146,9 +155,10 @@ describe("the queue's head index", () => {
       const later = outbox.enqueue({ chatId: "l", text: "later" }, { source: "reply", now: 400 })
       outbox.setChatFreeAt("l", 5_000) // a paced chat: not ready at 1,000
       expect([bulk, api, reply, later].every((r) => r.ok)).toBe(true)
-      expect(outbox.heads(10, 1_000).map((h) => h.chatId)).toEqual(["r", "a", "b", "l"])
-      expect(outbox.heads(3, 1_000).map((h) => h.chatId)).toEqual(["r", "a", "b"])
-      expect(outbox.heads(10, 50).map((h) => h.chatId)).toEqual(["b", "a", "r", "l"]) // none ready: soonest first
+      expect(outbox.heads(10, 1_000).map((h) => h.chatId)).toEqual(["r", "a", "b"])
+      expect(outbox.heads(2, 1_000).map((h) => h.chatId)).toEqual(["r", "a"])
+      expect(outbox.heads(10, 50).map((h) => h.chatId)).toEqual(["b"]) // none ready: the one to wait for
+      expect(outbox.heads(10, 6_000).map((h) => h.chatId)).toEqual(["r", "l", "a", "b"])
       expect(outbox.nextReadyAt()).toBe(100)
       // A second message of a chat waits behind its head, whatever its lane.
       outbox.enqueue({ chatId: "b", text: "reply to b" }, { source: "reply", now: 500 })
@@ -158,6 +168,38 @@ describe("the queue's head index", () => {
           .filter((h) => h.chatId === "b")
           .map((h) => outbox.claim(h, 1_000)?.message.text),
       ).toEqual(["bulk"])
+    })
+  })
+
+  it("sends a chat with a backlog ahead of time, and a chat with one message once it has waited as long", async () => {
+    await runInDurableObject(scratchBot(), async (_instance, state) => {
+      const sql = state.storage.sql
+      migrate(sql)
+      const outbox = new Outbox(sql)
+      const order = (now: number) => outbox.heads(10, now).map((h) => h.chatId)
+      // "one" was ready first; "five" came 500 ms later with four more behind its head.
+      outbox.enqueue({ chatId: "one", text: "1" }, { source: "reply", now: 1_000 })
+      for (let k = 0; k < 5; k++) outbox.enqueue({ chatId: "five", text: `${k}` }, { source: "reply", now: 1_500 })
+      expect(order(2_000)).toEqual(["five", "one"])
+      // The backlog's rank is its ready time less a second per message behind: 1,500 - 4,000.
+      expect(sql.exec<{ r: number }>("SELECT rank_at AS r FROM heads WHERE chat_id = 'five'").one().r).toBe(-2_500)
+      // Sent to and spaced by its per-chat interval, "five" is ready again at 3,600 with three behind (rank 600):
+      // "one" (rank 1,000) still waits; once "five" has sent again (ready 4,700, two behind: rank 2,700) it is next.
+      const send = (chat: string, now: number, freeAt: number) => {
+        const head = outbox.heads(10, now).find((h) => h.chatId === chat)
+        const claimed = head && outbox.claim(head, now)
+        if (!claimed) throw new Error(`nothing to send to ${chat}`)
+        outbox.setChatFreeAt(chat, freeAt)
+        outbox.markSent(claimed.id, `p-${now}`, now)
+      }
+      send("five", 2_000, 3_600)
+      expect(order(3_000)).toEqual(["one"])
+      expect(order(3_600)).toEqual(["five", "one"])
+      send("five", 3_600, 4_700)
+      expect(order(4_700)).toEqual(["one", "five"])
+      // A pause on a chat moves its rank with its ready time: paused till 9,000, "one" ranks after "five".
+      outbox.setChatFreeAt("one", 9_000)
+      expect(order(9_000)).toEqual(["five", "one"])
     })
   })
 
