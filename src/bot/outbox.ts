@@ -94,7 +94,7 @@ export class Outbox {
       opts.broadcastId ?? null,
       opts.originAt ?? null,
     )
-    this.index.refresh(message.chatId)
+    this.index.refresh(message.chatId, 1)
     if (laneOf(opts.source) !== 2) this.urgent++
     return ok({ id, status: "queued", duplicate: false })
   }
@@ -155,7 +155,12 @@ export class Outbox {
     return this.index.nextReadyAt()
   }
 
-  markSent(id: string, platformMessageId: string, now: number): void {
+  /**
+   * The platform took it. `spacing`: when its chat may be sent to again, written before the chat's next head is
+   * worked out, so that head is paced by it from the start (the chat has no head while this one is in flight).
+   */
+  markSent(id: string, platformMessageId: string, now: number, spacing?: { chatId: string; freeAt: number }): void {
+    if (spacing) this.writeChatFreeAt(spacing.chatId, spacing.freeAt)
     this.changed(
       this.sql.exec(
         "UPDATE outbox SET status = 'sent', attempts = attempts + 1, platform_message_id = ?, last_error = NULL, updated_at = ? WHERE id = ? RETURNING chat_id",
@@ -163,6 +168,7 @@ export class Outbox {
         now,
         id,
       ),
+      -1,
     )
   }
 
@@ -178,6 +184,7 @@ export class Outbox {
         now,
         id,
       ),
+      0,
     )
   }
 
@@ -189,6 +196,7 @@ export class Outbox {
         now,
         id,
       ),
+      -1,
     )
   }
 
@@ -200,6 +208,7 @@ export class Outbox {
         now,
         id,
       ),
+      0,
     )
   }
 
@@ -210,6 +219,7 @@ export class Outbox {
         "UPDATE outbox SET status = 'queued', updated_at = ? WHERE status = 'sending' RETURNING chat_id",
         now,
       ),
+      0,
     )
   }
 
@@ -235,6 +245,11 @@ export class Outbox {
   }
 
   setChatFreeAt(chatId: string, at: number, isGroup?: boolean): void {
+    this.writeChatFreeAt(chatId, at, isGroup)
+    this.index.delay(chatId, at)
+  }
+
+  private writeChatFreeAt(chatId: string, at: number, isGroup?: boolean): void {
     this.sql.exec(
       `INSERT INTO chats (chat_id, free_at, is_group) VALUES (?, ?, ?)
        ON CONFLICT (chat_id) DO UPDATE SET free_at = MAX(free_at, excluded.free_at),
@@ -244,7 +259,6 @@ export class Outbox {
       isGroup ? 1 : 0,
       isGroup === undefined ? null : 1,
     )
-    this.index.delay(chatId, at)
   }
 
   /** Applies a WhatsApp delivery receipt to the message it is about; null when none matched or nothing moved. */
@@ -295,6 +309,7 @@ export class Outbox {
           now,
           id,
         ),
+        -1,
       ) > 0
     )
   }
@@ -304,10 +319,15 @@ export class Outbox {
     for (const chat of new Set(chats)) this.index.refresh(chat)
   }
 
-  /** Refreshes the head of every chat an update touched (its `RETURNING chat_id` rows); returns how many rows. */
-  private changed(cursor: SqlStorageCursor<Record<string, SqlStorageValue>>): number {
+  /**
+   * Refreshes the head of every chat an update touched (its `RETURNING chat_id` rows, each one message that the
+   * update `closed` (-1: sent, failed, withdrawn) or left open (0)); returns how many rows.
+   */
+  private changed(cursor: SqlStorageCursor<Record<string, SqlStorageValue>>, closed: -1 | 0): number {
     const rows = cursor.toArray()
-    this.refreshHeads(rows.map((r) => String(r.chat_id)))
+    const chats = new Map<string, number>()
+    for (const r of rows) chats.set(String(r.chat_id), (chats.get(String(r.chat_id)) ?? 0) + closed)
+    for (const [chat, change] of chats) this.index.refresh(chat, change)
     return rows.length
   }
 

@@ -13,10 +13,12 @@
  * a second of rank per second it waits, so it waits at most as long as the backlogs ahead of it need at their pace.
  */
 
-/** Who waits for whom inside the bot's one rate budget: replies first, then single sends, then bulk. */
+/**
+ * Who waits for whom inside the bot's one rate budget: replies first, then single sends, then bulk. Numbered in that
+ * order, which is the order `pick` reads the index in.
+ */
 export const lanes = { reply: 0, send: 1, bulk: 2 } as const
 export type Lane = (typeof lanes)[keyof typeof lanes]
-const LANE_ORDER: Lane[] = [lanes.reply, lanes.send, lanes.bulk]
 
 /** What a message waiting behind a chat's head moves the head up by: the per-chat interval every platform has. */
 export const BACKLOG_WEIGHT_MS = 1000
@@ -60,24 +62,54 @@ export class QueueHeads {
 
   constructor(private readonly sql: SqlStorage) {}
 
-  /** Recomputes a chat's row from its oldest open message (none when it is in flight or nothing is open). */
-  refresh(chatId: string): void {
-    this.sql.exec("DELETE FROM heads WHERE chat_id = ?", chatId)
-    const inserted = this.sql.exec(
-      `INSERT INTO heads (chat_id, seq, lane, ready_at, rank_at)
-       SELECT h.chat_id, h.seq, h.lane, h.ready_at,
-              h.ready_at - ? * ((SELECT COUNT(*) FROM (SELECT 1 FROM outbox
-                                  WHERE chat_id = ? AND status IN ('queued', 'sending') LIMIT ?)) - 1)
-       FROM (SELECT o.chat_id, o.seq, o.lane, o.status,
-                    MAX(o.next_at, COALESCE((SELECT free_at FROM chats WHERE chat_id = o.chat_id), 0)) AS ready_at
-             FROM outbox o WHERE o.chat_id = ? AND o.status IN ('queued', 'sending') ORDER BY o.seq LIMIT 1) h
-       WHERE h.status = 'queued'`,
-      BACKLOG_WEIGHT_MS,
-      chatId,
-      BACKLOG_CAP,
-      chatId,
-    )
-    if (inserted.rowsWritten > 0) this.empty = false
+  /**
+   * Open messages per chat (queued or in flight), for the rank: counted once, then kept by the changes the outbox
+   * reports, since counting in SQL on every refresh cost more than the rest of it. Only a hint for the order: a
+   * change undone by a rolled-back transaction leaves it off by one until the chat's count is taken again (when it
+   * reaches zero or an outside change drops it). A chat leaves the map when nothing of it is open.
+   */
+  private readonly open = new Map<string, number>()
+
+  /**
+   * Recomputes a chat's row from its oldest open message (none when it is in flight or nothing is open). `change`:
+   * how many messages the caller's write opened (+1) or closed (-1) for the chat; without it the count is taken again.
+   */
+  refresh(chatId: string, change?: number): void {
+    const known = change === undefined ? undefined : this.open.get(chatId)
+    let open = known === undefined ? this.count(chatId) : known + (change ?? 0)
+    if (open <= 0 && known !== undefined) open = this.count(chatId)
+    if (open > 0) this.open.set(chatId, open)
+    else this.open.delete(chatId)
+    // The row replaced in place when there is a head to write (one statement); deleted when there is none.
+    const written =
+      open > 0 &&
+      this.sql
+        .exec(
+          `INSERT INTO heads (chat_id, seq, lane, ready_at, rank_at)
+         SELECT h.chat_id, h.seq, h.lane, h.ready_at, h.ready_at - ?
+         FROM (SELECT o.chat_id, o.seq, o.lane, o.status,
+                      MAX(o.next_at, COALESCE((SELECT free_at FROM chats WHERE chat_id = o.chat_id), 0)) AS ready_at
+               FROM outbox o WHERE o.chat_id = ? AND o.status IN ('queued', 'sending') ORDER BY o.seq LIMIT 1) h
+         WHERE h.status = 'queued'
+         ON CONFLICT (chat_id) DO UPDATE SET seq = excluded.seq, lane = excluded.lane, ready_at = excluded.ready_at,
+           rank_at = excluded.rank_at
+         RETURNING chat_id`,
+          BACKLOG_WEIGHT_MS * (Math.min(open, BACKLOG_CAP) - 1),
+          chatId,
+        )
+        .toArray().length > 0
+    if (written) this.empty = false
+    else this.remove(chatId)
+  }
+
+  private count(chatId: string): number {
+    return this.sql
+      .exec<{ n: number }>(
+        `SELECT COUNT(*) AS n FROM (SELECT 1 FROM outbox WHERE chat_id = ? AND status IN ('queued', 'sending') LIMIT ?)`,
+        chatId,
+        BACKLOG_CAP,
+      )
+      .one().n
   }
 
   /** The chat has nothing to pick: its oldest open message went in flight. */
@@ -98,36 +130,26 @@ export class QueueHeads {
   /**
    * Up to `limit` heads in the order to send them: those ready by `now`, replies before single sends before bulk,
    * each lane by rank (see above). Only when none is ready, the one that will be soonest: what a drain waits for
-   * before it picks again (by then others may be ready too, and rank decides between them). Each read is an index
-   * range, whatever the queue holds: ready heads are walked in rank order, and the rows passed over are the ones not
-   * ready yet with a better rank, which are few (chats just sent to, retries waiting).
+   * before it picks again (by then others may be ready too, and rank decides between them). Each read walks an index
+   * in order, whatever the queue holds: the rows passed over are the ones not ready yet with a better rank, which
+   * are few (chats just sent to, retries waiting).
    */
   pick(limit: number, now: number): HeadRef[] {
     if (this.empty) return []
-    const out: HeadRef[] = []
-    for (const lane of LANE_ORDER) {
-      if (out.length >= limit) break
-      out.push(
-        ...this.sql
-          .exec<HeadRow>(
-            `${headsBy("heads_by_rank")} WHERE h.lane = ? AND h.ready_at <= ? ORDER BY h.rank_at, h.seq LIMIT ?`,
-            lane,
-            now,
-            limit - out.length,
-          )
-          .toArray()
-          .map(toRef),
+    // One walk of the rank index, lane by lane in its own order: the lanes need no query each.
+    let out = this.sql
+      .exec<HeadRow>(
+        `${headsBy("heads_by_rank")} WHERE h.ready_at <= ? ORDER BY h.lane, h.rank_at, h.seq LIMIT ?`,
+        now,
+        limit,
       )
-    }
+      .toArray()
     if (out.length === 0)
-      out.push(
-        ...this.sql
-          .exec<HeadRow>(`${headsBy("heads_by_ready")} WHERE h.ready_at > ? ORDER BY h.ready_at, h.seq LIMIT 1`, now)
-          .toArray()
-          .map(toRef),
-      )
+      out = this.sql
+        .exec<HeadRow>(`${headsBy("heads_by_ready")} WHERE h.ready_at > ? ORDER BY h.ready_at, h.seq LIMIT 1`, now)
+        .toArray()
     this.empty = out.length === 0
-    return out
+    return out.map(toRef)
   }
 
   nextReadyAt(): number | null {

@@ -30,8 +30,7 @@ export function recordSend(
 ): SendEffect {
   if (result.ok) {
     bot.storage.transactionSync(() => {
-      bot.outbox.markSent(item.id, result.value.platformMessageId, now)
-      bot.outbox.setChatFreeAt(item.chatId, chatFreeAt)
+      bot.outbox.markSent(item.id, result.value.platformMessageId, now, { chatId: item.chatId, freeAt: chatFreeAt })
       bot.counters.add("outbound", now, 1, now - item.createdAt)
       bot.counters.time("send", now, now - started)
       if (item.originAt !== null) bot.counters.time("reply", now, now - item.originAt)

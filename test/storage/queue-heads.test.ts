@@ -93,7 +93,8 @@ function apply(sql: SqlStorage, outbox: Outbox, op: Op, now: number): void {
       return
     case "send": {
       // Only what the queue offers may be sent, as the drain does.
-      const head = outbox.heads(100, now)[op.pick % 100]
+      const heads = outbox.heads(100, now)
+      const head = heads[op.pick % Math.max(1, heads.length)]
       if (head) outbox.claim(head, now)
       return
     }
@@ -103,7 +104,10 @@ function apply(sql: SqlStorage, outbox: Outbox, op: Op, now: number): void {
     case "requeue": {
       const id = nth(ids("sending"), op.pick)
       if (!id) return
-      if (op.op === "sent") outbox.markSent(id, `p-${id}`, now)
+      // Half the sends also space their chat, as a drain's do (written before the chat's next head is worked out).
+      const chatId = sql.exec<{ chat_id: string }>("SELECT chat_id FROM outbox WHERE id = ?", id).one().chat_id
+      const spacing = op.at % 2 === 0 ? { chatId, freeAt: op.at } : undefined
+      if (op.op === "sent") outbox.markSent(id, `p-${id}`, now, spacing)
       if (op.op === "retry") outbox.markRetry(id, op.at, true, "later", now)
       if (op.op === "fail") outbox.markFailed(id, "no", now)
       if (op.op === "requeue") outbox.requeue(id, now)
@@ -197,6 +201,19 @@ describe("the queue's head index", () => {
       expect(order(3_600)).toEqual(["five", "one"])
       send("five", 3_600, 4_700)
       expect(order(4_700)).toEqual(["one", "five"])
+      // The rank follows the backlog through every way a message leaves it: failed in flight, withdrawn.
+      const rank = () => sql.exec<{ r: number }>("SELECT rank_at AS r FROM heads WHERE chat_id = 'five'").one().r
+      expect(rank()).toBe(4_700 - 2_000)
+      const [head] = outbox.heads(10, 4_700).filter((h) => h.chatId === "five")
+      const claimed = head && outbox.claim(head, 4_700)
+      if (!claimed) throw new Error("not claimed")
+      outbox.markFailed(claimed.id, "no", 4_800) // one left behind it: ranked as one with one behind
+      expect(rank()).toBe(4_700 - 1_000)
+      const behind = sql
+        .exec<{ id: string }>("SELECT id FROM outbox WHERE chat_id = 'five' AND status = 'queued' ORDER BY seq DESC")
+        .toArray()[0]
+      expect(behind && outbox.withdraw(behind.id, "superseded", 4_900)).toBe(true)
+      expect(rank()).toBe(4_700)
       // A pause on a chat moves its rank with its ready time: paused till 9,000, "one" ranks after "five".
       outbox.setChatFreeAt("one", 9_000)
       expect(order(9_000)).toEqual(["five", "one"])
