@@ -90,7 +90,6 @@ export class Pacer {
    * So the window counts it from its estimated arrival: the start plus its round trip beyond the quickest one.
    */
   arrived(startedAt: number, answeredAt: number): number {
-    this.opensAt = null
     const trip = Math.max(0, answeredAt - startedAt)
     this.trips[this.nextTrip] = trip
     this.nextTrip = (this.nextTrip + 1) % TRIPS_KEPT
@@ -106,14 +105,6 @@ export class Pacer {
    * answers after an idle spell may all have been held up.
    */
   private windowOpensAt(): number {
-    this.opensAt ??= this.computeWindowOpensAt()
-    return this.opensAt
-  }
-
-  /** `windowOpensAt`, kept until a send starts or an answer comes (a drain asks for it at every step). */
-  private opensAt: number | null = null
-
-  private computeWindowOpensAt(): number {
     if (this.recent.length < this.budget) return 0
     const quickest = this.trips.length > 0 ? Math.min(...this.trips) : 0
     const arrivals = this.recent
@@ -123,7 +114,6 @@ export class Pacer {
   }
 
   private remember(at: number): void {
-    this.opensAt = null
     this.recent[this.nextRecent] = { start: at, trip: null }
     this.nextRecent = (this.nextRecent + 1) % (2 * this.budget)
   }

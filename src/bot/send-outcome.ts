@@ -32,9 +32,8 @@ export function recordSend(
     bot.storage.transactionSync(() => {
       bot.outbox.markSent(item.id, result.value.platformMessageId, now, { chatId: item.chatId, freeAt: chatFreeAt })
       bot.counters.add("outbound", now, 1, now - item.createdAt)
-      const send = { metric: "send", ms: now - started } as const
-      if (item.originAt === null) bot.counters.time(now, send)
-      else bot.counters.time(now, send, { metric: "reply", ms: now - item.originAt })
+      bot.counters.time("send", now, now - started)
+      if (item.originAt !== null) bot.counters.time("reply", now, now - item.originAt)
       bot.notices.tell(item.owner, "sent", null, item.id, now)
     })
     if (item.owner) bot.noticed()
