@@ -9,8 +9,9 @@
  * A chat can take at most one send per its interval, so when the bot is at its rate a chat with a long backlog has
  * to be served ahead of time or it drains alone at the end, one send a second while the bot's rate goes unused (the
  * end-to-end bench's last 2 s: the 10 chats whose updates came in last, 2 replies each, at 10/s against 29). Ranking
- * by backlog serves the longest first and keeps every chat near the same finish. A chat with one message still gains
- * a second of rank per second it waits, so it waits at most as long as the backlogs ahead of it need at their pace.
+ * by backlog serves the longest first and keeps every chat near the same finish. A chat with one message keeps its
+ * rank while each send to a backlog ahead of it moves that backlog's rank back by about two intervals (its next head
+ * ready an interval later, one message fewer behind it), so it is not held back for long.
  */
 
 /**
@@ -22,7 +23,7 @@ export type Lane = (typeof lanes)[keyof typeof lanes]
 
 /** What a message waiting behind a chat's head moves the head up by: the per-chat interval every platform has. */
 export const BACKLOG_WEIGHT_MS = 1000
-/** Messages counted per chat for its rank (so a refresh reads a bounded part of a chat's backlog). */
+/** Messages that count for a chat's rank; taking a chat's count reads at most this many of its messages. */
 export const BACKLOG_CAP = 60
 
 export function laneOf(source: string): Lane {
