@@ -77,8 +77,9 @@ export class QueueHeads {
    */
   refresh(chatId: string, change?: number): void {
     const known = change === undefined ? undefined : this.open.get(chatId)
-    let open = known === undefined ? this.count(chatId) : known + (change ?? 0)
-    if (open <= 0 && known !== undefined) open = this.count(chatId)
+    // Counted afresh when not kept, or when the kept count says nothing is left (it may be off: see `open`).
+    const kept = known === undefined || change === undefined ? 0 : known + change
+    const open = kept > 0 ? kept : this.count(chatId)
     if (open > 0) this.open.set(chatId, open)
     else this.open.delete(chatId)
     // The row replaced in place when there is a head to write (one statement); deleted when there is none.
