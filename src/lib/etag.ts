@@ -21,7 +21,7 @@ export async function textTag(text: string): Promise<string> {
 
 /**
  * The strong tag of one resource's answer, `{ [key]: resource }`: the resource without `live` is its state, the
- * `live` fields (when it has any) the second part.
+ * `live` fields (when it has some) the second part.
  */
 export async function resourceTag(key: string, resource: Record<string, unknown>, live: readonly string[] = []) {
   if (live.length === 0) return textTag(JSON.stringify({ [key]: resource }))

@@ -177,9 +177,9 @@ export function toSnapshot(bot: StoredBot): BotSnapshot {
 
 const botName = z.string().trim().min(1).max(100)
 
-// The bodies below take credentials as any record and the service checks them with the platform's own schema (its
-// errors name `credentials.<field>`). The API description says which record each platform takes: one schema per
-// platform (`TelegramCredentials`, ...) and one create body per platform, told apart by `platform`.
+// The bodies below take credentials as a record of unknown fields and the service checks them with the platform's
+// own schema (its errors name `credentials.<field>`). The API description says which record each platform takes: one
+// schema per platform (`TelegramCredentials`, ...) and one create body per platform, told apart by `platform`.
 const documented = platforms.map((platform) => {
   const provider = getProvider(platform)
   const name = provider.displayName.replace(/[^A-Za-z0-9]/g, "")
