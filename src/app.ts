@@ -2,8 +2,6 @@
 import { OpenAPIHono } from "@hono/zod-openapi"
 import { Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
-import { HTTPException } from "hono/http-exception"
-import { requestId } from "hono/request-id"
 import { type HubStats, hubCount } from "./analytics/registry-hub"
 import { requireAuth, requireWriter } from "./auth/jwt"
 import { type AppEnv, envVar } from "./env"
@@ -11,8 +9,8 @@ import { gate } from "./gate/middleware"
 import { describeGate } from "./gate/openapi"
 import { COMPAT_WEBHOOK, routedRequestPath } from "./lib/api-paths"
 import { corsFromEnv } from "./lib/cors"
-import { errorBody, HttpError } from "./lib/errors"
-import { logEvent } from "./lib/log"
+import { errorAnswer, errorBody } from "./lib/errors"
+import { requestIds } from "./lib/request-id"
 import { securityHeaders } from "./lib/security-headers"
 import { alertSettingsApp } from "./routes/alerts"
 import { analyticsApp } from "./routes/analytics"
@@ -35,7 +33,7 @@ import { platformsApp } from "./routes/platforms"
 import { templatesApp } from "./routes/templates"
 import { testMessageApp } from "./routes/test-message"
 import { compatWebhooksApp, webhooksApp } from "./routes/webhooks"
-import { ensureEnvBots } from "./services/env-bot"
+import { envBotsOnce } from "./services/env-bot"
 
 /** Bodies of the management API and /test: far above any real bot or message, far below a memory problem. */
 export const API_BODY_LIMIT = 256 * 1024
@@ -55,25 +53,12 @@ const recipientsBodyLimit = bodyLimit({
     c.json(errorBody("payload_too_large", "A chunk of recipients over 2 MB: send fewer per request"), 413),
 })
 
-/** The single-bot mode's bots, set up once per isolate (and env): their webhook needs no manual curl. */
-const envBotsReady = new WeakMap<object, Promise<void>>()
-
 export function createApp() {
   // `/v1/...` is routed as `/api/...` (src/lib/api-paths.ts): one set of routes and middleware serves both.
   const app = new Hono<AppEnv>({ getPath: routedRequestPath })
-  app.use(requestId())
+  app.use(requestIds())
   app.use(async (c, next) => {
-    if (!envBotsReady.has(c.env)) {
-      const ready = ensureEnvBots(c.env).catch((cause: unknown) => {
-        logEvent("error", "env_bot.failed", { name: cause instanceof Error ? cause.name : "error" })
-      })
-      envBotsReady.set(c.env, ready)
-      try {
-        c.executionCtx.waitUntil(ready)
-      } catch {
-        // No execution context (a test calling app.request directly): the promise runs on its own.
-      }
-    }
+    envBotsOnce(c.env, (ready) => c.executionCtx.waitUntil(ready))
     await next()
   })
   app.use(securityHeaders())
@@ -155,23 +140,9 @@ export function createApp() {
   )
 
   app.onError((error, c) => {
-    if (error instanceof HttpError) {
-      for (const [k, v] of Object.entries(error.headers)) c.header(k, v)
-      return c.json(errorBody(error.code, error.message, error.details), error.status)
-    }
-    if (error instanceof HTTPException) {
-      // Hono's own (e.g. malformed JSON body from the validator): always a 4xx here.
-      const status = error.status >= 500 ? 400 : error.status
-      return c.json(errorBody(status === 413 ? "payload_too_large" : "bad_request", error.message), status)
-    }
-    // Log the cause without request bodies or headers: they can hold tokens.
-    logEvent("error", "unhandled", {
-      requestId: c.var.requestId,
-      path: c.req.path,
-      name: error.name,
-      message: error.message,
-    })
-    return c.json(errorBody("internal", "Something went wrong; it has been logged"), 500)
+    const answer = errorAnswer(error, { requestId: c.var.requestId, path: c.req.path })
+    for (const [k, v] of Object.entries(answer.headers)) c.header(k, v)
+    return c.json(answer.body, answer.status)
   })
 
   return app

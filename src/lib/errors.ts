@@ -1,7 +1,9 @@
 /** The one error the HTTP layer throws; `app.onError` renders it as `{ error: { code, message } }`. */
+import { HTTPException } from "hono/http-exception"
 import type { ContentfulStatusCode } from "hono/utils/http-status"
 import type { z } from "zod"
 import { type DomainError, type FieldError, fieldErrors } from "./domain-error"
+import { logEvent } from "./log"
 import type { Result } from "./result"
 
 export type ErrorStatus = 400 | 401 | 403 | 404 | 409 | 412 | 413 | 415 | 422 | 429 | 500 | 502 | 503
@@ -73,4 +75,24 @@ export function httpError(error: DomainError): HttpError {
 export function orThrow<T>(result: Result<T, DomainError>): T {
   if (!result.ok) throw httpError(result.error)
   return result.value
+}
+
+/**
+ * What the worker answers for an error that reached the top (`app.onError`, and the direct webhook path): an
+ * {@link HttpError} as it says, Hono's own as a 4xx, anything else a logged 500 that says nothing of its cause.
+ */
+export function errorAnswer(
+  error: Error,
+  where: { requestId: string; path: string },
+): { status: ContentfulStatusCode; body: ErrorBody; headers: Record<string, string> } {
+  if (error instanceof HttpError)
+    return { status: error.status, body: errorBody(error.code, error.message, error.details), headers: error.headers }
+  if (error instanceof HTTPException) {
+    // Hono's own (e.g. malformed JSON body from the validator): always a 4xx here.
+    const status = error.status >= 500 ? 400 : error.status
+    return { status, body: errorBody(status === 413 ? "payload_too_large" : "bad_request", error.message), headers: {} }
+  }
+  // Log the cause without request bodies or headers: they can hold tokens.
+  logEvent("error", "unhandled", { ...where, name: error.name, message: error.message })
+  return { status: 500, body: errorBody("internal", "Something went wrong; it has been logged"), headers: {} }
 }

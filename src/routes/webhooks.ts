@@ -8,7 +8,7 @@ import { Hono } from "hono"
 import { bodyLimit } from "hono/body-limit"
 import type { WebhookInput, WebhookOutcome, WebhookRefusal } from "../bot/bot-durable-object"
 import { botStub, routeStub } from "../bot/stubs"
-import { type AppEnv, envVar } from "../env"
+import { type AppEnv, type Env, envVar } from "../env"
 import { fromUtf8 } from "../lib/encoding"
 import { errorBody, HttpError } from "../lib/errors"
 import { isId } from "../lib/ids"
@@ -36,15 +36,15 @@ function verificationHeaders(platform: Platform, headers: Headers): [string, str
   return out
 }
 
-async function toInput(c: Context<AppEnv>, platform: Platform): Promise<WebhookInput> {
+async function toInput(request: Request, platform: Platform, requestId: string): Promise<WebhookInput> {
   return {
     platform,
-    method: c.req.method,
-    url: c.req.url,
-    headers: verificationHeaders(platform, c.req.raw.headers),
-    requestId: c.var.requestId,
+    method: request.method,
+    url: request.url,
+    headers: verificationHeaders(platform, request.headers),
+    requestId,
     // The raw request's body, not Hono's cached copy: nothing else here reads it.
-    body: c.req.method === "GET" ? new ArrayBuffer(0) : await c.req.raw.arrayBuffer(),
+    body: request.method === "GET" ? new ArrayBuffer(0) : await request.arrayBuffer(),
   }
 }
 
@@ -53,38 +53,55 @@ function providerReply(r: WebhookReply): Response {
   return new Response(r.body, { status: r.status, headers: { "content-type": r.contentType } })
 }
 
+/** A JSON answer, as `c.json` writes it. */
+function json(body: unknown, status: number): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } })
+}
+
 /** The platform's answer: the bot's outcome in HTTP words (the only place webhook statuses are chosen). */
-function reply(c: Context<AppEnv>, out: Result<WebhookOutcome, WebhookRefusal>): Response {
+function reply(out: Result<WebhookOutcome, WebhookRefusal>): Response {
   if (!out.ok) {
     switch (out.error.kind) {
       case "not_found":
         throw new HttpError(404, "not_found", "Unknown bot")
       case "unverified":
-        return c.json(errorBody("unauthorized", "unauthorized"), 401)
+        return json(errorBody("unauthorized", "unauthorized"), 401)
       case "malformed":
-        return c.json(errorBody("bad_request", out.error.message), 400)
+        return json(errorBody("bad_request", out.error.message), 400)
     }
   }
   const outcome = out.value
   switch (outcome.kind) {
     case "stored":
-      return outcome.reply ? providerReply(outcome.reply) : c.json({ ok: true, accepted: outcome.accepted })
+      return outcome.reply ? providerReply(outcome.reply) : json({ ok: true, accepted: outcome.accepted }, 200)
     case "dropped":
       // 200 so the platform stops retrying: a stopped bot does not answer.
-      return outcome.reply ? providerReply(outcome.reply) : c.json({ ok: true, accepted: 0 })
+      return outcome.reply ? providerReply(outcome.reply) : json({ ok: true, accepted: 0 }, 200)
     case "answered":
-      if (outcome.reply.status >= 400) return c.json(errorBody("forbidden", outcome.reply.body), 403)
+      if (outcome.reply.status >= 400) return json(errorBody("forbidden", outcome.reply.body), 403)
       return providerReply(outcome.reply)
   }
 }
 
-/** `/webhooks/{platform}/{botId}` for every registered platform: a new provider needs no new route. */
-async function perBot(c: Context<AppEnv>): Promise<Response> {
-  const platform = c.req.param("platform") ?? ""
-  const botId = c.req.param("botId") ?? ""
+/**
+ * One bot's webhook, `/webhooks/{platform}/{botId}`: the route below and the worker's direct path for POSTs
+ * (src/routes/webhook-edge.ts) both answer through it. Throws {@link HttpError} for an unknown platform or bot.
+ */
+export async function perBotWebhook(
+  env: Env,
+  request: Request,
+  platform: string,
+  botId: string,
+  requestId: string,
+): Promise<Response> {
   if (!isPlatform(platform)) throw new HttpError(404, "not_found", "Unknown platform")
   if (!isId("bot", botId)) throw new HttpError(404, "not_found", "Unknown bot")
-  return reply(c, await botStub(c.env, botId).ingest(await toInput(c, platform)))
+  return reply(await botStub(env, botId).ingest(await toInput(request, platform, requestId)))
+}
+
+/** `/webhooks/{platform}/{botId}` for every registered platform: a new provider needs no new route. */
+function perBot(c: Context<AppEnv>): Promise<Response> {
+  return perBotWebhook(c.env, c.req.raw, c.req.param("platform") ?? "", c.req.param("botId") ?? "", c.var.requestId)
 }
 
 /** The guide's single-bot routes: `/api/telegram/webhook`, `/api/whatsapp/webhook` (mounted at /api). */
@@ -97,7 +114,7 @@ async function envBotWebhook(c: Context<AppEnv>): Promise<Response> {
   if (!isPlatform(platform)) throw new HttpError(404, "not_found", "Unknown platform")
   const stub = await envBot(c.env, platform)
   if (!stub) throw new HttpError(404, "not_found", `No ${platform} bot is configured from the environment`)
-  return reply(c, await stub.ingest(await toInput(c, platform)))
+  return reply(await stub.ingest(await toInput(c.req.raw, platform, c.var.requestId)))
 }
 
 /** The platform of an app-level route, when it has one: `/webhooks/{platform}` for one app's many accounts. */

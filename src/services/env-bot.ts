@@ -89,3 +89,23 @@ export async function envBot(env: Env, platform: Platform) {
 export async function ensureEnvBots(env: Env): Promise<void> {
   await Promise.all(platforms.map((platform) => envBot(env, platform)))
 }
+
+/** The single-bot mode's bots, set up once per isolate (and env): their webhook needs no manual curl. */
+const envBotsReady = new WeakMap<object, Promise<void>>()
+
+/**
+ * Starts {@link ensureEnvBots} on an isolate's first request and hands the promise to `waitUntil`; later requests
+ * pass straight through (nothing waits for it: a request never does).
+ */
+export function envBotsOnce(env: Env, waitUntil: (ready: Promise<void>) => void): void {
+  if (envBotsReady.has(env)) return
+  const ready = ensureEnvBots(env).catch((cause: unknown) => {
+    logEvent("error", "env_bot.failed", { name: cause instanceof Error ? cause.name : "error" })
+  })
+  envBotsReady.set(env, ready)
+  try {
+    waitUntil(ready)
+  } catch {
+    // No execution context (a test calling app.request directly): the promise runs on its own.
+  }
+}

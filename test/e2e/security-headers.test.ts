@@ -1,5 +1,5 @@
 // Security headers (src/lib/security-headers.ts) on the worker's answers: health, OpenAPI, the /docs page, API errors,
-// and webhooks (served by their own app: src/index.ts sends /webhooks/... there).
+// and webhooks (a plain per-bot POST is served before the app: src/routes/webhook-edge.ts).
 import { SELF } from "cloudflare:test"
 import { describe, expect, it } from "vitest"
 import { SECURITY_HEADERS } from "../../src/lib/security-headers"
