@@ -11,6 +11,7 @@ import type { BotSnapshot } from "../registry/schemas"
 import { type LogDetail, type LogLevel, previewText, requestIdOf } from "./activity-log"
 import type { ChatHistory } from "./chat-history"
 import type { Counters } from "./counters"
+import { GroupCommit } from "./group-commit"
 import { type DryRun, dryRun, handlerContext } from "./handler-context"
 import type { Inbox, PendingEvent } from "./inbox"
 import type { Notices } from "./notices"
@@ -84,7 +85,15 @@ export class Processor {
   /** Platform and handler calls go through here, so `stop` can abandon them. */
   private readonly fetch = abortableFetch(this.abort.signal)
 
-  constructor(private readonly bot: ProcessorPort) {}
+  /**
+   * Sent messages are recorded through group commit: each platform answer comes in its own turn, and at a
+   * broadcast's rate committing each alone took the thread (1,000/s: 0.63-0.65 of the rate, 0.76-0.78 batched).
+   */
+  private readonly sent: GroupCommit<() => void, void>
+
+  constructor(private readonly bot: ProcessorPort) {
+    this.sent = new GroupCommit(bot.storage, (write) => write())
+  }
 
   /** Runs until there is nothing due or the deadline passes; returns how many events and sends it processed. */
   run(deadline: number): Promise<number> {
@@ -385,7 +394,7 @@ export class Processor {
     const now = Date.now()
     // The platform saw it: a send that arrived late is counted, and its chat spaced, from when it arrived.
     const late = result.ok || result.error.kind === "rate_limited" ? (this.pacer?.arrived(claimedAt, now) ?? 0) : 0
-    const effect = recordSend(this.bot, item, result, { started, now, chatFreeAt: freeAt + late })
+    const effect = await recordSend(this.bot, this.sent, item, result, { started, now, chatFreeAt: freeAt + late })
     if (effect.kind === "reordered") this.epoch++
     if (effect.kind === "paused") {
       this.epoch++

@@ -1,6 +1,7 @@
 /** What a send's answer does to the queue: sent, retried later (a pause for a 429), failed, redirected, or the bot halted. */
 import type { Result } from "../lib/result"
 import type { ProviderError, SentRef } from "../providers/types"
+import type { GroupCommit } from "./group-commit"
 import { failOwned } from "./notices"
 import type { QueuedMessage } from "./outbox"
 import type { ProcessorPort } from "./processor"
@@ -21,21 +22,26 @@ export interface SendTiming {
   chatFreeAt: number
 }
 
-/** Writes the outcome of one send (the row, the chat's spacing, counters, a contact send's notice and the log). */
-export function recordSend(
+/**
+ * Writes the outcome of one send (the row, the chat's spacing, counters, a contact send's notice and the log). A
+ * success goes through `sent`, the processor's group commit, with whatever other sends' answers came meanwhile.
+ */
+export async function recordSend(
   bot: ProcessorPort,
+  sent: GroupCommit<() => void, void>,
   item: QueuedMessage,
   result: Result<SentRef, ProviderError>,
   { started, now, chatFreeAt }: SendTiming,
-): SendEffect {
+): Promise<SendEffect> {
   if (result.ok) {
-    bot.storage.transactionSync(() => {
+    const written = await sent.submit(() => {
       bot.outbox.markSent(item.id, result.value.platformMessageId, now, { chatId: item.chatId, freeAt: chatFreeAt })
       bot.counters.add("outbound", now, 1, now - item.createdAt)
       bot.counters.time("send", now, now - started)
       if (item.originAt !== null) bot.counters.time("reply", now, now - item.originAt)
       bot.notices.tell(item.owner, "sent", null, item.id, now)
     })
+    if (!written.ok) throw written.error
     if (item.owner) bot.noticed()
     return { kind: "none" }
   }
