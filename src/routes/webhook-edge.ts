@@ -2,7 +2,7 @@
  * The worker's busiest request, served before the app: a platform's POST to `/webhooks/{platform}/{botId}` goes
  * straight to {@link perBotWebhook}, with what the app's middleware would have given it (the request id, the
  * single-bot mode's set-up, the security headers) and the app's error answer. The router and the middleware chain
- * were a tenth of a webhook's CPU in the worker (bench --profile). Anything else, and any POST this path is not
+ * were about a tenth of a webhook's CPU (bench --profile, 1 bot). Anything else, and any POST this path is not
  * sure of (no Content-Length, a body over the limit, a query string, an escaped character), goes to the app, which
  * answers it the same way or refuses it with its usual error.
  */
