@@ -15,13 +15,18 @@ export const SECURITY_HEADERS: ReadonlyArray<readonly [name: string, value: stri
   ["Referrer-Policy", "no-referrer"],
 ]
 
+/** Sets {@link SECURITY_HEADERS} on an answer's headers, replacing any already there. */
+export function setSecurityHeaders(headers: Headers): void {
+  for (const [name, value] of SECURITY_HEADERS) headers.set(name, value)
+}
+
 /**
  * Hono middleware: sets {@link SECURITY_HEADERS} on the answer after the handler (and the error renderer) ran,
- * replacing any the handler set.
+ * replacing any the handler set. The direct webhook path (src/routes/webhook-edge.ts) sets them itself.
  */
 export function securityHeaders(): MiddlewareHandler {
   return async (c, next) => {
     await next()
-    for (const [name, value] of SECURITY_HEADERS) c.res.headers.set(name, value)
+    setSecurityHeaders(c.res.headers)
   }
 }

@@ -9,9 +9,9 @@
 import type { Env } from "../env"
 import { errorAnswer } from "../lib/errors"
 import { REQUEST_ID_HEADER, requestIdOf } from "../lib/request-id"
-import { SECURITY_HEADERS } from "../lib/security-headers"
+import { setSecurityHeaders } from "../lib/security-headers"
 import { envBotsOnce } from "../services/env-bot"
-import { perBotWebhook, WEBHOOK_BODY_LIMIT } from "./webhooks"
+import { json, perBotWebhook, WEBHOOK_BODY_LIMIT } from "./webhooks"
 
 /** Scheme and host, then exactly `/webhooks/{platform}/{bot id}`: nothing to decode, no query. */
 const PER_BOT_URL = /^https?:\/\/[^/?#]+\/webhooks\/([a-z]+)\/(bot_[0-9a-f]{28})$/
@@ -31,11 +31,7 @@ export function edgeWebhook(request: Request, env: Env, ctx: ExecutionContext): 
     (error: unknown) => {
       const cause = error instanceof Error ? error : new Error(String(error))
       const answer = errorAnswer(cause, { requestId, path: new URL(request.url).pathname })
-      const res = new Response(JSON.stringify(answer.body), {
-        status: answer.status,
-        headers: { "content-type": "application/json", ...answer.headers },
-      })
-      return finish(res, requestId)
+      return finish(json(answer.body, answer.status, answer.headers), requestId)
     },
   )
 }
@@ -43,6 +39,6 @@ export function edgeWebhook(request: Request, env: Env, ctx: ExecutionContext): 
 /** The headers every answer of the app carries. */
 function finish(res: Response, requestId: string): Response {
   res.headers.set(REQUEST_ID_HEADER, requestId)
-  for (const [name, value] of SECURITY_HEADERS) res.headers.set(name, value)
+  setSecurityHeaders(res.headers)
   return res
 }

@@ -53,9 +53,9 @@ function providerReply(r: WebhookReply): Response {
   return new Response(r.body, { status: r.status, headers: { "content-type": r.contentType } })
 }
 
-/** A JSON answer, as `c.json` writes it. */
-function json(body: unknown, status: number): Response {
-  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json" } })
+/** A JSON answer, as `c.json` writes it (with `headers` besides its content type). */
+export function json(body: unknown, status: number, headers: Record<string, string> = {}): Response {
+  return new Response(JSON.stringify(body), { status, headers: { "content-type": "application/json", ...headers } })
 }
 
 /** The platform's answer: the bot's outcome in HTTP words (the only place webhook statuses are chosen). */
