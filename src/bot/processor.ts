@@ -22,7 +22,7 @@ import { type People, wroteAt } from "./people"
 import type { HeadRef } from "./queue-heads"
 import { RETRY_BACKOFF } from "./retry-policy"
 import type { UnsealedBot } from "./runtime"
-import { recordSend } from "./send-outcome"
+import { recordReceipt, recordSend } from "./send-outcome"
 
 /** What the processor may touch of its Durable Object: a narrow port, since a DO's public methods are its RPC surface. */
 export interface ProcessorPort {
@@ -226,26 +226,7 @@ export class Processor {
     const { event } = item
     const now = Date.now()
     if (event.kind === "status") {
-      const { messageId, status, error } = event.status
-      const owed = this.bot.storage.transactionSync(() => {
-        const applied = this.bot.outbox.applyReceipt(messageId, status, error, now)
-        if (applied) this.bot.notices.tell(applied.owner, status, error ?? null, applied.id, now)
-        if (status === "failed") {
-          this.bot.counters.add("failed", now)
-          // The platform took the message, then could not deliver it: the log is where a business looks.
-          this.bot.log(
-            "error",
-            "message.undelivered",
-            `Delivery to ${event.chatId} failed: ${error ?? "no reason given"}`,
-            {
-              platformMessageId: messageId,
-            },
-          )
-        }
-        this.bot.inbox.done(item.seq)
-        return applied?.owner !== undefined && applied.owner !== null
-      })
-      if (owed) this.bot.noticed()
+      recordReceipt(this.bot, item.seq, event.chatId, event.status, now)
       return true
     }
     const direct = event.conversation === "direct"

@@ -1,6 +1,9 @@
-/** What a send's answer does to the queue: sent, retried later (a pause for a 429), failed, redirected, or the bot halted. */
+/**
+ * What a send's answer does to the queue: sent, retried later (a pause for a 429), failed, redirected, or the bot
+ * halted; and what a delivery receipt that comes later does to the message.
+ */
 import type { Result } from "../lib/result"
-import type { ProviderError, SentRef } from "../providers/types"
+import type { InboundMessage, ProviderError, SentRef } from "../providers/types"
 import type { GroupCommit } from "./group-commit"
 import { failOwned } from "./notices"
 import type { QueuedMessage } from "./outbox"
@@ -83,4 +86,34 @@ export async function recordSend(
       bot.noticed()
       return { kind: "halted", reason: decision.reason }
   }
+}
+
+/** A delivery receipt as a status event carries it. */
+type Receipt = Extract<InboundMessage, { kind: "status" }>["status"]
+
+/**
+ * A delivery receipt the platform sent later (delivered, read, failed): applied to the message it names, owed to a
+ * contact send as a notice, and its inbox event done, in one transaction.
+ */
+export function recordReceipt(
+  bot: ProcessorPort,
+  seq: number,
+  chatId: string,
+  { messageId, status, error }: Receipt,
+  now: number,
+): void {
+  const owed = bot.storage.transactionSync(() => {
+    const applied = bot.outbox.applyReceipt(messageId, status, error, now)
+    if (applied) bot.notices.tell(applied.owner, status, error ?? null, applied.id, now)
+    if (status === "failed") {
+      bot.counters.add("failed", now)
+      // The platform took the message, then could not deliver it: the log is where a business looks.
+      bot.log("error", "message.undelivered", `Delivery to ${chatId} failed: ${error ?? "no reason given"}`, {
+        platformMessageId: messageId,
+      })
+    }
+    bot.inbox.done(seq)
+    return applied?.owner !== undefined && applied.owner !== null
+  })
+  if (owed) bot.noticed()
 }
