@@ -114,6 +114,18 @@ export function judgeIssue17(r: Partial<Pick<BenchResults, "ingest" | "scale" | 
           v >= INGEST_FLOOR,
         ),
       )
+    // The floor worker runs no handler: with the bot's alarm off both do the same work, ingest alone.
+    const off = i.handlersOffOverFloor?.median
+    if (off !== undefined)
+      t.push(
+        target(
+          `ingest-off-vs-floor-${i.connections}`,
+          `ingest at ${i.connections} conns, handlers off / floor worker`,
+          off,
+          `>= ${INGEST_FLOOR}`,
+          off >= INGEST_FLOOR,
+        ),
+      )
   }
   const cpu = r.scale?.cpuOverFloor?.median
   if (r.scale && cpu !== undefined)
@@ -124,6 +136,17 @@ export function judgeIssue17(r: Partial<Pick<BenchResults, "ingest" | "scale" | 
         cpu,
         `<= ${CPU_FLOOR}`,
         cpu <= CPU_FLOOR,
+      ),
+    )
+  const cpuOff = r.scale?.cpuHandlersOffOverFloor?.median
+  if (r.scale && cpuOff !== undefined)
+    t.push(
+      target(
+        "scale-cpu-off-vs-floor",
+        `CPU ms/update over ${r.scale.bots} bots, handlers off / floor's`,
+        cpuOff,
+        `<= ${CPU_FLOOR}`,
+        cpuOff <= CPU_FLOOR,
       ),
     )
   return t

@@ -186,6 +186,7 @@ export function renderTable(r: BenchResults): string {
     line("bare Hono route (same build)", i.bare, true)
     if (i.floor) line("floor: route + DO RPC + insert", i.floor, false)
     line("Switchboard webhook", i.router, false)
+    if (i.handlersOff) line("Switchboard webhook, handlers off", i.handlersOff, false)
     line("Switchboard webhook, Slack", i.slack, false)
     line("Switchboard webhook, Discord", i.discord, false)
     line("grammY on Node (reply inline)", i.grammy, false)
@@ -193,7 +194,9 @@ export function renderTable(r: BenchResults): string {
       `      router/bare ${sp(i.routerOverBare, 2)}   slack/bare ${sp(i.slackOverBare, 2)}   discord/bare ${sp(i.discordOverBare, 2)}   router/grammY ${sp(i.routerOverGrammy, 2)}`,
     )
     if (i.floorOverBare && i.routerOverFloor)
-      out.push(`      floor/bare ${sp(i.floorOverBare, 2)}   router/floor ${sp(i.routerOverFloor, 2)}`)
+      out.push(
+        `      floor/bare ${sp(i.floorOverBare, 2)}   router/floor ${sp(i.routerOverFloor, 2)}${i.handlersOffOverFloor ? `   handlers off/floor ${sp(i.handlersOffOverFloor, 2)}` : ""}`,
+      )
   }
   const g = r.gateway
   out.push("")

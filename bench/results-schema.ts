@@ -481,6 +481,9 @@ const results = z.strictObject({
         floor: ingestSeries.optional(),
         floorOverBare: spread.optional(),
         routerOverFloor: spread.optional(),
+        /** With --handlers-off: the same bot with its alarm off (ingest alone, as the floor), and its ratio to it. */
+        handlersOff: ingestSeries.optional(),
+        handlersOffOverFloor: spread.optional(),
       }),
     )
     .min(1),

@@ -5,7 +5,8 @@
 //   --serial       run the end-to-end router and grammY runs one after the other instead of at once (slower)
 //   --floor        also measure bench/floor-worker.js (route + one Durable Object RPC + one SQLite insert): what the
 //                  runtime allows the router's architecture with none of its logic (about a minute longer)
-//   --handlers-off also (implies --floor) the 200-bot ingest with the bots' alarms off: ingest alone against the floor
+//   --handlers-off also (implies --floor) the ingest with the bots' alarms off (1 bot at each connection count, and
+//                  the 200 bots): ingest alone, no handler and no reply, as the floor worker does
 //   --profile      afterwards, CPU-profile the worker isolate in a 1-bot and an N-bot ingest run (not in the figures);
 //                  and the cold bots' webhooks (in its run)
 //   --only a,b     only these scenarios (ingest, e2e, pacing, contacts, broadcast, queue-heads, registry-writes,
@@ -154,7 +155,7 @@ try {
   for (let round = 1; want("ingest") && round <= sizes.rounds; round++) {
     for (const connections of sizes.connections) {
       const targets: IngestTarget[] = floor
-        ? ["bare", "floor", "router", "slack", "discord", "grammy"]
+        ? ["bare", "floor", "router", ...(handlersOff ? (["handlers-off"] as const) : []), "slack", "discord", "grammy"]
         : ["bare", "router", "slack", "discord", "grammy"]
       for (const target of targets) {
         const run = await ingestRun(ctx, target, connections)
@@ -369,6 +370,7 @@ try {
       const discord = runsOf(`discord@${connections}`)
       const grammy = runsOf(`grammy@${connections}`)
       const floor = runsOf(`floor@${connections}`)
+      const off = runsOf(`handlers-off@${connections}`)
       return {
         connections,
         bare: ingestSeries(bare),
@@ -385,6 +387,12 @@ try {
               floor: ingestSeries(floor),
               floorOverBare: roundSpread(ratioSpread(rate(floor), rate(bare)), 3),
               routerOverFloor: roundSpread(ratioSpread(rate(router), rate(floor)), 3),
+            }
+          : {}),
+        ...(floor.length > 0 && off.length > 0
+          ? {
+              handlersOff: ingestSeries(off),
+              handlersOffOverFloor: roundSpread(ratioSpread(rate(off), rate(floor)), 3),
             }
           : {}),
       }

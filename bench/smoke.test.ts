@@ -143,6 +143,17 @@ test("the bench runs every scenario (and the handlers-off ingest) and writes res
       "handlers off",
     )
     assert.ok(parsed.data.scale.cpuOverFloor && parsed.data.scale.cpuHandlersOffOverFloor, "CPU ratios to the floor")
+    assert.ok(
+      parsed.data.ingest.every(
+        (i) =>
+          i.handlersOffOverFloor &&
+          i.handlersOff?.runs.every(
+            (r) => r.target === "handlers-off" && r.bots === 1 && r.ok > 0 && r.repliesSent === 0,
+          ),
+      ),
+      "one bot's ingest with handlers off, beside the floor worker",
+    )
+    assert.match(run.stdout, /handlers off\/floor/, "its ratio to the floor worker was printed")
     assert.match(run.stdout, /the same webhooks to the floor worker/, "the end-to-end ack floor was printed")
     assert.ok(
       parsed.data.e2e.ackFloor?.runs.every((r) => r.delivered > 0) && parsed.data.e2e.ackP99OverFloor,
