@@ -197,6 +197,11 @@ export function renderTable(r: BenchResults): string {
       out.push(
         `      floor/bare ${sp(i.floorOverBare, 2)}   router/floor ${sp(i.routerOverFloor, 2)}${i.handlersOffOverFloor ? `   handlers off/floor ${sp(i.handlersOffOverFloor, 2)}` : ""}`,
       )
+    const t = i.inTurns
+    if (t)
+      out.push(
+        `      in alternating turns, both up at once: handlers off ${sp(t.handlersOff)}/s, floor ${sp(t.floor)}/s; handlers off/floor ${sp(t.ratio, 2)}, CPU per update floor/ours ${sp(t.cpuRatio, 2)}${t.failed > 0 ? `, ${t.failed} failed` : ""}`,
+      )
   }
   const g = r.gateway
   out.push("")

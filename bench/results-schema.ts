@@ -460,6 +460,8 @@ const results = z.strictObject({
     /** Reply latency's sizes (bench/latency.ts) and the cold bots' (bench/cold.ts): one run each. */
     latencySizes,
     coldSizes,
+    /** With --handlers-off: the paired turns of one bot's ingest and the floor worker's (bench/floor-pairs.ts). */
+    floorPairSizes: z.strictObject({ pairs: count, turnMs: count, settleMs: count }).optional(),
   }),
   ingest: z
     .array(
@@ -484,6 +486,20 @@ const results = z.strictObject({
         /** With --handlers-off: the same bot with its alarm off (ingest alone, as the floor), and its ratio to it. */
         handlersOff: ingestSeries.optional(),
         handlersOffOverFloor: spread.optional(),
+        /**
+         * With --handlers-off: the same bot with its alarm off and the floor worker, both up at once, in alternating
+         * turns (bench/floor-pairs.ts): updates/s per turn, and per pair ours / the floor's (judged) and the floor's
+         * CPU ms per update / ours.
+         */
+        inTurns: z
+          .strictObject({
+            floor: spread,
+            handlersOff: spread,
+            ratio: spread,
+            cpuRatio: spread,
+            failed: count,
+          })
+          .optional(),
       }),
     )
     .min(1),

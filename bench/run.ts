@@ -41,6 +41,7 @@ import {
 import { contactsResults, judgeContacts, renderContacts, withContactsSection } from "./contacts-report.ts"
 import { API_LATENCY_MS, type BenchContext, fullSizes, smokeSizes, telegramLimits } from "./context.ts"
 import { type E2eAckFloorRun, type E2eRun, type E2eTarget, e2eAckFloor, e2eRun } from "./e2e.ts"
+import { type FloorPairs, floorPairsRun, fullFloorPairSizes, smokeFloorPairSizes } from "./floor-pairs.ts"
 import { type GatewayRun, gatewayRun } from "./gateway.ts"
 import { type IngestRun, type IngestTarget, ingestRun } from "./ingest.ts"
 import { fullLatencySizes, latencyRuns, smokeLatencySizes } from "./latency.ts"
@@ -112,6 +113,7 @@ const queueHeadsSizes = smoke ? smokeQueueHeadsSizes : fullQueueHeadsSizes
 const registryWritesSizes = smoke ? smokeRegistryWritesSizes : fullRegistryWritesSizes
 const latencySizes = smoke ? smokeLatencySizes : fullLatencySizes
 const coldSizes = smoke ? smokeColdSizes : fullColdSizes
+const floorPairSizes = smoke ? smokeFloorPairSizes : fullFloorPairSizes
 const started = Date.now()
 const log = (line: string) => process.stderr.write(`[bench +${Math.round((Date.now() - started) / 1000)}s] ${line}\n`)
 
@@ -187,6 +189,9 @@ try {
   }
   const runsOf = (key: string) => ingest.get(key) ?? []
   const rate = (runs: IngestRun[]) => runs.map((r) => r.updatesPerSecond)
+  // With --handlers-off: one bot's ingest and the floor worker's, both up at once, in alternating turns.
+  const inTurns =
+    want("ingest") && handlersOff && ctx.ingestFakes ? await floorPairsRun(ctx, ctx.ingestFakes, floorPairSizes) : []
 
   await ctx.ingestFakes?.close()
   ctx.ingestFakes = undefined
@@ -362,8 +367,15 @@ try {
       registryWritesSizes,
       latencySizes,
       coldSizes,
+      ...(handlersOff ? { floorPairSizes } : {}),
     },
     profiles,
+  }
+  /** One connection count's paired turns (floor-pairs.ts), without the key the row already has. */
+  const withTurns = (t: FloorPairs | undefined) => {
+    if (!t) return {}
+    const { connections: _, ...inTurns } = t
+    return { inTurns }
   }
   const ingestSections = (): Pick<BenchResults, "ingest" | "scale" | "gateway"> => ({
     ingest: sizes.connections.map((connections) => {
@@ -398,6 +410,7 @@ try {
               handlersOffOverFloor: roundSpread(ratioSpread(rate(off), rate(floor)), 3),
             }
           : {}),
+        ...withTurns(inTurns.find((t) => t.connections === connections)),
       }
     }),
     scale: {

@@ -153,6 +153,13 @@ test("the bench runs every scenario (and the handlers-off ingest) and writes res
       ),
       "one bot's ingest with handlers off, beside the floor worker",
     )
+    assert.ok(
+      parsed.data.ingest.every(
+        (i) => i.inTurns && i.inTurns.failed === 0 && i.inTurns.handlersOff.min > 0 && i.inTurns.floor.min > 0,
+      ) && parsed.data.config.floorPairSizes,
+      "the same in alternating turns, both up at once",
+    )
+    assert.match(run.stdout, /in alternating turns, both up at once/, "the turns were printed")
     assert.match(run.stdout, /handlers off\/floor/, "its ratio to the floor worker was printed")
     assert.match(run.stdout, /the same webhooks to the floor worker/, "the end-to-end ack floor was printed")
     assert.ok(
