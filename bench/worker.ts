@@ -217,8 +217,21 @@ export function startWorker(bundle: Bundle, config: WorkerConfig): Promise<Runni
   return started
 }
 
+/** Tries to start on a free port this many times: another process can take the port before workerd binds it. */
+const PORT_ATTEMPTS = 5
+
 async function start(bundle: Bundle, config: WorkerConfig): Promise<RunningWorker> {
-  const port = await freePort()
+  for (let attempt = 1; ; attempt++) {
+    try {
+      return await startOn(await freePort(), bundle, config)
+    } catch (error) {
+      const taken = error instanceof Error && "code" in error && error.code === "ERR_ADDRESS_IN_USE"
+      if (!taken || attempt >= PORT_ATTEMPTS) throw error
+    }
+  }
+}
+
+async function startOn(port: number, bundle: Bundle, config: WorkerConfig): Promise<RunningWorker> {
   const origin = `http://127.0.0.1:${port}`
   const keys: WorkerKeys = config.keys ?? {
     jwtSecret: randomBytes(32).toString("base64url"),
@@ -268,7 +281,12 @@ async function start(bundle: Bundle, config: WorkerConfig): Promise<RunningWorke
       },
     }),
   )
-  await mf.ready
+  try {
+    await mf.ready
+  } catch (error) {
+    await mf.dispose().catch(() => undefined)
+    throw error
+  }
   if (bundle.registry && !config.migrated) await migrate(mf)
   const pids = [...workerdChildren()].filter((p) => !before.has(p))
   const pid = pids[0]
