@@ -4,9 +4,9 @@
 // on this shared two-core machine the same target's rate moved by a fifth from one round to the next: more than the
 // 10% the ratio is judged against. A slowdown of the machine lasts seconds, so two turns side by side mostly share
 // it; the figure is the median over the pairs of each pair's ratio.
-import type { FakesHandle } from "./api.ts"
-import { createTelegramBots, SECRET_HEADER, telegramUpdate } from "./api.ts"
+import { createTelegramBots, type FakesHandle } from "./api.ts"
 import { API_LATENCY_MS, type BenchContext } from "./context.ts"
+import { shot } from "./ingest.ts"
 import { closedLoop, type LoopResult, type Shot } from "./load.ts"
 import { ratioSpread, round, roundSpread, type Spread, spread } from "./stats.ts"
 import { type RunningWorker, startWorker } from "./worker.ts"
@@ -36,14 +36,11 @@ export interface FloorPairs {
   failed: number
 }
 
-/** Telegram's 1,000 chats, as the ingest loop; update ids go on across turns, so no turn meets a duplicate. */
+/** The ingest loop's updates, their ids going on across turns (each turn's loop counts from 0): no duplicates. */
 function shots(url: string, secret: string): () => Shot {
-  const headers = { "content-type": "application/json", [SECRET_HEADER]: secret }
+  const next = shot(() => url, secret)
   let n = 0
-  return () => {
-    const seq = n++
-    return { url, headers, body: telegramUpdate(10_000_000 + seq, 1 + (seq % 1000), `paired ${seq}`) }
-  }
+  return () => next(n++)
 }
 
 export async function floorPairsRun(

@@ -67,7 +67,8 @@ export interface IngestRun {
 /** 1,000 chats, so no two requests in flight are for one chat (Telegram sends a chat's updates one at a time). */
 const CHATS = 1000
 
-function shot(url: (seq: number) => string, secret: string): (seq: number) => Shot {
+/** Telegram updates for the closed loop, each in one of the 1,000 chats, with the secret token header. */
+export function shot(url: (seq: number) => string, secret: string): (seq: number) => Shot {
   const headers = { "content-type": "application/json", [SECRET_HEADER]: secret }
   return (seq) => ({ url: url(seq), headers, body: telegramUpdate(seq + 1, 1 + (seq % CHATS), `ingest ${seq}`) })
 }
